@@ -1,0 +1,55 @@
+/**
+ * The contract between callers (CLI, gRPC service, benchmarks) and the engine. The service only
+ * talks to this interface; it never touches onnxruntime or sharp.
+ */
+import type { GenerationOptions, ImageInput, Region } from "./inputs.js";
+import type { TaskResult } from "./results.js";
+import type { TaskName } from "./tasks.js";
+
+/** One task to run on one image. */
+export interface TaskRequest {
+  readonly task: TaskName;
+  /** Required by phrase grounding, referring-expression segmentation and open-vocabulary detection. */
+  readonly text?: string;
+  /** Required by the region_to_* tasks: [x1, y1, x2, y2] in original-image pixels. */
+  readonly region?: Region;
+}
+
+/** Numeric precision of the model files (onnx-community suffixes). */
+export type ModelDtype = "fp32" | "fp16" | "q8" | "int8" | "uint8" | "q4" | "q4f16" | "bnb4";
+
+export type ExecutionProviderName = "cpu" | "cuda" | "webgpu";
+
+export interface ModelInfo {
+  /** What the user asked for: a local path, "florence-2-base", or "owner/name". */
+  readonly id: string;
+  /** The folder the files were loaded from. */
+  readonly path: string;
+  readonly dtype: ModelDtype;
+  readonly executionProvider: ExecutionProviderName;
+  readonly tasks: readonly TaskName[];
+  readonly imageSize: { readonly width: number; readonly height: number };
+  readonly vocabSize: number;
+  readonly decoderLayers: number;
+  /** Largest prompt length the encoder accepts (max positions minus image tokens). */
+  readonly maxPromptTokens: number;
+}
+
+export interface RunTimings {
+  readonly queueMs: number;
+  readonly preprocessMs: number;
+  readonly visionMs: number;
+  readonly encoderMs: number;
+  readonly decoderMs: number;
+  readonly postprocessMs: number;
+}
+
+export interface FlorenceEngine {
+  readonly info: ModelInfo;
+  /** Runs one task on each image; returns one result per image, in order. */
+  run(request: TaskRequest, images: readonly ImageInput[], options?: GenerationOptions): Promise<TaskResult[]>;
+  /** Runs several tasks on ONE image; the image is decoded and vision-encoded once. One result per task. */
+  runTasks(requests: readonly TaskRequest[], image: ImageInput, options?: GenerationOptions): Promise<TaskResult[]>;
+  /** Releases sessions and worker threads. Pending calls reject with `unavailable`. */
+  close(): Promise<void>;
+}
