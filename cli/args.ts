@@ -1,0 +1,71 @@
+/** Parsing of the CLI's flags into typed options; pure, so it is unit-tested. */
+import { parseArgs } from "node:util";
+import type { ModelDtype, ExecutionProviderName } from "../models/engine.js";
+import type { Region } from "../models/inputs.js";
+
+export class UsageError extends Error {
+  override readonly name = "UsageError";
+}
+
+const DTYPES: readonly ModelDtype[] = ["fp32", "fp16", "q8", "int8", "uint8", "q4", "q4f16", "bnb4"];
+const DEVICES: readonly ExecutionProviderName[] = ["cpu", "cuda", "webgpu"];
+
+export function parseDtype(value: string | undefined): ModelDtype | undefined {
+  if (value === undefined) return undefined;
+  if ((DTYPES as readonly string[]).includes(value)) return value as ModelDtype;
+  throw new UsageError(`--dtype ${value} is not a model precision; use one of ${DTYPES.join(", ")}`);
+}
+
+export function parseDevice(value: string | undefined): ExecutionProviderName | undefined {
+  if (value === undefined) return undefined;
+  if ((DEVICES as readonly string[]).includes(value)) return value as ExecutionProviderName;
+  throw new UsageError(`--device ${value} is not supported; use one of ${DEVICES.join(", ")}`);
+}
+
+export function parseRegion(value: string | undefined): Region | undefined {
+  if (value === undefined) return undefined;
+  const parts = value.split(",").map((p) => Number(p.trim()));
+  if (parts.length !== 4 || parts.some((n) => !Number.isFinite(n))) {
+    throw new UsageError(`--region ${value} must be four numbers x1,y1,x2,y2 in image pixels, e.g. --region 10,20,300,240`);
+  }
+  return [parts[0]!, parts[1]!, parts[2]!, parts[3]!];
+}
+
+export function parsePositiveInt(flag: string, value: string | undefined): number | undefined {
+  if (value === undefined) return undefined;
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1) throw new UsageError(`${flag} ${value} must be a whole number >= 1`);
+  return n;
+}
+
+export function parsePort(value: string | undefined): number | undefined {
+  if (value === undefined) return undefined;
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 0 || n > 65535) throw new UsageError(`--port ${value} must be 0..65535`);
+  return n;
+}
+
+/** Flags shared by the subcommands that load a model. */
+export const modelFlags = {
+  model: { type: "string" },
+  dtype: { type: "string" },
+  device: { type: "string" },
+  offline: { type: "boolean" },
+  "cache-dir": { type: "string" },
+  revision: { type: "string" },
+  threads: { type: "string" },
+} as const;
+
+export const runFlags = {
+  ...modelFlags,
+  task: { type: "string" },
+  image: { type: "string", multiple: true },
+  text: { type: "string" },
+  region: { type: "string" },
+  "num-beams": { type: "string" },
+  "max-new-tokens": { type: "string" },
+} as const;
+
+export function parseRunArgs(argv: readonly string[]) {
+  return parseArgs({ args: [...argv], options: runFlags, allowPositionals: false, strict: true }).values;
+}

@@ -1,0 +1,61 @@
+/** Options for creating an engine, with their defaults in one place. */
+import type { ExecutionProviderName, ModelDtype } from "./engine.js";
+
+export interface EngineOptions {
+  /**
+   * A local folder in the onnx-community layout, "florence-2-base" / "florence-2-large" (and their
+   * "-ft" forms), or a Hugging Face repo id "owner/name". Required.
+   */
+  readonly model: string;
+  /** Precision of the model files. Default "fp32" (what onnx-community ships for CPU). */
+  readonly dtype: ModelDtype;
+  /** Default "cpu". "cuda" needs onnxruntime-node's CUDA install; "webgpu" needs Vulkan. */
+  readonly executionProvider: ExecutionProviderName;
+  /**
+   * onnxruntime intra-op threads per worker. Default 0 = all cores: one worker using every core
+   * beat two workers with half each on the 2-core machine we measured (see BENCHMARKS.md).
+   */
+  readonly intraOpNumThreads: number;
+  /** Inference worker threads; each loads its own copy of the sessions. Default 1. */
+  readonly workers: number;
+  /** Hub revision (branch, tag or commit). Default "main". */
+  readonly revision: string;
+  /** Where downloads are cached. Default $FLORENCE2_CACHE or ~/.cache/florence2. */
+  readonly cacheDir: string | undefined;
+  /** Hub endpoint. Default $HF_ENDPOINT or https://huggingface.co. */
+  readonly hubBaseUrl: string | undefined;
+  /** Token for private repos. Default $HF_TOKEN. */
+  readonly token: string | undefined;
+  /** Never touch the network; only local folders and the cache. Default false. */
+  readonly offline: boolean;
+  /** Largest decoded image, in pixels (width * height). Default 40 megapixels. */
+  readonly maxImagePixels: number;
+  /** Hard cap on max_new_tokens per request. Default 4096. */
+  readonly maxNewTokensLimit: number;
+  /** Hard cap on num_beams per request. Default 8. */
+  readonly maxBeams: number;
+  /** Called with download progress while a hub model is fetched. */
+  readonly onDownloadProgress: ((p: { readonly file: string; readonly bytes: number; readonly total: number | undefined }) => void) | undefined;
+}
+
+export const engineDefaults: Readonly<Omit<EngineOptions, "model">> = {
+  dtype: "fp32",
+  executionProvider: "cpu",
+  intraOpNumThreads: 0,
+  workers: 1,
+  revision: "main",
+  cacheDir: undefined,
+  hubBaseUrl: undefined,
+  token: undefined,
+  offline: false,
+  maxImagePixels: 40_000_000,
+  maxNewTokensLimit: 4096,
+  maxBeams: 8,
+  onDownloadProgress: undefined,
+};
+
+export type EngineOptionsInit = Partial<EngineOptions> & { readonly model: string };
+
+export function makeEngineOptions(init: EngineOptionsInit): Readonly<EngineOptions> {
+  return { ...engineDefaults, ...init };
+}

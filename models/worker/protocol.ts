@@ -1,0 +1,36 @@
+/**
+ * The typed messages between the main thread and an inference worker. onnxruntime-node's run()
+ * blocks its thread for a whole model pass, so all model work happens in workers and the main
+ * thread only does I/O. AbortSignals and callbacks cannot cross threads: cancellation is a
+ * `cancel` message and streamed tokens come back as `token` messages.
+ */
+import type { ModelInfo, TaskRequest } from "../engine.js";
+import type { SerializedFlorenceError } from "../errors.js";
+import type { GenerationOptions, ImageInput } from "../inputs.js";
+import type { TaskResult } from "../results.js";
+
+/** GenerationOptions without the parts that cannot be cloned into a worker. */
+export type WorkerGenerationOptions = Omit<GenerationOptions, "signal" | "onToken">;
+
+export type HostToWorker =
+  | {
+      readonly type: "run";
+      readonly id: number;
+      /** "per_image": requests[0] on every image; "multi_task": every request on images[0]. */
+      readonly mode: "per_image" | "multi_task";
+      readonly requests: readonly TaskRequest[];
+      readonly images: readonly ImageInput[];
+      readonly options: WorkerGenerationOptions;
+      /** Whether to send `token` messages (only when the caller passed onToken). */
+      readonly streamTokens: boolean;
+    }
+  | { readonly type: "cancel"; readonly id: number }
+  | { readonly type: "close" };
+
+export type WorkerToHost =
+  | { readonly type: "ready"; readonly info: ModelInfo }
+  | { readonly type: "init_error"; readonly error: SerializedFlorenceError }
+  | { readonly type: "token"; readonly id: number; readonly imageIndex: number; readonly tokenId: number; readonly text: string }
+  | { readonly type: "result"; readonly id: number; readonly results: TaskResult[] }
+  | { readonly type: "error"; readonly id: number; readonly error: SerializedFlorenceError }
+  | { readonly type: "closed" };

@@ -1,0 +1,71 @@
+/**
+ * Entry of an inference worker thread: owns one in-thread engine (onnxruntime sessions) and
+ * answers the host's messages. Everything that blocks runs here, never on the main thread.
+ */
+import { parentPort, workerData } from "node:worker_threads";
+import type { FlorenceEngine } from "../engine.js";
+import type { EngineOptions } from "../engine-options.js";
+import { toFlorenceError } from "../errors.js";
+import type { GenerationOptions } from "../inputs.js";
+import { createLocalEngine } from "../pipeline.js";
+import type { HostToWorker, WorkerToHost } from "./protocol.js";
+
+export interface WorkerInit {
+  /** Engine options with `model` already resolved to a local folder by the host. */
+  readonly options: Omit<EngineOptions, "onDownloadProgress">;
+}
+
+const port = parentPort;
+if (port === null) throw new Error("worker-main.ts must run in a worker thread");
+
+const post = (message: WorkerToHost): void => port.postMessage(message);
+const running = new Map<number, AbortController>();
+let engine: FlorenceEngine | undefined;
+
+async function handle(message: HostToWorker): Promise<void> {
+  switch (message.type) {
+    case "cancel":
+      running.get(message.id)?.abort();
+      return;
+    case "close":
+      for (const controller of running.values()) controller.abort();
+      await engine?.close();
+      post({ type: "closed" });
+      port.close(); // lets the thread exit
+      return;
+    case "run": {
+      if (engine === undefined) throw new Error("run before ready");
+      const controller = new AbortController();
+      running.set(message.id, controller);
+      const options: GenerationOptions = {
+        ...message.options,
+        signal: controller.signal,
+        ...(message.streamTokens
+          ? { onToken: (t: { id: number; text: string; imageIndex: number }) => post({ type: "token", id: message.id, imageIndex: t.imageIndex, tokenId: t.id, text: t.text }) }
+          : {}),
+      };
+      try {
+        const results =
+          message.mode === "multi_task"
+            ? await engine.runTasks(message.requests, message.images[0]!, options)
+            : await engine.run(message.requests[0]!, message.images, options);
+        post({ type: "result", id: message.id, results });
+      } catch (e) {
+        post({ type: "error", id: message.id, error: toFlorenceError(e).toJSON() });
+      } finally {
+        running.delete(message.id);
+      }
+      return;
+    }
+  }
+}
+
+const init = workerData as WorkerInit;
+createLocalEngine(init.options).then(
+  (e) => {
+    engine = e;
+    port.on("message", (m: HostToWorker) => void handle(m));
+    post({ type: "ready", info: e.info });
+  },
+  (e: unknown) => post({ type: "init_error", error: toFlorenceError(e).toJSON() }),
+);
