@@ -1,1 +1,62 @@
-export {};
+/**
+ * The typed Florence-2 client for Node: gRPC (HTTP/2), gRPC-Web or Connect over
+ * @connectrpc/connect-node. Browsers use "./browser.js". Neither entry loads onnxruntime, sharp or
+ * anything of the engine: the client depends on the generated code only.
+ *
+ * @example
+ * const florence = createFlorenceClient({ baseUrl: "http://127.0.0.1:50051" });
+ * const [caption] = await florence.captionImage("photo.jpg", { granularity: "detailed" });
+ */
+import type { Transport } from "@connectrpc/connect";
+import { createConnectTransport, createGrpcTransport, createGrpcWebTransport } from "@connectrpc/connect-node";
+import { createFlorenceClientOnTransport, type FlorenceClient } from "./client.js";
+import { clientDefaults, type FlorenceClientInit, type Protocol } from "./options.js";
+
+export { Code, ConnectError } from "@connectrpc/connect";
+export type { ClientSettings, FlorenceClient } from "./client.js";
+export { createFlorenceClientOnTransport } from "./client.js";
+export type * from "./inputs.js";
+export type { FlorenceClientInit, FlorenceClientOptions, Protocol } from "./options.js";
+export type * from "./results.js";
+
+/** Node-only options. */
+export interface NodeClientOptions {
+  /**
+   * HTTP version of the grpc-web and connect protocols. Default "2": the server speaks cleartext
+   * HTTP/2, and bidirectional streaming (streamFrames) needs it. gRPC is always HTTP/2.
+   */
+  readonly httpVersion?: "1.1" | "2";
+}
+
+export type NodeClientInit = FlorenceClientInit & NodeClientOptions;
+
+/** Reads a file path image; a dynamic import keeps node:fs out of any bundle that never reads one. */
+export async function readImageFile(path: string): Promise<Uint8Array> {
+  const fs = await import("node:fs/promises");
+  return fs.readFile(path);
+}
+
+function createNodeTransport(baseUrl: string, protocol: Protocol, httpVersion: "1.1" | "2"): Transport {
+  switch (protocol) {
+    case "grpc":
+      if (httpVersion !== "2") throw new TypeError('createFlorenceClient: protocol "grpc" needs httpVersion "2"; use "grpc-web" or "connect" for HTTP/1.1');
+      return createGrpcTransport({ baseUrl });
+    case "grpc-web":
+      return createGrpcWebTransport({ baseUrl, httpVersion });
+    case "connect":
+      return createConnectTransport({ baseUrl, httpVersion });
+    default:
+      throw new TypeError(`createFlorenceClient: unknown protocol ${JSON.stringify(protocol)}; use "grpc", "grpc-web" or "connect"`);
+  }
+}
+
+export function createFlorenceClient(init: NodeClientInit): FlorenceClient {
+  const transport =
+    init.transport ??
+    createNodeTransport("baseUrl" in init ? init.baseUrl : "", init.protocol ?? "grpc", init.httpVersion ?? "2");
+  return createFlorenceClientOnTransport(transport, {
+    headers: init.headers ?? clientDefaults.headers,
+    timeoutMs: init.timeoutMs ?? clientDefaults.timeoutMs,
+    readFile: readImageFile,
+  });
+}

@@ -1,0 +1,43 @@
+/**
+ * The typed Florence-2 client for browsers: gRPC-Web or Connect over fetch
+ * (@connectrpc/connect-web). Plain gRPC and streamFrames need HTTP/2 request streaming, which
+ * fetch does not offer; use the Node entry (or a proxy) for those. Images are bytes or raw pixels:
+ * a browser has no file paths.
+ */
+import type { Transport } from "@connectrpc/connect";
+import { createConnectTransport, createGrpcWebTransport } from "@connectrpc/connect-web";
+import { createFlorenceClientOnTransport, type FlorenceClient } from "./client.js";
+import { clientDefaults, type FlorenceClientInit } from "./options.js";
+
+export { Code, ConnectError } from "@connectrpc/connect";
+export type { ClientSettings, FlorenceClient } from "./client.js";
+export { createFlorenceClientOnTransport } from "./client.js";
+export type * from "./inputs.js";
+export type { FlorenceClientInit, FlorenceClientOptions, Protocol } from "./options.js";
+export type * from "./results.js";
+
+export type BrowserProtocol = "grpc-web" | "connect";
+
+function createBrowserTransport(baseUrl: string, protocol: BrowserProtocol): Transport {
+  switch (protocol) {
+    case "grpc-web":
+      return createGrpcWebTransport({ baseUrl });
+    case "connect":
+      return createConnectTransport({ baseUrl });
+    default:
+      throw new TypeError(`createFlorenceClient: unknown protocol ${JSON.stringify(protocol)}; browsers can use "grpc-web" or "connect"`);
+  }
+}
+
+async function refuseFilePath(path: string): Promise<Uint8Array> {
+  throw new TypeError(`cannot read ${JSON.stringify(path)}: file paths work in Node only; pass the image bytes (e.g. from fetch or a File)`);
+}
+
+export function createFlorenceClient(init: FlorenceClientInit<BrowserProtocol>): FlorenceClient {
+  const transport = init.transport ?? createBrowserTransport("baseUrl" in init ? init.baseUrl : "", init.protocol ?? "grpc-web");
+  return createFlorenceClientOnTransport(transport, {
+    headers: init.headers ?? clientDefaults.headers,
+    timeoutMs: init.timeoutMs ?? clientDefaults.timeoutMs,
+    readFile: refuseFilePath,
+  });
+}

@@ -1,0 +1,152 @@
+/**
+ * The transport-independent client: every method builds one request message, makes one call and
+ * converts the answer to plain typed objects. The Node and browser entry points only differ in
+ * how they build the Transport and read file paths.
+ */
+import { type CallOptions, createClient, type Transport } from "@connectrpc/connect";
+import { CaptionGranularity, DetectionLabelsMode, FlorenceService } from "../gen/florence/v1/florence_service_pb.js";
+import { ModelService } from "../gen/florence/v1/model_service_pb.js";
+import { nameToEnum } from "./enums.js";
+import {
+  fromDetectionsResult,
+  fromListModels,
+  fromOcrResult,
+  fromSegmentationResult,
+  fromTaskResult,
+  fromTextResult,
+} from "./from-proto.js";
+import type {
+  CaptionOptions,
+  DetectOptions,
+  FlorenceCallOptions,
+  FrameInput,
+  ImageInput,
+  Images,
+  Region,
+  RequestOptions,
+  RunOptions,
+  StreamConfig,
+  TaskName,
+  TaskRequest,
+} from "./inputs.js";
+import { type FlorenceClientOptions, toCallOptions } from "./options.js";
+import type { DetectionsResult, FrameAnswer, ModelList, OcrResult, SegmentationResult, TaskResult, TextResult } from "./results.js";
+import { fromStreamResponse, toStreamRequests } from "./stream.js";
+import { type ReadImageFile, toBox, toGenerationOptions, toImage, toImages, toTask, toTaskInput } from "./to-proto.js";
+
+/** Every method takes one image or an array and resolves to one result per image, in order. */
+export interface FlorenceClient {
+  /** <CAPTION>, <DETAILED_CAPTION> or <MORE_DETAILED_CAPTION>, by `granularity`. */
+  captionImage(images: Images, options?: CaptionOptions): Promise<TextResult[]>;
+  /** <OD>, <DENSE_REGION_CAPTION> or <REGION_PROPOSAL> by `labelsMode`, or exactly `classes`. */
+  detectObjects(images: Images, options?: DetectOptions): Promise<DetectionsResult[]>;
+  /** <OCR>: all text as one string. */
+  ocrImage(images: Images, options?: RequestOptions): Promise<TextResult[]>;
+  /** <OCR_WITH_REGION>: text lines with their quadrilaterals. */
+  parseDocument(images: Images, options?: RequestOptions): Promise<OcrResult[]>;
+  /** <CAPTION_TO_PHRASE_GROUNDING>: boxes for the phrases of `phrase`. */
+  groundPhrase(images: Images, phrase: string, options?: RequestOptions): Promise<DetectionsResult[]>;
+  /** <REFERRING_EXPRESSION_SEGMENTATION>: polygons and masks of what `phrase` refers to. */
+  segmentPhrase(images: Images, phrase: string, options?: RequestOptions): Promise<SegmentationResult[]>;
+  /** <REGION_TO_SEGMENTATION>: polygons and mask of the object in `region`. */
+  segmentRegion(images: Images, region: Region, options?: RequestOptions): Promise<SegmentationResult[]>;
+  /** <REGION_TO_CATEGORY>. */
+  classifyImageRegion(images: Images, region: Region, options?: RequestOptions): Promise<TextResult[]>;
+  /** <REGION_TO_DESCRIPTION>. */
+  captionImageRegion(images: Images, region: Region, options?: RequestOptions): Promise<TextResult[]>;
+  /** <REGION_TO_OCR>. */
+  ocrImageRegion(images: Images, region: Region, options?: RequestOptions): Promise<TextResult[]>;
+  /** Any task; pass `text` or `region` for the tasks that need one. */
+  run(task: TaskName, images: Images, options?: RunOptions): Promise<TaskResult[]>;
+  /** Several tasks on ONE image (decoded and vision-encoded once); one result per task. */
+  runTasks(image: ImageInput, tasks: readonly TaskRequest[], options?: RequestOptions): Promise<TaskResult[]>;
+  /** The loaded model(s) and the server's limits. */
+  listModels(options?: FlorenceCallOptions): Promise<ModelList>;
+  /**
+   * Bidirectional stream for video: one answer per frame, in frame order (a result, a skip, or a
+   * per-frame error). Needs HTTP/2 (Node); browsers' fetch cannot stream requests. The client's
+   * default timeoutMs does not apply to streams.
+   */
+  streamFrames(frames: AsyncIterable<FrameInput> | Iterable<FrameInput>, config: StreamConfig, options?: FlorenceCallOptions): AsyncIterable<FrameAnswer>;
+}
+
+export interface ClientSettings extends Pick<FlorenceClientOptions, "headers" | "timeoutMs"> {
+  readonly readFile: ReadImageFile;
+}
+
+/** Builds the client on any connect Transport (the entry points' createFlorenceClient call this). */
+export function createFlorenceClientOnTransport(transport: Transport, settings: ClientSettings): FlorenceClient {
+  const florence = createClient(FlorenceService, transport);
+  const models = createClient(ModelService, transport);
+  const { readFile } = settings;
+  const call = (o: FlorenceCallOptions): CallOptions => toCallOptions(o, settings);
+  const gen = toGenerationOptions;
+
+  // The eight image+(phrase|region) methods share one shape: images, one extra field, options.
+  const withImages = async (images: Images, o: RequestOptions) => ({ images: await toImages(images, readFile), options: gen(o) });
+
+  return {
+    async captionImage(images, o = {}) {
+      const granularity = nameToEnum(CaptionGranularity, o.granularity ?? "normal", "granularity") as CaptionGranularity;
+      const r = await florence.captionImage({ ...(await withImages(images, o)), granularity }, call(o));
+      return r.results.map(fromTextResult);
+    },
+    async detectObjects(images, o = {}) {
+      const labelsMode = nameToEnum(DetectionLabelsMode, o.labelsMode ?? "classes", "labelsMode") as DetectionLabelsMode;
+      const r = await florence.detectObjects({ ...(await withImages(images, o)), labelsMode, classes: [...(o.classes ?? [])] }, call(o));
+      return r.results.map(fromDetectionsResult);
+    },
+    async ocrImage(images, o = {}) {
+      return (await florence.ocrImage(await withImages(images, o), call(o))).results.map(fromTextResult);
+    },
+    async parseDocument(images, o = {}) {
+      return (await florence.parseDocument(await withImages(images, o), call(o))).results.map(fromOcrResult);
+    },
+    async groundPhrase(images, phrase, o = {}) {
+      return (await florence.groundPhrase({ ...(await withImages(images, o)), phrase }, call(o))).results.map(fromDetectionsResult);
+    },
+    async segmentPhrase(images, phrase, o = {}) {
+      return (await florence.segmentPhrase({ ...(await withImages(images, o)), phrase }, call(o))).results.map(fromSegmentationResult);
+    },
+    async segmentRegion(images, region, o = {}) {
+      const req = { ...(await withImages(images, o)), region: toBox(region) };
+      return (await florence.segmentRegion(req, call(o))).results.map(fromSegmentationResult);
+    },
+    async classifyImageRegion(images, region, o = {}) {
+      const req = { ...(await withImages(images, o)), region: toBox(region) };
+      return (await florence.classifyImageRegion(req, call(o))).results.map(fromTextResult);
+    },
+    async captionImageRegion(images, region, o = {}) {
+      const req = { ...(await withImages(images, o)), region: toBox(region) };
+      return (await florence.captionImageRegion(req, call(o))).results.map(fromTextResult);
+    },
+    async ocrImageRegion(images, region, o = {}) {
+      const req = { ...(await withImages(images, o)), region: toBox(region) };
+      return (await florence.ocrImageRegion(req, call(o))).results.map(fromTextResult);
+    },
+    async run(task, images, o = {}) {
+      const req = {
+        ...(await withImages(images, o)),
+        task: toTask(task),
+        text: o.text ?? "",
+        ...(o.region === undefined ? {} : { region: toBox(o.region) }),
+      };
+      return (await florence.run(req, call(o))).results.map(fromTaskResult);
+    },
+    async runTasks(image, tasks, o = {}) {
+      const req = {
+        image: await toImage(image, "image", readFile),
+        tasks: tasks.map((t, i) => toTaskInput(t, `tasks[${i}]`)),
+        options: gen(o),
+      };
+      return (await florence.runTasks(req, call(o))).results.map(fromTaskResult);
+    },
+    async listModels(o = {}) {
+      return fromListModels(await models.listModels({}, call(o)));
+    },
+    async *streamFrames(frames, config, o = {}) {
+      const answers = florence.streamFrames(toStreamRequests(frames, config, readFile), toCallOptions(o, settings, false));
+      for await (const answer of answers) yield fromStreamResponse(answer);
+    },
+  };
+}

@@ -1,0 +1,56 @@
+/** Client options shared by the Node and browser entry points, with their defaults in one place. */
+import type { CallOptions, Transport } from "@connectrpc/connect";
+import type { FlorenceCallOptions } from "./inputs.js";
+
+/** Wire protocols the server speaks; browsers cannot speak plain gRPC. */
+export type Protocol = "grpc" | "grpc-web" | "connect";
+
+export interface FlorenceClientOptions<P extends Protocol = Protocol> {
+  /** Server address, e.g. "http://127.0.0.1:50051". Required unless `transport` is given. */
+  readonly baseUrl: string;
+  /** Wire protocol. Default "grpc" in Node, "grpc-web" in browsers. Ignored with `transport`. */
+  readonly protocol: P;
+  /** Headers sent with every call (e.g. authorization); per-call headers override them. Default none. */
+  readonly headers: HeadersInit | undefined;
+  /**
+   * Deadline of every unary call in milliseconds; a call's own timeoutMs overrides it. Default
+   * 300 000 (5 minutes): long enough for a batch of beam-search calls on a CPU server, short
+   * enough that a lost server does not hang the caller forever. streamFrames never gets this
+   * default, because a video stream legitimately runs for hours; pass timeoutMs to it explicitly.
+   */
+  readonly timeoutMs: number;
+  /**
+   * A ready connect Transport; replaces baseUrl/protocol. For tests (createRouterTransport) and
+   * for callers that need interceptors, TLS options or a shared HTTP/2 session. Default none.
+   */
+  readonly transport: Transport | undefined;
+}
+
+export const clientDefaults = {
+  headers: undefined,
+  timeoutMs: 300_000,
+  transport: undefined,
+} as const satisfies Partial<FlorenceClientOptions>;
+
+/** What createFlorenceClient accepts: either a baseUrl or a transport, the rest optional. */
+export type FlorenceClientInit<P extends Protocol = Protocol> = Partial<FlorenceClientOptions<P>> &
+  ({ readonly baseUrl: string } | { readonly transport: Transport });
+
+/** Merges the client's defaults into one call's options; `useDefaultTimeout` is false for streams. */
+export function toCallOptions(
+  call: FlorenceCallOptions,
+  client: Pick<FlorenceClientOptions, "headers" | "timeoutMs">,
+  useDefaultTimeout = true,
+): CallOptions {
+  const headers = new Headers(client.headers);
+  new Headers(call.headers).forEach((value, name) => {
+    headers.set(name, value);
+  });
+  const timeoutMs = call.timeoutMs ?? (useDefaultTimeout ? client.timeoutMs : undefined);
+  const out: CallOptions = { headers };
+  if (timeoutMs !== undefined) out.timeoutMs = timeoutMs;
+  if (call.signal !== undefined) out.signal = call.signal;
+  if (call.onHeader !== undefined) out.onHeader = call.onHeader;
+  if (call.onTrailer !== undefined) out.onTrailer = call.onTrailer;
+  return out;
+}
