@@ -24,7 +24,9 @@ export function enumNames<E extends EnumObject>(e: E): Array<EnumName<E>> {
  * callers and values read from config files. Throws INVALID_ARGUMENT listing the valid names.
  */
 export function nameToEnum<E extends EnumObject>(e: E, name: string, field: string): number {
-  const value = name === "unspecified" ? undefined : e[name.toUpperCase()];
+  // Only the exact lower-case names: "CAPTION" or "Caption" would hide a typo-prone second spelling.
+  const valid = name !== "unspecified" && name === name.toLowerCase();
+  const value = valid ? e[name.toUpperCase()] : undefined;
   if (typeof value !== "number") {
     throw new ConnectError(`${field}: unknown value ${JSON.stringify(name)}; expected one of ${enumNames(e).join(", ")}`, Code.InvalidArgument);
   }
