@@ -1,0 +1,67 @@
+/**
+ * Structured logs: one JSON object per line. Requests log one `request` entry each (streams: one
+ * per stream, when it ends); server life-cycle and internal errors log their own entries. Tests
+ * pass `silentLogger` or a collecting function.
+ */
+import type { Writable } from "node:stream";
+
+/** One finished RPC. */
+export interface RequestLogEntry {
+  readonly level: "info" | "warn" | "error";
+  readonly msg: "request";
+  /** "florence.v1.FlorenceService/CaptionImage". */
+  readonly method: string;
+  /** "grpc", "grpc_web" or "connect". */
+  readonly protocol: string;
+  /** Our task name(s), when the request named any. */
+  readonly task?: string;
+  /** Images in the request (streams: frames received). */
+  readonly images: number;
+  /** Image payload bytes (encoded or raw) in the request (streams: all frames). */
+  readonly bytes: number;
+  /** Time waiting for an engine slot, summed over engine calls. */
+  readonly queueMs: number;
+  /** Time inside the engine, summed over engine calls. */
+  readonly modelMs: number;
+  /** gRPC status name in snake case, e.g. "ok", "invalid_argument". */
+  readonly code: string;
+  /** Wall time of the whole call. */
+  readonly durationMs: number;
+  /** Frames answered with a result / skipped / error (StreamFrames only). */
+  readonly frames?: { readonly results: number; readonly skipped: number; readonly errors: number };
+  /** The client-facing error message, when the call failed. */
+  readonly error?: string;
+  /** For server faults only: the hidden cause (stack), for operators. */
+  readonly cause?: string;
+}
+
+/** A life-cycle event or an internal failure (with the cause that clients never see). */
+export interface EventLogEntry {
+  readonly level: "info" | "warn" | "error";
+  readonly msg: string;
+  readonly method?: string;
+  readonly address?: string;
+  /** For internal errors: the cause's stack or text, for operators only. */
+  readonly cause?: string;
+}
+
+export type LogEntry = RequestLogEntry | EventLogEntry;
+
+/** Receives every log entry; must not throw. */
+export type Logger = (entry: LogEntry) => void;
+
+/** Writes each entry as one JSON line with an ISO `time` first. */
+export function jsonLineLogger(stream: Writable): Logger {
+  return (entry) => {
+    stream.write(`${JSON.stringify({ time: new Date().toISOString(), ...entry })}\n`);
+  };
+}
+
+/** Drops everything (tests). */
+export const silentLogger: Logger = () => {};
+
+/** Text of an unknown cause for the log: the stack when there is one. */
+export function describeCause(cause: unknown): string {
+  if (cause instanceof Error) return cause.stack ?? `${cause.name}: ${cause.message}`;
+  return String(cause);
+}

@@ -1,0 +1,153 @@
+/**
+ * createFlorenceServer: FlorenceService, ModelService, grpc.health.v1 and gRPC reflection on one
+ * port, over gRPC, gRPC-Web and Connect, HTTP/2 cleartext and HTTP/1.1.
+ *
+ * Shutdown (close): health -> NOT_SERVING and new calls -> UNAVAILABLE; stop accepting connections;
+ * wait up to graceMs for calls in flight (streams answer what they have read, then end with
+ * UNAVAILABLE); abort whatever is left (handler signals reach the engine); GOAWAY every HTTP/2
+ * session, destroy what is still open shortly after; close the engine.
+ */
+import type { DescService } from "@bufbuild/protobuf";
+import { Code, ConnectError } from "@connectrpc/connect";
+import { connectNodeAdapter } from "@connectrpc/connect-node";
+import { FlorenceService } from "../gen/florence/v1/florence_service_pb.js";
+import { ModelService } from "../gen/florence/v1/model_service_pb.js";
+import { Health } from "../gen/grpc/health/v1/health_pb.js";
+import { ServerReflection as ServerReflectionV1 } from "../gen/grpc/reflection/v1/reflection_pb.js";
+import { ServerReflection as ServerReflectionV1alpha } from "../gen/grpc/reflection/v1alpha/reflection_pb.js";
+import type { FlorenceEngine } from "../models/engine.js";
+import { AdmissionQueue, SlotLimit } from "./admission.js";
+import type { ServiceDeps } from "./call-context.js";
+import { CallTracker } from "./call-tracker.js";
+import { EngineHandle } from "./engine-handle.js";
+import { createFlorenceService } from "./florence-service.js";
+import { createHealthService, HealthRegistry, ServingStatus } from "./health.js";
+import { DualProtocolListener } from "./listener.js";
+import { describeCause } from "./logger.js";
+import { createModelService } from "./model-service.js";
+import type { ServerOptions } from "./options.js";
+import { makeServerOptions } from "./options.js";
+import { buildReflectionIndex, createReflectionV1alphaService, createReflectionV1Service } from "./reflection.js";
+
+/** After GOAWAY, how long sessions get to end on their own before they are destroyed. */
+const SESSION_CLOSE_TIMEOUT_MS = 1000;
+
+export interface FlorenceServerInit extends Partial<ServerOptions> {
+  /** The engine, or a promise of it: health reports NOT_SERVING until it resolves. */
+  readonly engine: FlorenceEngine | Promise<FlorenceEngine>;
+}
+
+export interface ServerAddress {
+  readonly host: string;
+  readonly port: number;
+  /** "http://host:port", for client transports' baseUrl. */
+  readonly url: string;
+}
+
+export interface CloseOptions {
+  /** How long calls in flight may take to finish before they are aborted. Default: ServerOptions.shutdownGraceMs. */
+  readonly graceMs?: number;
+}
+
+export interface FlorenceServer {
+  readonly options: Readonly<ServerOptions>;
+  /** Service statuses; SERVING once the engine has loaded. */
+  readonly health: HealthRegistry;
+  /** Resolves true once the engine has loaded, false if loading failed (the error is logged). */
+  readonly ready: Promise<boolean>;
+  /** Starts listening on options.host:options.port. */
+  listen(): Promise<ServerAddress>;
+  /** Graceful shutdown (see the file comment). Idempotent: later calls return the same promise. */
+  close(options?: CloseOptions): Promise<void>;
+  /** Resolves when a close() has finished. */
+  readonly closed: Promise<void>;
+}
+
+/** The services this server registers, for health and reflection. */
+export const SERVED_SERVICES: readonly DescService[] = [
+  FlorenceService,
+  ModelService,
+  Health,
+  ServerReflectionV1,
+  ServerReflectionV1alpha,
+];
+
+export function createFlorenceServer(init: FlorenceServerInit): FlorenceServer {
+  const { engine: engineInit, ...rest } = init;
+  const options = makeServerOptions(rest);
+  const logger = options.logger;
+  const deps: ServiceDeps = {
+    options,
+    engine: new EngineHandle(engineInit),
+    admission: new AdmissionQueue({ maxConcurrent: options.maxConcurrentRequests, maxQueued: options.maxQueuedRequests }),
+    streams: new SlotLimit(options.maxConcurrentStreams),
+    calls: new CallTracker(),
+    logger,
+  };
+  const health = new HealthRegistry([FlorenceService.typeName, ModelService.typeName]);
+  const reflection = buildReflectionIndex(SERVED_SERVICES);
+  const shutdown = new AbortController();
+
+  const handler = connectNodeAdapter({
+    routes: (router) => {
+      router.service(FlorenceService, createFlorenceService(deps));
+      router.service(ModelService, createModelService(deps));
+      router.service(Health, createHealthService(health));
+      router.service(ServerReflectionV1, createReflectionV1Service(reflection));
+      router.service(ServerReflectionV1alpha, createReflectionV1alphaService(reflection));
+    },
+    readMaxBytes: options.readMaxBytes,
+    shutdownSignal: shutdown.signal,
+  });
+  const listener = new DualProtocolListener(handler);
+
+  const ready = deps.engine.ready.then((engine) => {
+    if (engine === undefined) {
+      logger({ level: "error", msg: "model failed to load", cause: describeCause(deps.engine.loadError?.cause ?? deps.engine.loadError) });
+      return false;
+    }
+    if (!deps.calls.draining) health.setAll(ServingStatus.SERVING);
+    logger({ level: "info", msg: "model loaded" });
+    return true;
+  });
+
+  let closing: Promise<void> | undefined;
+  let markClosed: () => void = () => {};
+  const closed = new Promise<void>((resolve) => (markClosed = resolve));
+  const close = async (graceMs: number): Promise<void> => {
+    deps.calls.startDrain();
+    health.setAll(ServingStatus.NOT_SERVING);
+    logger({ level: "info", msg: "draining" });
+    const closed = listener.stopAccepting();
+    const idle = await deps.calls.whenIdle(graceMs);
+    if (!idle) logger({ level: "warn", msg: `grace period of ${graceMs} ms over with calls in flight; aborting them` });
+    // Ends what is still running: long-lived Watch and reflection streams, and overdue work
+    // (the abort reaches the engine through the handler signals).
+    shutdown.abort(new ConnectError("the server is shutting down", Code.Unavailable));
+    listener.closeSessions();
+    const timer = setTimeout(() => listener.destroyAll(), SESSION_CLOSE_TIMEOUT_MS);
+    await closed;
+    clearTimeout(timer);
+    await deps.engine.close();
+    logger({ level: "info", msg: "closed" });
+    markClosed();
+  };
+
+  return {
+    options,
+    health,
+    ready,
+    closed,
+    async listen() {
+      const address = await listener.listen(options.port, options.host);
+      const host = address.family === "IPv6" ? `[${address.address}]` : address.address;
+      const result = { host: address.address, port: address.port, url: `http://${host}:${address.port}` };
+      logger({ level: "info", msg: "listening", address: result.url });
+      return result;
+    },
+    close(closeOptions = {}) {
+      closing ??= close(closeOptions.graceMs ?? options.shutdownGraceMs);
+      return closing;
+    },
+  };
+}

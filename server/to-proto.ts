@@ -1,0 +1,195 @@
+/**
+ * models/results types -> proto messages. Pure functions; coordinates pass through unchanged
+ * (pixels of the original image at bin centres), only the shape changes.
+ */
+import { create } from "@bufbuild/protobuf";
+import type {
+  BoundingBox as BoundingBoxMessage,
+  Point as PointMessage,
+  RleMask as RleMaskMessage,
+} from "../gen/florence/v1/geometry_pb.js";
+import { BoundingBoxSchema, PointSchema, PolygonSchema, RleMaskSchema } from "../gen/florence/v1/geometry_pb.js";
+import type { ModelInfo as ModelInfoMessage } from "../gen/florence/v1/model_service_pb.js";
+import { ModelInfoSchema } from "../gen/florence/v1/model_service_pb.js";
+import type {
+  Detection as DetectionMessage,
+  DetectionsResult as DetectionsResultMessage,
+  OcrResult as OcrResultMessage,
+  OpenVocabularyResult as OpenVocabularyResultMessage,
+  SegmentationResult as SegmentationResultMessage,
+  SegmentedInstance as SegmentedInstanceMessage,
+  TaskResult as TaskResultMessage,
+  TextResult as TextResultMessage,
+} from "../gen/florence/v1/results_pb.js";
+import {
+  DetectionSchema,
+  DetectionsResultSchema,
+  OcrLineSchema,
+  OcrResultSchema,
+  OpenVocabularyResultSchema,
+  SegmentationResultSchema,
+  SegmentedInstanceSchema,
+  TaskResultSchema,
+  TextResultSchema,
+} from "../gen/florence/v1/results_pb.js";
+import type { Timings as TimingsMessage } from "../gen/florence/v1/task_pb.js";
+import { TimingsSchema } from "../gen/florence/v1/task_pb.js";
+import type { ModelInfo, RunTimings } from "../models/engine.js";
+import { FlorenceError } from "../models/errors.js";
+import type {
+  BoundingBox,
+  Detection,
+  DetectionsResult,
+  OcrResult,
+  OpenVocabularyResult,
+  Point,
+  RleMask,
+  SegmentationResult,
+  SegmentedInstance,
+  TaskResult,
+  TextResult,
+} from "../models/results.js";
+import { DTYPE_BY_NAME, EXECUTION_PROVIDER_BY_NAME, TASK_BY_NAME } from "./enums.js";
+
+export function toPointMessage(p: Point): PointMessage {
+  return create(PointSchema, { x: p.x, y: p.y });
+}
+
+export function toBoxMessage(b: BoundingBox): BoundingBoxMessage {
+  return create(BoundingBoxSchema, { x1: b.x1, y1: b.y1, x2: b.x2, y2: b.y2 });
+}
+
+export function toRleMessage(mask: RleMask): RleMaskMessage {
+  return create(RleMaskSchema, { height: mask.size[0], width: mask.size[1], counts: [...mask.counts] });
+}
+
+export function toDetectionMessage(d: Detection): DetectionMessage {
+  return create(DetectionSchema, { label: d.label, box: toBoxMessage(d.box), confidence: d.confidence });
+}
+
+export function toInstanceMessage(s: SegmentedInstance): SegmentedInstanceMessage {
+  return create(SegmentedInstanceSchema, {
+    label: s.label,
+    polygons: s.polygons.map((polygon) => create(PolygonSchema, { points: polygon.map(toPointMessage) })),
+    box: toBoxMessage(s.box),
+    mask: toRleMessage(s.mask),
+    confidence: s.confidence,
+  });
+}
+
+/** The four metadata fields every result message carries. */
+function metadataOf(r: TaskResult) {
+  return {
+    task: TASK_BY_NAME[r.task],
+    imageSize: { width: r.imageSize.width, height: r.imageSize.height },
+    rawText: r.rawText,
+    generatedTokens: r.generatedTokens,
+  };
+}
+
+export function toTextResultMessage(r: TextResult): TextResultMessage {
+  return create(TextResultSchema, { ...metadataOf(r), text: r.text, confidence: r.confidence });
+}
+
+export function toDetectionsResultMessage(r: DetectionsResult): DetectionsResultMessage {
+  return create(DetectionsResultSchema, { ...metadataOf(r), detections: r.detections.map(toDetectionMessage) });
+}
+
+export function toSegmentationResultMessage(r: SegmentationResult): SegmentationResultMessage {
+  return create(SegmentationResultSchema, { ...metadataOf(r), instances: r.instances.map(toInstanceMessage) });
+}
+
+export function toOcrResultMessage(r: OcrResult): OcrResultMessage {
+  return create(OcrResultSchema, {
+    ...metadataOf(r),
+    lines: r.lines.map((line) =>
+      create(OcrLineSchema, {
+        text: line.text,
+        quad: line.quad.map(toPointMessage),
+        box: toBoxMessage(line.box),
+        confidence: line.confidence,
+      }),
+    ),
+  });
+}
+
+export function toOpenVocabularyResultMessage(r: OpenVocabularyResult): OpenVocabularyResultMessage {
+  return create(OpenVocabularyResultSchema, {
+    ...metadataOf(r),
+    detections: r.detections.map(toDetectionMessage),
+    instances: r.instances.map(toInstanceMessage),
+  });
+}
+
+/** Any result, as the TaskResult oneof. */
+export function toTaskResultMessage(r: TaskResult): TaskResultMessage {
+  switch (r.kind) {
+    case "text":
+      return create(TaskResultSchema, { result: { case: "text", value: toTextResultMessage(r) } });
+    case "detections":
+      return create(TaskResultSchema, { result: { case: "detections", value: toDetectionsResultMessage(r) } });
+    case "segmentation":
+      return create(TaskResultSchema, { result: { case: "segmentation", value: toSegmentationResultMessage(r) } });
+    case "ocr":
+      return create(TaskResultSchema, { result: { case: "ocr", value: toOcrResultMessage(r) } });
+    case "open_vocabulary":
+      return create(TaskResultSchema, {
+        result: { case: "openVocabulary", value: toOpenVocabularyResultMessage(r) },
+      });
+    default:
+      return assertNever(r);
+  }
+}
+
+function assertNever(x: never): never {
+  throw new FlorenceError("internal", "internal error: unknown result kind", { cause: x });
+}
+
+/**
+ * Narrows the engine's results to the kind an RPC promises (e.g. CaptionImage -> text). A
+ * mismatch is an engine bug, reported as `internal`.
+ */
+export function expectKind<K extends TaskResult["kind"]>(
+  results: readonly TaskResult[],
+  kind: K,
+): Extract<TaskResult, { kind: K }>[] {
+  return results.map((r) => {
+    if (r.kind !== kind) {
+      throw new FlorenceError("internal", "internal error: the engine returned an unexpected result kind", {
+        cause: new Error(`expected ${kind} result for task ${r.task}, got ${r.kind}`),
+      });
+    }
+    return r as Extract<TaskResult, { kind: K }>;
+  });
+}
+
+/** Server-measured timings plus the engine's stage timings when it reports them. */
+export function toTimingsMessage(queueMs: number, modelMs: number, stages?: RunTimings): TimingsMessage {
+  return create(TimingsSchema, {
+    queueMs,
+    modelMs,
+    ...(stages === undefined
+      ? {}
+      : {
+          preprocessMs: stages.preprocessMs,
+          visionMs: stages.visionMs,
+          encoderMs: stages.encoderMs,
+          decoderMs: stages.decoderMs,
+          postprocessMs: stages.postprocessMs,
+        }),
+  });
+}
+
+export function toModelInfoMessage(info: ModelInfo): ModelInfoMessage {
+  return create(ModelInfoSchema, {
+    id: info.id,
+    path: info.path,
+    tasks: info.tasks.map((t) => TASK_BY_NAME[t]),
+    dtype: DTYPE_BY_NAME[info.dtype],
+    executionProvider: EXECUTION_PROVIDER_BY_NAME[info.executionProvider],
+    imageSize: { width: info.imageSize.width, height: info.imageSize.height },
+    vocabSize: info.vocabSize,
+    decoderLayers: info.decoderLayers,
+    maxPromptTokens: info.maxPromptTokens,
+  });
+}
