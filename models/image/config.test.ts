@@ -21,6 +21,13 @@ describe("parseImagePreprocessConfig", () => {
     expect(parseImagePreprocessConfig(goldenConfig, "preprocessor_config.json")).toEqual(florenceImageConfig);
   });
 
+  it("reads the tiny model's preprocessor_config.json (onnx-community layout, with task tables)", () => {
+    const path = new URL("../../test/fixtures/tiny/preprocessor_config.json", import.meta.url);
+    expect(parseImagePreprocessConfig(JSON.parse(readFileSync(path, "utf8")), "tiny/preprocessor_config.json")).toEqual(
+      florenceImageConfig,
+    );
+  });
+
   it("defaults rescale_factor to 1/255 like CLIPImageProcessor (Microsoft's config omits it)", () => {
     expect(parseImagePreprocessConfig(base, "p.json").rescaleFactor).toBe(1 / 255);
   });
