@@ -7,8 +7,24 @@ export {
   type EarlyStopping,
   makeDecodingOptions,
 } from "./decoding-options.js";
+export {
+  type DecoderCacheLayout,
+  emptyPastDims,
+  type KvFloatType,
+  type KvTensorLayout,
+  readDecoderLayout,
+} from "./decoder-layout.js";
+export { float16ToFloat32, floatToHalfBits, halfBitsToFloat } from "./float16.js";
 export { argmax, GreedySearch } from "./greedy.js";
+export { castFloat, gatherRows } from "./kv-cache.js";
 export { applyLogitsProcessors, bannedNgramTokens, type ProcessorOptions } from "./logits-processors.js";
+export {
+  createOrtDecoderStepper,
+  lastPositionLogits,
+  OrtDecoderStepper,
+  type OrtStepperInit,
+  type StepperSession,
+} from "./ort-stepper.js";
 export type {
   DecodeRequest,
   DecodeResult,
