@@ -1,0 +1,105 @@
+import { Code, ConnectError } from "@connectrpc/connect";
+import { describe, expect, it } from "vitest";
+import { BadRequestSchema, ErrorInfoSchema, RetryInfoSchema } from "../gen/google/rpc/error_details_pb.js";
+import type { FlorenceErrorKind } from "../models/errors.js";
+import { FlorenceError } from "../models/errors.js";
+import { CODE_BY_KIND, ERROR_DOMAIN, toConnectError, toFrameError } from "./errors.js";
+
+/** Outgoing details as connect stores them before encoding: { desc, value }. */
+function details(e: ConnectError) {
+  return e.details.map((d) => ("desc" in d ? { typeName: d.desc.typeName, value: d.value } : { typeName: d.type, value: d.value }));
+}
+
+describe("CODE_BY_KIND", () => {
+  const expected: [FlorenceErrorKind, Code][] = [
+    ["invalid_image", Code.InvalidArgument],
+    ["invalid_region", Code.InvalidArgument],
+    ["missing_text", Code.InvalidArgument],
+    ["invalid_argument", Code.InvalidArgument],
+    ["queue_full", Code.ResourceExhausted],
+    ["unavailable", Code.Unavailable],
+    ["deadline_exceeded", Code.DeadlineExceeded],
+    ["cancelled", Code.Canceled],
+    ["model_load", Code.FailedPrecondition],
+    ["download", Code.FailedPrecondition],
+    ["provider_unavailable", Code.FailedPrecondition],
+    ["internal", Code.Internal],
+  ];
+  it.each(expected)("%s -> %s", (kind, code) => {
+    const error = toConnectError(new FlorenceError(kind, `message for ${kind}`));
+    expect(error.code).toBe(code);
+    expect(error.rawMessage).toBe(`message for ${kind}`);
+  });
+
+  it("covers every kind", () => {
+    expect(Object.keys(CODE_BY_KIND).sort()).toEqual(expected.map(([k]) => k).sort());
+  });
+});
+
+describe("toConnectError details", () => {
+  it("carries ErrorInfo and BadRequest field violations", () => {
+    const e = toConnectError(
+      new FlorenceError("invalid_image", "images[1]: empty", {
+        violations: [{ field: "images[1]", description: "the image is empty" }],
+      }),
+    );
+    const found = details(e);
+    expect(found.map((d) => d.typeName)).toEqual([ErrorInfoSchema.typeName, BadRequestSchema.typeName]);
+    expect(found[0]?.value).toMatchObject({ reason: "invalid_image", domain: ERROR_DOMAIN });
+    expect(found[1]?.value).toMatchObject({ fieldViolations: [{ field: "images[1]", description: "the image is empty" }] });
+  });
+
+  it("adds RetryInfo to overload errors only", () => {
+    const full = details(toConnectError(new FlorenceError("queue_full", "busy")));
+    expect(full.map((d) => d.typeName)).toContain(RetryInfoSchema.typeName);
+    const bad = details(toConnectError(new FlorenceError("invalid_argument", "bad")));
+    expect(bad.map((d) => d.typeName)).not.toContain(RetryInfoSchema.typeName);
+  });
+
+  it("hides the text of unknown errors but keeps them as cause", () => {
+    const boom = new Error("ORT failure at /src/session.cc:42");
+    const e = toConnectError(boom);
+    expect(e.code).toBe(Code.Internal);
+    expect(e.rawMessage).not.toContain("session.cc");
+    expect(e.cause).toBe(boom);
+  });
+
+  it("maps AbortError/TimeoutError to Canceled/DeadlineExceeded", () => {
+    expect(toConnectError(new DOMException("x", "AbortError")).code).toBe(Code.Canceled);
+    expect(toConnectError(new DOMException("x", "TimeoutError")).code).toBe(Code.DeadlineExceeded);
+  });
+
+  it("passes a ConnectError through", () => {
+    const original = new ConnectError("nope", Code.NotFound);
+    expect(toConnectError(original)).toBe(original);
+  });
+
+  it("prefers the aborted call signal's reason (a deadline looks like 'cancelled' to the engine)", () => {
+    const controller = new AbortController();
+    const deadline = new ConnectError("the operation timed out", Code.DeadlineExceeded);
+    controller.abort(deadline);
+    const e = toConnectError(new FlorenceError("cancelled", "generation was cancelled"), controller.signal);
+    expect(e.code).toBe(Code.DeadlineExceeded);
+  });
+});
+
+describe("toFrameError", () => {
+  it("is a google.rpc.Status-like message with the kind and violations", () => {
+    const frame = toFrameError(
+      new FlorenceError("missing_text", "frame.task.text: blank", {
+        violations: [{ field: "frame.task.text", description: "blank" }],
+      }),
+    );
+    expect(frame.code).toBe(Code.InvalidArgument);
+    expect(frame.message).toBe("frame.task.text: blank");
+    expect(frame.reason).toBe("missing_text");
+    expect(frame.fieldViolations.map((v) => v.field)).toEqual(["frame.task.text"]);
+  });
+
+  it("does not leak unknown error text", () => {
+    const frame = toFrameError(new Error("secret stack text"));
+    expect(frame.code).toBe(Code.Internal);
+    expect(frame.message).not.toContain("secret");
+    expect(frame.reason).toBe("internal");
+  });
+});
