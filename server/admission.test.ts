@@ -8,8 +8,12 @@ describe("AdmissionQueue", () => {
     const b = await q.acquire();
     expect(q.running).toBe(2);
     const order: string[] = [];
-    const c = q.acquire().then((t) => (order.push("c"), t));
-    const d = q.acquire().then((t) => (order.push("d"), t));
+    const record = (name: string) => <T>(ticket: T) => {
+      order.push(name);
+      return ticket;
+    };
+    const c = q.acquire().then(record("c"));
+    const d = q.acquire().then(record("d"));
     expect(q.waiting).toBe(2);
     await expect(q.acquire()).rejects.toMatchObject({ kind: "queue_full" });
     a.release();

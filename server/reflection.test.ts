@@ -1,15 +1,17 @@
+import type { MessageInitShape } from "@bufbuild/protobuf";
 import { create, fromBinary } from "@bufbuild/protobuf";
 import { FileDescriptorProtoSchema } from "@bufbuild/protobuf/wkt";
 import { Code } from "@connectrpc/connect";
 import { describe, expect, it } from "vitest";
-import type { ServerReflectionRequest } from "../gen/grpc/reflection/v1/reflection_pb.js";
 import { ServerReflectionRequestSchema } from "../gen/grpc/reflection/v1/reflection_pb.js";
 import { answerReflectionRequest, buildReflectionIndex } from "./reflection.js";
 import { SERVED_SERVICES } from "./server.js";
 
 const index = buildReflectionIndex(SERVED_SERVICES);
 
-function ask(messageRequest: ServerReflectionRequest["messageRequest"]) {
+type RequestInit = MessageInitShape<typeof ServerReflectionRequestSchema>["messageRequest"];
+
+function ask(messageRequest: RequestInit) {
   return answerReflectionRequest(index, create(ServerReflectionRequestSchema, { host: "h", messageRequest }));
 }
 
@@ -61,12 +63,13 @@ describe("reflection answers", () => {
   });
 
   it("answers NOT_FOUND in-band for unknown files, symbols and extensions", () => {
-    for (const request of [
+    const requests: RequestInit[] = [
       { case: "fileByFilename", value: "nope.proto" },
       { case: "fileContainingSymbol", value: "florence.v1.Nope" },
       { case: "fileContainingExtension", value: { containingType: "florence.v1.Image", extensionNumber: 100 } },
       { case: "allExtensionNumbersOfType", value: "florence.v1.Nope" },
-    ] as const) {
+    ];
+    for (const request of requests) {
       const answer = ask(request);
       expect(answer.messageResponse.case).toBe("errorResponse");
       expect(answer.messageResponse.value).toMatchObject({ errorCode: Code.NotFound });
