@@ -9,7 +9,7 @@ import { SERVED_SERVICES } from "./server.js";
 
 const index = buildReflectionIndex(SERVED_SERVICES);
 
-type RequestInit = MessageInitShape<typeof ServerReflectionRequestSchema>["messageRequest"];
+type RequestInit = NonNullable<MessageInitShape<typeof ServerReflectionRequestSchema>["messageRequest"]>;
 
 function ask(messageRequest: RequestInit) {
   return answerReflectionRequest(index, create(ServerReflectionRequestSchema, { host: "h", messageRequest }));
