@@ -90,6 +90,12 @@ export function authHeaders(token: string | undefined): Record<string, string> {
 export function errorForStatus(res: Response, target: HubTarget, token: string | undefined): Error {
   const what = describeTarget(target);
   const status = `${res.status}${res.statusText ? ` ${res.statusText}` : ""}`;
+  const code = res.headers.get("x-error-code");
+  // The hub answers 401 (not 404) for a repo that does not exist when no token is sent, to not reveal private repos.
+  if ((res.status === 401 || res.status === 404) && code === "RepositoryNotFound") {
+    const hint = token === undefined ? "check the id, or pass a token (--token or HF_TOKEN) if it is private" : "check the id, and that the token can read it";
+    return new FlorenceError("model_load", `repository ${target.repo} was not found on the hub (${res.status}); ${hint}`);
+  }
   if (res.status === 401) {
     const hint =
       token === undefined
@@ -104,10 +110,6 @@ export function errorForStatus(res: Response, target: HubTarget, token: string |
     );
   }
   if (res.status === 404) {
-    const code = res.headers.get("x-error-code");
-    if (code === "RepositoryNotFound") {
-      return new FlorenceError("model_load", `repository ${target.repo} was not found on the hub (404); check the id, or pass a token if it is private`);
-    }
     if (code === "RevisionNotFound") {
       return new FlorenceError("model_load", `revision ${target.revision} of ${target.repo} was not found on the hub (404); check --revision`);
     }

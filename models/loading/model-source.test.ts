@@ -138,6 +138,18 @@ describe("resolveModel from the hub", () => {
     expect(readFileSync(cached(BIG)).equals(readFileSync(join(repoDir, BIG)))).toBe(true);
   });
 
+  it("stops with cancelled when the signal aborts, keeping the partial file", async () => {
+    hub.hooks.stallAfter.set(BIG, 10_000);
+    const controller = new AbortController();
+    const events: DownloadProgress[] = [];
+    const progress = (p: DownloadProgress): void => {
+      events.push(p);
+      if (p.file === BIG && p.bytes >= 10_000) controller.abort();
+    };
+    await expectError(resolveModel(REPO, opts({ signal: controller.signal, progress })), "cancelled", BIG);
+    expect(statSync(`${cached(BIG)}.part`).size).toBe(10_000);
+  });
+
   it("retries 503 answers", async () => {
     hub.hooks.failNext.set("onnx/embed_tokens.onnx", { status: 503, count: 2 });
     await resolveModel(REPO, opts({ retries: 2 }));
