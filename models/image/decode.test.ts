@@ -124,6 +124,18 @@ describe("decodeImage: colour handling", () => {
     expect((await decodeImage(png16)).rgb).toEqual(Uint8Array.from([200, 100, 50, 200, 100, 50]));
   });
 
+  it("ignores an embedded ICC profile, as PIL's convert('RGB') does", async () => {
+    // sharp converts these sRGB pixels to Display P3 when it embeds the profile; the file stores
+    // [184,50,48, 101,217,106, 60,60,241, 128,128,128], which is what Pillow 13 returns for it.
+    const px = Buffer.from([200, 30, 40, 10, 220, 90, 60, 60, 250, 128, 128, 128]);
+    const png = await sharp(px, { raw: { width: 4, height: 1, channels: 3 } }).withIccProfile("p3").png().toBuffer();
+    expect((await sharp(png).metadata()).hasProfile).toBe(true);
+    const pil = [184, 50, 48, 101, 217, 106, 60, 60, 241, 128, 128, 128];
+    expect([...(await decodeImage(png)).rgb]).toEqual(pil);
+    // sharp's default (colour-managed back to sRGB) would differ
+    expect([...(await sharp(png).raw().toBuffer())]).not.toEqual(pil);
+  });
+
   it("applies the EXIF orientation (fixture rocket_exif6.jpg: stored 427x640, Orientation=6 -> 640x427)", async () => {
     const bytes = fixture("rocket_exif6.jpg");
     const meta = await sharp(bytes).metadata();
@@ -133,9 +145,8 @@ describe("decodeImage: colour handling", () => {
   });
 
   it("rotates pixels, not just the size: Orientation=6 turns the pattern 90 degrees clockwise", async () => {
-    const jpeg6 = await pattern().png().toBuffer();
-    // PNG has no EXIF orientation in sharp's writer; use a lossless WebP with EXIF instead
-    const webp = await sharp(jpeg6).webp({ lossless: true }).withMetadata({ orientation: 6 }).toBuffer();
+    // lossless WebP with an EXIF block, so the pixels survive encoding exactly
+    const webp = await pattern().webp({ lossless: true }).withMetadata({ orientation: 6 }).toBuffer();
     expect((await sharp(webp).metadata()).orientation).toBe(6);
     const img = await decodeImage(webp);
     // 3x2 -> 2x3; rotated clockwise, the first output row is (yellow, red) = bottom-left, top-left
