@@ -39,5 +39,7 @@ export function createFlorenceClient(init: FlorenceClientInit<BrowserProtocol>):
     headers: init.headers ?? clientDefaults.headers,
     timeoutMs: init.timeoutMs ?? clientDefaults.timeoutMs,
     readFile: refuseFilePath,
+    // fetch cannot stream a request body in both directions; a custom transport may be able to.
+    ...(init.transport === undefined ? { noBidiStreaming: "streamFrames needs HTTP/2 bidirectional streaming, which browsers' fetch cannot do; call it from Node" } : {}),
   });
 }

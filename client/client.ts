@@ -3,7 +3,7 @@
  * converts the answer to plain typed objects. The Node and browser entry points only differ in
  * how they build the Transport and read file paths.
  */
-import { type CallOptions, createClient, type Transport } from "@connectrpc/connect";
+import { type CallOptions, Code, ConnectError, createClient, type Transport } from "@connectrpc/connect";
 import { CaptionGranularity, DetectionLabelsMode, FlorenceService } from "../gen/florence/v1/florence_service_pb.js";
 import { ModelService } from "../gen/florence/v1/model_service_pb.js";
 import { nameToEnum } from "./enums.js";
@@ -72,6 +72,12 @@ export interface FlorenceClient {
 
 export interface ClientSettings extends Pick<FlorenceClientOptions, "headers" | "timeoutMs"> {
   readonly readFile: ReadImageFile;
+  /**
+   * Why this transport cannot carry streamFrames (bidirectional streaming needs HTTP/2 request
+   * streaming), or undefined when it can. Set, streamFrames fails at once with UNIMPLEMENTED and
+   * this reason, instead of an opaque HTTP 505 from the server.
+   */
+  readonly noBidiStreaming?: string;
 }
 
 /** Builds the client on any connect Transport (the entry points' createFlorenceClient call this). */
@@ -145,6 +151,7 @@ export function createFlorenceClientOnTransport(transport: Transport, settings: 
       return fromListModels(await models.listModels({}, call(o)));
     },
     async *streamFrames(frames, config, o = {}) {
+      if (settings.noBidiStreaming !== undefined) throw new ConnectError(settings.noBidiStreaming, Code.Unimplemented);
       const answers = florence.streamFrames(toStreamRequests(frames, config, readFile), toCallOptions(o, settings, false));
       for await (const answer of answers) yield fromStreamResponse(answer);
     },

@@ -51,12 +51,13 @@ function createNodeTransport(baseUrl: string, protocol: Protocol, httpVersion: "
 }
 
 export function createFlorenceClient(init: NodeClientInit): FlorenceClient {
-  const transport =
-    init.transport ??
-    createNodeTransport("baseUrl" in init ? init.baseUrl : "", init.protocol ?? "grpc", init.httpVersion ?? "2");
+  const httpVersion = init.httpVersion ?? "2";
+  const transport = init.transport ?? createNodeTransport("baseUrl" in init ? init.baseUrl : "", init.protocol ?? "grpc", httpVersion);
+  const http1 = init.transport === undefined && httpVersion === "1.1";
   return createFlorenceClientOnTransport(transport, {
     headers: init.headers ?? clientDefaults.headers,
     timeoutMs: init.timeoutMs ?? clientDefaults.timeoutMs,
     readFile: readImageFile,
+    ...(http1 ? { noBidiStreaming: 'streamFrames needs HTTP/2; create the client with httpVersion "2" (the default)' } : {}),
   });
 }

@@ -97,21 +97,36 @@ export class FakeEngine implements FlorenceEngine {
   readonly calls: Array<{ readonly requests: readonly TaskRequest[]; readonly imageCount: number; readonly options: GenerationOptions | undefined }> = [];
   /** When set, the next call rejects with it (then it is cleared). */
   nextError: FlorenceError | undefined;
+  /** Each call waits this long first (until options.signal aborts it), for deadline and cancel tests. */
+  delayMs = 0;
   closed = false;
 
   async run(request: TaskRequest, images: readonly ImageInput[], options?: GenerationOptions): Promise<TaskResult[]> {
     this.record([request], images.length, options);
+    await this.delay(options?.signal);
     return images.map((image, i) => fakeResult(request, imageSize(image, i), i));
   }
 
   async runTasks(requests: readonly TaskRequest[], image: ImageInput, options?: GenerationOptions): Promise<TaskResult[]> {
     this.record(requests, 1, options);
+    await this.delay(options?.signal);
     const size = imageSize(image, 0);
     return requests.map((r) => fakeResult(r, size, 0));
   }
 
   async close(): Promise<void> {
     this.closed = true;
+  }
+
+  private delay(signal: AbortSignal | undefined): Promise<void> {
+    if (this.delayMs === 0) return Promise.resolve();
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(resolve, this.delayMs);
+      signal?.addEventListener("abort", () => {
+        clearTimeout(timer);
+        reject(new FlorenceError("cancelled", "the fake engine's call was aborted"));
+      });
+    });
   }
 
   private record(requests: readonly TaskRequest[], imageCount: number, options: GenerationOptions | undefined): void {

@@ -1,0 +1,216 @@
+/**
+ * The client against the real server (createFlorenceServer on a free port of 127.0.0.1) with the
+ * fake engine, once per wire protocol: every method must return exactly what the engine produced
+ * (the fake's numbers are float32-exact, so toEqual holds through the proto's float fields),
+ * streamFrames must round-trip, and errors must arrive as ConnectError with the mapped Code.
+ */
+import { readFile } from "node:fs/promises";
+import { fileURLToPath } from "node:url";
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { createFlorenceClient as createBrowserClient } from "../../client/browser.js";
+import { Code, ConnectError, createFlorenceClient, type FlorenceClient, type FrameAnswer, type NodeClientInit } from "../../client/index.js";
+import type { TaskRequest } from "../../models/engine.js";
+import { FlorenceError } from "../../models/errors.js";
+import type { ImageSize } from "../../models/results.js";
+import { createFlorenceServer, type FlorenceServer, silentLogger } from "../../server/index.js";
+import { FAKE_MODEL_INFO, FakeEngine, fakeResult } from "./fake-engine.js";
+
+const PNG_PATH = fileURLToPath(new URL("../fixtures/images/tiny_12x9.png", import.meta.url));
+const PNG_SIZE: ImageSize = { width: 12, height: 9 };
+const RAW = { data: new Uint8Array(4 * 3 * 3).fill(200), width: 4, height: 3, format: "rgb" } as const;
+const RAW_SIZE: ImageSize = { width: 4, height: 3 };
+
+const engine = new FakeEngine();
+let server: FlorenceServer;
+let baseUrl = "";
+let png: Uint8Array;
+
+beforeAll(async () => {
+  png = await readFile(PNG_PATH);
+  server = createFlorenceServer({ engine, port: 0, logger: silentLogger, shutdownGraceMs: 1000 });
+  baseUrl = (await server.listen()).url;
+  await server.ready;
+});
+
+afterAll(async () => {
+  await server.close({ graceMs: 100 });
+});
+
+beforeEach(() => {
+  engine.nextError = undefined;
+  engine.delayMs = 0;
+});
+
+/** What the fake engine answers for `request` on [the PNG (read from its path), the raw frame]. */
+function expected(request: TaskRequest): unknown[] {
+  return [fakeResult(request, PNG_SIZE, 0), fakeResult(request, RAW_SIZE, 1)];
+}
+
+type MethodCase = readonly [string, (c: FlorenceClient) => Promise<unknown[]>, TaskRequest];
+const images = [PNG_PATH, RAW];
+const METHODS: readonly MethodCase[] = [
+  ["captionImage", (c) => c.captionImage(images), { task: "caption" }],
+  ["captionImage very_detailed", (c) => c.captionImage(images, { granularity: "very_detailed" }), { task: "more_detailed_caption" }],
+  ["detectObjects", (c) => c.detectObjects(images), { task: "object_detection" }],
+  ["detectObjects captions", (c) => c.detectObjects(images, { labelsMode: "captions" }), { task: "dense_region_caption" }],
+  ["detectObjects rois", (c) => c.detectObjects(images, { labelsMode: "rois" }), { task: "region_proposal" }],
+  ["detectObjects classes", (c) => c.detectObjects(images, { classes: ["cat", " red car "] }), { task: "phrase_grounding", text: "cat<and>red car" }],
+  ["ocrImage", (c) => c.ocrImage(images), { task: "ocr" }],
+  ["parseDocument", (c) => c.parseDocument(images), { task: "ocr_with_region" }],
+  ["groundPhrase", (c) => c.groundPhrase(images, "a dog"), { task: "phrase_grounding", text: "a dog" }],
+  ["segmentPhrase", (c) => c.segmentPhrase(images, "the dog"), { task: "referring_expression_segmentation", text: "the dog" }],
+  ["segmentRegion", (c) => c.segmentRegion(images, [1, 1, 3, 2]), { task: "region_to_segmentation", region: [1, 1, 3, 2] }],
+  ["classifyImageRegion", (c) => c.classifyImageRegion(images, { x1: 0, y1: 0, x2: 2, y2: 2 }), { task: "region_to_category", region: [0, 0, 2, 2] }],
+  ["captionImageRegion", (c) => c.captionImageRegion(images, [0.5, 0.5, 3.5, 2.5]), { task: "region_to_description", region: [0.5, 0.5, 3.5, 2.5] }],
+  ["ocrImageRegion", (c) => c.ocrImageRegion(images, [1, 0, 4, 3]), { task: "region_to_ocr", region: [1, 0, 4, 3] }],
+  ["run open_vocabulary_detection", (c) => c.run("open_vocabulary_detection", images, { text: "cat" }), { task: "open_vocabulary_detection", text: "cat" }],
+  ["run region_to_segmentation", (c) => c.run("region_to_segmentation", images, { region: [0, 0, 1, 1] }), { task: "region_to_segmentation", region: [0, 0, 1, 1] }],
+];
+
+const PROTOCOLS: ReadonlyArray<readonly [string, Omit<NodeClientInit, "baseUrl">]> = [
+  ["grpc", { protocol: "grpc" }],
+  ["grpc-web over HTTP/2", { protocol: "grpc-web" }],
+  ["connect over HTTP/2", { protocol: "connect" }],
+  ["grpc-web over HTTP/1.1", { protocol: "grpc-web", httpVersion: "1.1" }],
+  ["connect over HTTP/1.1", { protocol: "connect", httpVersion: "1.1" }],
+];
+
+async function errorOf(call: Promise<unknown>): Promise<ConnectError> {
+  const e = await call.then(
+    () => undefined,
+    (err: unknown) => err,
+  );
+  expect(e).toBeInstanceOf(ConnectError);
+  return e as ConnectError;
+}
+
+async function collect(answers: AsyncIterable<FrameAnswer>): Promise<FrameAnswer[]> {
+  const out: FrameAnswer[] = [];
+  for await (const a of answers) out.push(a);
+  return out;
+}
+
+describe.each(PROTOCOLS)("client over %s", (_, transportOptions) => {
+  const client = () => createFlorenceClient({ baseUrl, ...transportOptions });
+
+  it.each(METHODS)("%s returns the engine's results, one per image, in order", async (_name, call, request) => {
+    const results = await call(client());
+    expect(results).toEqual(expected(request));
+    expect(engine.calls.at(-1)?.requests).toEqual([request]);
+  });
+
+  it("runTasks returns one result per task on the one image", async () => {
+    const tasks: TaskRequest[] = [{ task: "caption" }, { task: "ocr_with_region" }, { task: "region_to_category", region: [1, 1, 5, 5] }];
+    const results = await client().runTasks(png, tasks);
+    expect(results).toEqual(tasks.map((t) => fakeResult(t, PNG_SIZE, 0)));
+  });
+
+  it("passes generation options through to the engine", async () => {
+    await client().ocrImage(png, { numBeams: 2, maxNewTokens: 7, earlyStopping: false, noRepeatNgramSize: 0, lengthPenalty: 0.5 });
+    expect(engine.calls.at(-1)?.options).toMatchObject({ numBeams: 2, maxNewTokens: 7, earlyStopping: false, noRepeatNgramSize: 0, lengthPenalty: 0.5 });
+  });
+
+  it("listModels reports the engine's model info", async () => {
+    const { models, limits } = await client().listModels();
+    expect(models).toEqual([{ ...FAKE_MODEL_INFO, tasks: [...FAKE_MODEL_INFO.tasks] }]);
+    expect(limits.maxImagesPerRequest).toBe(server.options.maxImagesPerRequest);
+    expect(limits.readMaxBytes).toBe(server.options.readMaxBytes);
+  });
+
+  it.each<readonly [string, (c: FlorenceClient) => Promise<unknown>, () => void, Code]>([
+    ["bytes the engine cannot decode", (c) => c.captionImage(new Uint8Array([1, 2, 3])), () => {}, Code.InvalidArgument],
+    ["no images", (c) => c.captionImage([]), () => {}, Code.InvalidArgument],
+    ["an inverted region", (c) => c.segmentRegion(png, [5, 5, 1, 1]), () => {}, Code.InvalidArgument],
+    ["a blank phrase", (c) => c.groundPhrase(png, "   "), () => {}, Code.InvalidArgument],
+    ["a full engine queue", (c) => c.ocrImage(png), () => (engine.nextError = new FlorenceError("queue_full", "full")), Code.ResourceExhausted],
+    ["an engine that is loading", (c) => c.ocrImage(png), () => (engine.nextError = new FlorenceError("unavailable", "loading")), Code.Unavailable],
+    ["an engine bug", (c) => c.ocrImage(png), () => (engine.nextError = new FlorenceError("internal", "bug")), Code.Internal],
+  ])("%s fails with a ConnectError of the mapped code", async (_name, call, arrange, code) => {
+    arrange();
+    const e = await errorOf(call(client()));
+    expect(Code[e.code]).toBe(Code[code]);
+    expect(e.rawMessage.length).toBeGreaterThan(0);
+  });
+
+  it("a missing file path fails on the client with INVALID_ARGUMENT naming the image", async () => {
+    const e = await errorOf(client().captionImage([png, "/nonexistent/x.png"]));
+    expect(e.code).toBe(Code.InvalidArgument);
+    expect(e.rawMessage).toMatch(/^images\[1\]: cannot read image file/);
+  });
+
+  it("an aborted signal cancels the call", async () => {
+    engine.delayMs = 10_000;
+    const abort = new AbortController();
+    const call = client().captionImage(png, { signal: abort.signal });
+    setTimeout(() => abort.abort(), 50);
+    expect((await errorOf(call)).code).toBe(Code.Canceled);
+  });
+
+  it("timeoutMs sets a deadline", async () => {
+    engine.delayMs = 10_000;
+    expect((await errorOf(client().captionImage(png, { timeoutMs: 100 }))).code).toBe(Code.DeadlineExceeded);
+  });
+});
+
+describe.each(PROTOCOLS.slice(0, 3))("streamFrames over %s", (_, transportOptions) => {
+  const client = () => createFlorenceClient({ baseUrl, ...transportOptions });
+
+  it("answers every frame in order: results, a per-frame error, and a task switch", async () => {
+    async function* frames() {
+      yield { image: png, timestampUs: 10 };
+      yield { image: RAW, timestampUs: 20 };
+      yield { image: new Uint8Array(0), timestampUs: 30 };
+      yield { image: PNG_PATH, timestampUs: 40, task: { task: "region_to_category" as const, region: [1, 1, 4, 4] as const } };
+    }
+    const answers = await collect(client().streamFrames(frames(), { task: { task: "caption" }, options: { numBeams: 1 } }));
+
+    expect(answers.map((a) => [a.frameId, a.timestampUs, a.kind])).toEqual([
+      [0, 10, "result"],
+      [1, 20, "result"],
+      [2, 30, "error"],
+      [3, 40, "result"],
+    ]);
+    const results = answers.map((a) => (a.kind === "result" ? a.result : undefined));
+    const switched: TaskRequest = { task: "region_to_category", region: [1, 1, 4, 4] };
+    expect(results).toEqual([fakeResult({ task: "caption" }, PNG_SIZE, 0), fakeResult({ task: "caption" }, RAW_SIZE, 0), undefined, fakeResult(switched, PNG_SIZE, 0)]);
+    const failed = answers[2];
+    expect(failed?.kind === "error" && failed.error.code).toBe(Code.InvalidArgument);
+    expect(answers[3]?.task).toBe("region_to_category");
+  });
+
+  it("a stream without a valid config ends with a ConnectError", async () => {
+    const bad = client().streamFrames([{ image: png }], { task: { task: "phrase_grounding", text: " " } });
+    expect((await errorOf(collect(bad))).code).toBe(Code.InvalidArgument);
+  });
+});
+
+describe.each(PROTOCOLS.slice(3))("streamFrames over %s", (_, transportOptions) => {
+  it("fails at once with UNIMPLEMENTED saying it needs HTTP/2, sending nothing", async () => {
+    const before = engine.calls.length;
+    const answers = createFlorenceClient({ baseUrl, ...transportOptions }).streamFrames([{ image: png }], { task: { task: "caption" } });
+    const e = await errorOf(collect(answers));
+    expect(e.code).toBe(Code.Unimplemented);
+    expect(e.rawMessage).toMatch(/HTTP\/2/);
+    expect(engine.calls.length).toBe(before);
+  });
+});
+
+// The browser entry uses connect-web, i.e. fetch; Node's own fetch (HTTP/1.1) stands in for a browser's.
+describe.each(["grpc-web", "connect"] as const)("browser entry over %s (fetch)", (protocol) => {
+  const client = () => createBrowserClient({ baseUrl, protocol });
+
+  it("returns the engine's results", async () => {
+    expect(await client().captionImage([png, RAW])).toEqual(expected({ task: "caption" }));
+  });
+
+  it("refuses file paths with INVALID_ARGUMENT", async () => {
+    const e = await errorOf(client().captionImage(PNG_PATH));
+    expect(e.code).toBe(Code.InvalidArgument);
+    expect(e.rawMessage).toMatch(/file paths work in Node only/);
+  });
+
+  it("reports that streamFrames is not available in browsers", async () => {
+    const e = await errorOf(collect(client().streamFrames([{ image: png }], { task: { task: "caption" } })));
+    expect(e.code).toBe(Code.Unimplemented);
+  });
+});
