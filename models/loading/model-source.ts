@@ -3,7 +3,7 @@
  * name, or any hub repo "owner/name" (a user's fine-tune). Hub models are downloaded into the cache
  * (see hub-download.ts); the result is always a local folder in the onnx-community layout.
  */
-import type { Stats } from "node:fs";
+import type { Dirent, Stats } from "node:fs";
 import { readdir, stat } from "node:fs/promises";
 import { homedir } from "node:os";
 import { join, resolve } from "node:path";
@@ -120,7 +120,7 @@ async function statOrUndefined(p: string): Promise<Stats | undefined> {
 
 async function listFolder(root: string, sub = ""): Promise<string[]> {
   const out: string[] = [];
-  let entries: import("node:fs").Dirent[];
+  let entries: Dirent[];
   try {
     entries = await readdir(join(root, sub), { withFileTypes: true });
   } catch {
@@ -152,13 +152,13 @@ async function resolveLocal(spec: string, folder: string, dtypes: FileDtypes): P
   return { spec, path: folder, source: "local", repo: undefined, revision: undefined, commit: undefined, dtypes, onnxFiles: onnxFilePaths(dtypes), downloadedBytes: 0 };
 }
 
-/** The cached files of a repo revision, and which requested ones are not complete there. */
-async function checkCache(revisionDir: string, files: readonly ModelFileEntry[]): Promise<{ missing: string[] }> {
+/** The required files that are not complete in the cache folder of a repo revision. */
+async function missingFromCache(revisionDir: string, files: readonly ModelFileEntry[]): Promise<string[]> {
   const missing: string[] = [];
   for (const f of files) {
     if (f.required && (await readCachedFile(revisionDir, f.path)) === undefined) missing.push(f.path);
   }
-  return { missing };
+  return missing;
 }
 
 /** Turns "florence-2-base" or "owner/name" into a repo id; anything else is a bad spec. */
@@ -202,7 +202,7 @@ async function resolveHub(spec: string, repo: string, dtypes: FileDtypes, option
   const wanted = modelFileList(dtypes);
   const base = { spec, path: revisionDir, repo, revision, dtypes, onnxFiles: onnxFilePaths(dtypes) };
   const fromCache = async (why: string): Promise<ResolvedModel> => {
-    const { missing } = await checkCache(revisionDir, wanted);
+    const missing = await missingFromCache(revisionDir, wanted);
     if (missing.length > 0) {
       const what = missing.length === 1 ? missing[0] : `${missing.length} files (${missing.join(", ")})`;
       throw new FlorenceError(
@@ -228,7 +228,7 @@ async function resolveHub(spec: string, repo: string, dtypes: FileDtypes, option
   } catch (e) {
     // The hub is unreachable: a complete cache still works, as with huggingface_hub.
     if (isFlorenceError(e) && e.kind === "download" && isTransient(e.cause)) {
-      return fromCache(`the hub could not be reached (${e.message})`).catch(() => Promise.reject(e));
+      return fromCache("the hub could not be reached").catch(() => Promise.reject(e));
     }
     throw e;
   }

@@ -10,7 +10,7 @@ import { InferenceSession } from "onnxruntime-node";
 import type { ExecutionProviderName } from "../engine.js";
 import { FlorenceError, isFlorenceError } from "../errors.js";
 import type { ModelContract, SessionMetadata } from "./contract.js";
-import { validateContract } from "./contract.js";
+import { validateDecoder, validateEmbed, validateEncoder, validateVision } from "./contract.js";
 import type { DtypeSpec, FileDtypes, ModelFileName } from "./dtype.js";
 import { DEFAULT_DTYPE, MODEL_FILES, onnxFilePaths, resolveFileDtypes } from "./dtype.js";
 import type { ModelConfig } from "./model-config.js";
@@ -132,13 +132,18 @@ export async function loadSessions(dir: string, init: SessionLoadOptionsInit = {
   try {
     // One at a time: creation is synchronous inside ORT, and a provider failure should stop at the first file.
     const sessions = {} as Record<ModelFileName, OrtSession>;
+    const contract: Partial<{ -readonly [K in keyof ModelContract]: ModelContract[K] }> = {};
     for (const f of MODEL_FILES) {
       const session = await createSession(dir, files[f], ortOptions, options.executionProvider);
       loaded.push(session);
       sessions[f] = session;
+      // Check each graph as soon as it is loaded, so a bad folder fails before the big decoder loads.
+      const meta = sessionMetadata(files[f], session);
+      if (f === "vision_encoder") contract.vision = validateVision(meta, config.text, config.preprocessor.imageSeqLength);
+      else if (f === "embed_tokens") contract.embed = validateEmbed(meta, config.text);
+      else if (f === "encoder_model") contract.encoder = validateEncoder(meta, config.text);
+      else contract.decoder = validateDecoder(meta, config.text);
     }
-    const meta = Object.fromEntries(MODEL_FILES.map((f) => [f, sessionMetadata(files[f], sessions[f])])) as Record<ModelFileName, SessionMetadata>;
-    const contract = validateContract(meta, config.text, config.preprocessor.imageSeqLength);
     let released = false;
     return {
       dir,
@@ -146,7 +151,7 @@ export async function loadSessions(dir: string, init: SessionLoadOptionsInit = {
       dtypes,
       executionProvider: options.executionProvider,
       config,
-      contract,
+      contract: contract as ModelContract,
       sessions,
       release: async () => {
         if (released) return;
