@@ -1,5 +1,6 @@
 /** Options for creating an engine, with their defaults in one place. */
 import type { ExecutionProviderName, ModelDtype } from "./engine.js";
+import type { ProgressCallback } from "./loading/index.js";
 
 export interface EngineOptions {
   /**
@@ -35,7 +36,7 @@ export interface EngineOptions {
   /** Hard cap on num_beams per request. Default 8. */
   readonly maxBeams: number;
   /** Called with download progress while a hub model is fetched. */
-  readonly onDownloadProgress: ((p: { readonly file: string; readonly bytes: number; readonly total: number | undefined }) => void) | undefined;
+  readonly onDownloadProgress: ProgressCallback | undefined;
 }
 
 export const engineDefaults: Readonly<Omit<EngineOptions, "model">> = {

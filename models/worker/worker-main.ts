@@ -2,21 +2,20 @@
  * Entry of an inference worker thread: owns one in-thread engine (onnxruntime sessions) and
  * answers the host's messages. Everything that blocks runs here, never on the main thread.
  */
-import { parentPort, workerData } from "node:worker_threads";
+import { type MessagePort, parentPort, workerData } from "node:worker_threads";
 import type { FlorenceEngine } from "../engine.js";
-import type { EngineOptions } from "../engine-options.js";
 import { toFlorenceError } from "../errors.js";
 import type { GenerationOptions } from "../inputs.js";
-import { createLocalEngine } from "../pipeline.js";
+import { createLocalEngine, type LocalEngineOptions } from "../pipeline.js";
 import type { HostToWorker, WorkerToHost } from "./protocol.js";
 
 export interface WorkerInit {
   /** Engine options with `model` already resolved to a local folder by the host. */
-  readonly options: Omit<EngineOptions, "onDownloadProgress">;
+  readonly options: LocalEngineOptions;
 }
 
-const port = parentPort;
-if (port === null) throw new Error("worker-main.ts must run in a worker thread");
+if (parentPort === null) throw new Error("worker-main.ts must run in a worker thread");
+const port: MessagePort = parentPort;
 
 const post = (message: WorkerToHost): void => port.postMessage(message);
 const running = new Map<number, AbortController>();
