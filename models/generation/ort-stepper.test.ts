@@ -1,8 +1,9 @@
 import { Tensor } from "onnxruntime-node";
-import { describe, expect, it } from "vitest";
+import { describe, expect, expectTypeOf, it } from "vitest";
+import type { DecoderContract } from "../loading/contract.js";
 import { generate } from "./batch-decoder.js";
 import type { DecodingOptions } from "./decoding-options.js";
-import { emptyPastDims, readDecoderLayout } from "./decoder-layout.js";
+import { type DecoderCacheLayout, emptyPastDims, readDecoderLayout } from "./decoder-layout.js";
 import { floatToHalfBits } from "./float16.js";
 import { createOrtDecoderStepper, lastPositionLogits } from "./ort-stepper.js";
 import { FakeStepper } from "./testing/fake-stepper.js";
@@ -77,6 +78,10 @@ describe("OrtDecoderStepper on a toy merged decoder", () => {
 });
 
 describe("decoder layout", () => {
+  it("accepts models/loading's DecoderContract as is", () => {
+    expectTypeOf<DecoderContract>().toExtend<DecoderCacheLayout>();
+  });
+
   it("reads cache names, kinds and dims from the metadata", () => {
     const layout = readDecoderLayout(toyDecoder());
     expect(layout.useCacheBranch).toEqual({ name: "use_cache_branch" });

@@ -85,3 +85,29 @@ describe.skipIf(!tinyAvailable)("OrtDecoderStepper on the tiny model (skipped wh
     expect(together[0]!.tokens).not.toEqual(together[1]!.tokens);
   });
 });
+
+describe.skipIf(!tinyAvailable)("OrtDecoderStepper on the tiny fp16 and quantized graphs (skipped when test/fixtures/tiny is not built)", () => {
+  // fp16 weights: logits agree to fp16 precision. Dynamically quantized graphs pick activation
+  // scales from the whole input, so a 1-token cached step and an L-token recomputation legitimately
+  // differ after step 0; there only the first step (identical inputs) is compared.
+  it.each([
+    ["_fp16", 1e-2, Number.POSITIVE_INFINITY],
+    ["_quantized", 1e-4, 1],
+  ] as const)("%s: cached beam-3 logits equal a no-cache recomputation (tolerance %s)", async (suffix, tolerance, comparedSteps) => {
+    const s = await loadTiny(suffix);
+    try {
+      const encoded = [randomEncoded(5, 585, 64)];
+      const recorder = new Recorder(stepperFor(s, encoded));
+      const [r] = await generate(recorder, [{}], { numBeams: 3, maxNewTokens: 5 });
+      expect(r!.tokens).toHaveLength(6);
+      for (const step of recorder.steps.slice(0, comparedSteps)) {
+        for (const [row, prefix] of step.prefixes.entries()) {
+          const expected = await noCacheLogits(s, encoded[0]!, prefix);
+          expect(maxAbsDiff(step.logits.subarray(row * step.vocab, (row + 1) * step.vocab), expected)).toBeLessThan(tolerance);
+        }
+      }
+    } finally {
+      await s.release();
+    }
+  });
+});

@@ -1,0 +1,103 @@
+/**
+ * Golden decoding on the tiny model: test/fixtures/goldens/generation.json holds, per (image, task),
+ * the tokens transformers' native Florence-2 generate() chose in PyTorch, greedy and beam 3.
+ * Here the encoder side is rebuilt with ORT (testing/tiny-model.ts) and decoded with our loop;
+ * all tasks of one image run as ONE batch (greedy and beam requests mixed, prompts of different
+ * lengths, so the encoder batch is padded), which must not change any result.
+ */
+import { existsSync, readFileSync } from "node:fs";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { generate } from "./batch-decoder.js";
+import type { DecodingOptions } from "./decoding-options.js";
+import { createOrtDecoderStepper } from "./ort-stepper.js";
+import { GOLDENS_DIR, encode, loadTiny, stackEncoded, type TinySessions, tinyAvailable } from "./testing/tiny-model.js";
+import type { DecodeResult } from "./types.js";
+
+interface GoldenCase {
+  readonly id: string;
+  readonly resized_image: string | null;
+  readonly input_ids: number[];
+  readonly greedy: { readonly sequence: number[]; readonly logprobs: number[]; readonly forced: boolean[] };
+  readonly beam: { readonly sequence: number[]; readonly transition_scores: number[]; readonly sequence_score: number };
+}
+
+interface GoldenDoc {
+  readonly settings: {
+    readonly max_new_tokens: number;
+    readonly no_repeat_ngram_size: number;
+    readonly beam: { readonly num_beams: number; readonly early_stopping: boolean; readonly length_penalty: number };
+  };
+  readonly cases: GoldenCase[];
+}
+
+const goldenPath = `${GOLDENS_DIR}/generation.json`;
+const available = tinyAvailable && existsSync(goldenPath);
+const doc: GoldenDoc | undefined = available ? (JSON.parse(readFileSync(goldenPath, "utf8")) as GoldenDoc) : undefined;
+
+/** Cases grouped by image (the stem of resized_image); cases without a resized image cannot be encoded here. */
+function byImage(cases: readonly GoldenCase[]): Map<string, GoldenCase[]> {
+  const groups = new Map<string, GoldenCase[]>();
+  for (const c of cases) {
+    if (c.resized_image === null) continue;
+    const stem = c.resized_image.replace(/^.*\//, "").replace(/\.png$/, "");
+    groups.set(stem, [...(groups.get(stem) ?? []), c]);
+  }
+  return groups;
+}
+
+describe.skipIf(!available)("tiny-model goldens: greedy and beam-3 tokens of transformers' generate() (skipped until generation.json exists)", () => {
+  let s: TinySessions;
+  beforeAll(async () => {
+    s = await loadTiny();
+  });
+  afterAll(async () => {
+    await s?.release();
+  });
+
+  const groups = doc === undefined ? [] : [...byImage(doc.cases)];
+
+  it("has cases for several images", () => {
+    expect(groups.length).toBeGreaterThan(1);
+  });
+
+  it.each(groups)("%s: every task, greedy and beam 3, in one batch", async (image, cases) => {
+    const settings = doc!.settings;
+    const common: Partial<DecodingOptions> = { maxNewTokens: settings.max_new_tokens, noRepeatNgramSize: settings.no_repeat_ngram_size };
+    const beam: Partial<DecodingOptions> = {
+      numBeams: settings.beam.num_beams,
+      earlyStopping: settings.beam.early_stopping,
+      lengthPenalty: settings.beam.length_penalty,
+    };
+    const encoded = [];
+    for (const c of cases) encoded.push(await encode(s, image, c.input_ids));
+    // Rows 0..n-1 greedy, n..2n-1 beam, each with its case's encoder states.
+    const { hiddenStates, attentionMask } = stackEncoded([...encoded, ...encoded]);
+    const stepper = createOrtDecoderStepper({ embedTokens: s.embed, decoder: s.decoder, encoderHiddenStates: hiddenStates, encoderAttentionMask: attentionMask });
+    const requests = [...cases.map(() => ({ options: { ...common, numBeams: 1 } })), ...cases.map(() => ({ options: { ...common, ...beam } }))];
+    const results = await generate(stepper, requests);
+    const greedy = results.slice(0, cases.length);
+    const beams = results.slice(cases.length);
+
+    const mismatches: string[] = [];
+    cases.forEach((c, i) => {
+      if (!sameTokens(greedy[i]!, c.greedy.sequence)) mismatches.push(`${c.id} greedy: got ${greedy[i]!.tokens} want ${c.greedy.sequence}`);
+      if (!sameTokens(beams[i]!, c.beam.sequence)) mismatches.push(`${c.id} beam: got ${beams[i]!.tokens} want ${c.beam.sequence}`);
+    });
+    expect(mismatches).toEqual([]);
+
+    cases.forEach((c, i) => {
+      // Greedy: the golden log-probs are of the model distribution, also at forced steps, where ours are 0.
+      greedy[i]!.logprobs.forEach((lp, t) => {
+        if (!c.greedy.forced[t]) expect(lp).toBeCloseTo(c.greedy.logprobs[t]!, 3);
+      });
+      beams[i]!.logprobs.forEach((lp, t) => {
+        expect(lp).toBeCloseTo(c.beam.transition_scores[t]!, 3);
+      });
+      expect(beams[i]!.sequenceScore).toBeCloseTo(c.beam.sequence_score, 3);
+    });
+  });
+});
+
+function sameTokens(r: DecodeResult, golden: readonly number[]): boolean {
+  return r.tokens.length === golden.length && r.tokens.every((t, i) => t === golden[i]);
+}
