@@ -92,7 +92,10 @@ export class BeamSearch implements Search {
       logSoftmaxInPlace(row);
       applyLogitsProcessors(this.#running[b]!.tokens, row, this.#options);
       const score = this.#running[b]!.score;
-      for (let v = 0; v < vocabSize; v++) top.offer(f32(row[v]! + score), b * vocabSize + v);
+      for (let v = 0; v < vocabSize; v++) {
+        const acc = f32(row[v]! + score);
+        if (top.wouldKeep(acc)) top.offer(acc, b * vocabSize + v);
+      }
     }
     const newLength = this.#curLen + 1;
     return Array.from({ length: top.size }, (_, rank) => {

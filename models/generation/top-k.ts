@@ -18,6 +18,11 @@ export class TopK {
     return this.#size;
   }
 
+  /** True when offer(value) would keep the value; lets hot loops skip the call. */
+  wouldKeep(value: number): boolean {
+    return this.#size < this.#k || value > this.#values[this.#k - 1]!;
+  }
+
   offer(value: number, id: number): void {
     const v = Number.isNaN(value) ? Number.NEGATIVE_INFINITY : value;
     let pos = this.#size;
