@@ -31,7 +31,10 @@ export class DualProtocolListener {
 
   constructor(handler: RequestHandler) {
     this.#h2 = http2.createServer({}, handler);
-    this.#h1 = http.createServer({}, handler);
+    this.#h1 = http.createServer({}, (req, res) => {
+      closeIfBodyUnread(req, res);
+      handler(req, res);
+    });
     this.#h2.on("session", (session) => {
       this.#sessions.add(session);
       session.once("close", () => this.#sessions.delete(session));
@@ -101,4 +104,20 @@ export class DualProtocolListener {
     socket.on("data", onData);
     socket.on("error", () => socket.destroy());
   }
+}
+
+/**
+ * HTTP/1.1 only: when the response starts before the request body was read to the end (connect
+ * rejected it early, e.g. over readMaxBytes), answer with `Connection: close`. Otherwise Node's
+ * server keeps the connection and waits for the rest of a body the client has stopped sending,
+ * and the client's next request on that keep-alive connection fails with ECONNRESET when the
+ * server's keepAliveTimeout (5 s) ends it (seen with connect-node's HTTP/1.1 transports, also
+ * against a plain http.createServer).
+ */
+function closeIfBodyUnread(req: http.IncomingMessage, res: http.ServerResponse): void {
+  const writeHead = res.writeHead;
+  res.writeHead = function (this: http.ServerResponse, ...args: Parameters<typeof writeHead>) {
+    if (!req.complete && !this.headersSent) this.setHeader("Connection", "close");
+    return writeHead.apply(this, args);
+  } as typeof writeHead;
 }

@@ -20,6 +20,7 @@ export interface TestServer {
   readonly logs: LogEntry[];
 }
 
+/** `engine` (e.g. a promise, to test loading) replaces the fake; `fake` supplies a configured FakeEngine. `engine` on the result is the fake, used only when no `engine` was given. */
 export async function startTestServer(
   init: Partial<Omit<FlorenceServerInit, "engine">> & { engine?: FlorenceEngine | Promise<FlorenceEngine>; fake?: FakeEngine } = {},
 ): Promise<TestServer> {
