@@ -13,7 +13,7 @@ import { createOrtDecoderStepper, type DecodeRequest, type DecodeResult, generat
 import { type PreparedImage, parseImagePreprocessConfig, prepareImage, toPixelValues } from "./image/index.js";
 import type { GenerationOptions, ImageInput } from "./inputs.js";
 import { type FlorenceSessions, loadSessions } from "./loading/index.js";
-import { toTaskResult } from "./postprocess/index.js";
+import { toTaskResult } from "./postprocess/to-result.js";
 import { buildPrompt } from "./prompts.js";
 import { checkUnusedInputs, taskOf, validateGenerationOptions } from "./request-validation.js";
 import type { TaskResult } from "./results.js";

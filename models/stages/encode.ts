@@ -76,7 +76,11 @@ export async function encodeBatch(
   const rows = items.length;
   const promptLength = Math.max(...items.map((i) => i.inputIds.length));
   const ids = new BigInt64Array(rows * promptLength).fill(BigInt(padId));
-  items.forEach((item, r) => item.inputIds.forEach((id, t) => (ids[r * promptLength + t] = BigInt(id))));
+  items.forEach((item, r) => {
+    item.inputIds.forEach((id, t) => {
+      ids[r * promptLength + t] = BigInt(id);
+    });
+  });
   const textEmbeds = asFloat32(await runOne(s.embed, { [embed.inputIds.name]: new Tensor("int64", ids, [rows, promptLength]) }, "embed_tokens"));
 
   const { tokens, dModel } = image;
