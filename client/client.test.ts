@@ -243,4 +243,15 @@ describe("client over a router transport", () => {
     expect(kinds).toEqual(["skipped"]);
     expect(seen.timeoutMs).toBeUndefined();
   });
+
+  it("streamFrames ends with the client-side INVALID_ARGUMENT when a frame cannot be converted", async () => {
+    const frames = [{ image: new Uint8Array(1) }, { image: { data: new Uint8Array(3), width: 1, height: 1, format: "yuv" } as unknown as FrameInput["image"] }];
+    const kinds: string[] = [];
+    const e = await (async () => {
+      for await (const a of makeClient({ stream: [] }).streamFrames(frames, { task: { task: "ocr" } })) kinds.push(a.kind);
+    })().catch((err: unknown) => err);
+    expect(e).toBeInstanceOf(ConnectError);
+    expect((e as ConnectError).code).toBe(Code.InvalidArgument);
+    expect((e as ConnectError).rawMessage).toMatch(/^frames\[1\]\.image\.format: unknown value "yuv"/);
+  });
 });

@@ -178,6 +178,13 @@ describe.each(PROTOCOLS.slice(0, 3))("streamFrames over %s", (_, transportOption
     expect(answers[3]?.task).toBe("region_to_category");
   });
 
+  it("a frame the client cannot read ends the stream with the client's INVALID_ARGUMENT", async () => {
+    const answers = client().streamFrames([{ image: png }, { image: "/nonexistent/frame.png" }], { task: { task: "caption" } });
+    const e = await errorOf(collect(answers));
+    expect(e.code).toBe(Code.InvalidArgument);
+    expect(e.rawMessage).toMatch(/^frames\[1\]\.image: cannot read image file/);
+  });
+
   it("a stream without a valid config ends with a ConnectError", async () => {
     const bad = client().streamFrames([{ image: png }], { task: { task: "phrase_grounding", text: " " } });
     expect((await errorOf(collect(bad))).code).toBe(Code.InvalidArgument);
