@@ -4,7 +4,7 @@
  * FileDescriptorProtos must build a complete registry (every import included) that describes the
  * service's methods.
  */
-import type { DescMessage, MessageShape } from "@bufbuild/protobuf";
+import type { MessageShape } from "@bufbuild/protobuf";
 import { create, createFileRegistry, fromBinary, toBinary } from "@bufbuild/protobuf";
 import type { FileDescriptorProto } from "@bufbuild/protobuf/wkt";
 import { FileDescriptorProtoSchema, FileDescriptorSetSchema } from "@bufbuild/protobuf/wkt";
@@ -28,27 +28,13 @@ type Response = MessageShape<typeof v1.ServerReflectionResponseSchema>;
 /** Sends the requests one by one on ONE grpc-js bidi call, as grpcurl does; returns the answers. */
 async function reflect(proto: Proto, requests: Request[]): Promise<Response[]> {
   const pkg = proto === v1 ? "grpc.reflection.v1" : "grpc.reflection.v1alpha";
-  const serialize = <D extends DescMessage>(schema: D) => (m: MessageShape<D>) => Buffer.from(toBinary(schema, m));
-  const Client = grpc.makeGenericClientConstructor(
-    {
-      serverReflectionInfo: {
-        path: `/${pkg}.ServerReflection/ServerReflectionInfo`,
-        requestStream: true,
-        responseStream: true,
-        // The wire format is the same for both versions; decode with v1's schema.
-        requestSerialize: serialize(v1.ServerReflectionRequestSchema),
-        requestDeserialize: (b: Buffer) => fromBinary(v1.ServerReflectionRequestSchema, b),
-        responseSerialize: serialize(v1.ServerReflectionResponseSchema),
-        responseDeserialize: (b: Buffer) => fromBinary(v1.ServerReflectionResponseSchema, b),
-      },
-    },
-    "ServerReflection",
-  );
-  const client = new Client(new URL(t.url).host, grpc.credentials.createInsecure());
+  const serialize = (m: Request) => Buffer.from(toBinary(v1.ServerReflectionRequestSchema, m));
+  // A bare grpc-js client; the wire format is the same for both versions, so v1's schema decodes both.
+  const client = new grpc.Client(new URL(t.url).host, grpc.credentials.createInsecure());
   try {
     const call = client.makeBidiStreamRequest(
       `/${pkg}.ServerReflection/ServerReflectionInfo`,
-      serialize(v1.ServerReflectionRequestSchema),
+      serialize,
       (b: Buffer) => fromBinary(v1.ServerReflectionResponseSchema, b),
     );
     const answers: Response[] = [];
@@ -62,7 +48,9 @@ async function reflect(proto: Proto, requests: Request[]): Promise<Response[]> {
       call.on("error", reject);
       call.on("end", () => resolve());
     });
-    call.write(requests[0]);
+    const first = requests[0];
+    if (first === undefined) throw new Error("no requests");
+    call.write(first);
     await done;
     return answers;
   } finally {
