@@ -56,6 +56,12 @@ describe("generate: batching", () => {
     expect(b).toEqual(await solo(6, { numBeams: 1, maxNewTokens: 30, forcedEosTokenId: undefined }));
   });
 
+  it("returns nothing for no requests, without calling the model", async () => {
+    const stepper = FakeStepper.hashed(spec, []);
+    expect(await generate(stepper, [])).toEqual([]);
+    expect(stepper.calls).toHaveLength(0);
+  });
+
   it("rejects invalid options with an invalid_argument FlorenceError naming the field", async () => {
     const err = await generate(FakeStepper.hashed(spec, [1]), [{ options: { numBeams: 0 } }]).catch((e: unknown) => e);
     expect(isFlorenceError(err) && err.kind).toBe("invalid_argument");
@@ -76,6 +82,17 @@ describe("generate: cancellation", () => {
     expect(cancelled!.tokens).toHaveLength(4);
     expect(other!.tokens).toHaveLength(13);
     expect(stepper.calls.slice(4).every((c) => c.rowRequests.every((r) => r === 1))).toBe(true);
+  });
+
+  it("keeps the full result of a request whose abort arrives during its last step", async () => {
+    const controller = new AbortController();
+    const stepper = FakeStepper.hashed(spec, [5]);
+    const [r] = await generate(stepper, [{ signal: controller.signal, onToken: (e) => e.position === 2 && controller.abort() }], {
+      numBeams: 1,
+      maxNewTokens: 2,
+    });
+    expect(r!.stopReason).toBe("max_new_tokens");
+    expect(r!.tokens).toHaveLength(3);
   });
 
   it("never runs a request whose signal is already aborted", async () => {

@@ -43,10 +43,14 @@ export async function generate(
   let firstStep = true;
   for (;;) {
     live = live.filter((l) => {
-      const cancelled = l.request.signal?.aborted === true;
-      if (!cancelled && !l.search.done) return true;
-      if (!cancelled) report(l);
-      results[l.index] = l.search.result(cancelled);
+      // A search that finished keeps its full result even if the abort came during its last step.
+      if (l.search.done) {
+        report(l);
+        results[l.index] = l.search.result(false);
+        return false;
+      }
+      if (l.request.signal?.aborted !== true) return true;
+      results[l.index] = l.search.result(true);
       return false;
     });
     if (live.length === 0) return results;
