@@ -99,7 +99,7 @@ describe.each([
     const pairs: Array<[GoldenCase, number[]]> = [];
     for (const group of byImage(golden.cases)) {
       const ids = await generatedIds(group, numBeams);
-      group.forEach((c, i) => pairs.push([c, ids[i]!]));
+      for (const [i, c] of group.entries()) pairs.push([c, ids[i]!]);
     }
     for (const [c, ours] of pairs) {
       const ref = c[key].sequence;
