@@ -52,6 +52,9 @@ export class DualProtocolListener {
       this.#net.once("error", reject);
       this.#net.listen(port, host, () => {
         this.#net.off("error", reject);
+        // The http server never listens itself, but its connection tracking (needed by
+        // closeIdleConnections, and for headersTimeout/requestTimeout) starts on 'listening'.
+        this.#h1.emit("listening");
         resolve(this.#net.address() as AddressInfo);
       });
     });
@@ -72,13 +75,18 @@ export class DualProtocolListener {
   /** Sends GOAWAY on every HTTP/2 session (open streams may finish) and closes idle HTTP/1 connections. */
   closeSessions(): void {
     for (const session of this.#sessions) session.close();
-    this.#h1.closeIdleConnections();
+    // http.Server.close() closes idle connections and stops the connection-checking timer; the
+    // net-level close reports "not running" (this server never listened), which is expected.
+    this.#h1.close(() => {});
   }
 
-  /** Drops every remaining connection at once. */
-  destroyAll(): void {
+  /** Drops every remaining connection at once; returns how many there were. */
+  destroyAll(): number {
+    const count = this.#sockets.size;
+    this.#h1.closeAllConnections();
     for (const session of this.#sessions) session.destroy();
     for (const socket of this.#sockets) socket.destroy();
+    return count;
   }
 
   #route(socket: Socket): void {

@@ -43,6 +43,8 @@ export interface EventLogEntry {
   readonly address?: string;
   /** For internal errors: the cause's stack or text, for operators only. */
   readonly cause?: string;
+  /** "closed": connections that had to be destroyed because they did not close after GOAWAY. */
+  readonly destroyedConnections?: number;
 }
 
 export type LogEntry = RequestLogEntry | EventLogEntry;

@@ -125,11 +125,14 @@ export function createFlorenceServer(init: FlorenceServerInit): FlorenceServer {
     // (the abort reaches the engine through the handler signals).
     shutdown.abort(new ConnectError("the server is shutting down", Code.Unavailable));
     listener.closeSessions();
-    const timer = setTimeout(() => listener.destroyAll(), SESSION_CLOSE_TIMEOUT_MS);
+    let destroyedConnections = 0;
+    const timer = setTimeout(() => {
+      destroyedConnections = listener.destroyAll();
+    }, SESSION_CLOSE_TIMEOUT_MS);
     await closed;
     clearTimeout(timer);
     await deps.engine.close();
-    logger({ level: "info", msg: "closed" });
+    logger({ level: destroyedConnections > 0 ? "warn" : "info", msg: "closed", destroyedConnections });
     markClosed();
   };
 

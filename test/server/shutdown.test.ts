@@ -1,0 +1,127 @@
+/**
+ * Graceful shutdown: in-flight work finishes within the grace period while new calls get
+ * UNAVAILABLE; overdue work is aborted (the engine sees it); streams answer what they read and end
+ * with UNAVAILABLE; idle client sessions of every kind do not keep close() from finishing; the
+ * engine is closed; startServer wires SIGTERM to all of this.
+ */
+import http from "node:http";
+import { Code, ConnectError } from "@connectrpc/connect";
+import * as grpc from "@grpc/grpc-js";
+import { describe, expect, it } from "vitest";
+import { FlorenceService } from "../../gen/florence/v1/florence_service_pb.js";
+import { Health } from "../../gen/grpc/health/v1/health_pb.js";
+import { silentLogger } from "../../server/logger.js";
+import { startServer } from "../../server/main.js";
+import { FakeEngine } from "./fake-engine.js";
+import { client, rawImage, startTestServer, TRANSPORTS } from "./harness.js";
+
+async function failure(call: Promise<unknown>): Promise<ConnectError> {
+  try {
+    await call;
+  } catch (e) {
+    return ConnectError.from(e);
+  }
+  throw new Error("the call succeeded, but it should have failed");
+}
+
+describe("close()", () => {
+  it("lets a request in flight finish, refuses new ones with UNAVAILABLE, then closes the engine", async () => {
+    const s = await startTestServer();
+    const c = client(FlorenceService, s.url);
+    const release = s.engine.hold();
+    const inFlight = c.ocrImage({ images: [rawImage(5, 5)] });
+    await s.engine.waitForCalls(1);
+    const closing = s.server.close({ graceMs: 10_000 });
+
+    const refused = await failure(c.ocrImage({ images: [rawImage(1, 1)] })); // same HTTP/2 session
+    expect(refused.code).toBe(Code.Unavailable);
+    expect(refused.rawMessage).toMatch(/shutting down/);
+    expect(s.engine.calls).toHaveLength(1);
+
+    release();
+    expect((await inFlight).results[0]?.text).toBe("ocr:ocr:5x5");
+    await closing;
+    expect(s.engine.closed).toBe(true);
+    // Nothing listens any more: a new client cannot connect.
+    expect((await failure(client(FlorenceService, s.url).ocrImage({ images: [rawImage(1, 1)] }))).code).toBe(Code.Unavailable);
+  });
+
+  it("aborts work still running when the grace period ends; the engine sees the abort", async () => {
+    const s = await startTestServer();
+    s.engine.hold();
+    const inFlight = failure(client(FlorenceService, s.url).ocrImage({ images: [rawImage(1, 1)] }));
+    await s.engine.waitForCalls(1);
+    await s.server.close({ graceMs: 50 });
+    expect((await inFlight).code).toBe(Code.Unavailable);
+    expect(s.engine.aborted).toBe(1);
+    expect(s.engine.calls[0]?.signal?.aborted).toBe(true);
+    expect(s.engine.closed).toBe(true);
+  });
+
+  it("ends an open stream after answering the frames it read, with UNAVAILABLE", async () => {
+    const s = await startTestServer();
+    let stopClient: () => void = () => {};
+    const clientStopped = new Promise<void>((r) => (stopClient = r));
+    async function* frames() {
+      yield { message: { case: "config" as const, value: { task: { task: 1 } } } };
+      for (const id of [0n, 1n]) yield { message: { case: "frame" as const, value: { frameId: id, image: rawImage(2, 2) } } };
+      await clientStopped; // the client would go on sending; the server must end the stream itself
+    }
+    const answers: bigint[] = [];
+    let error: ConnectError | undefined;
+    try {
+      for await (const a of client(FlorenceService, s.url).streamFrames(frames())) {
+        answers.push(a.frameId);
+        if (answers.length === 2) void s.server.close({ graceMs: 5000 });
+      }
+    } catch (e) {
+      error = ConnectError.from(e);
+    } finally {
+      stopClient();
+    }
+    await s.server.closed;
+    expect(answers).toEqual([0n, 1n]);
+    expect(error?.code).toBe(Code.Unavailable);
+    expect(error?.rawMessage).toMatch(/every frame received so far was answered/);
+  });
+
+  it("closes idle sessions of grpc-js, connect (every transport), raw HTTP/1.1 keep-alive and an open Watch without destroying any", async () => {
+    const s = await startTestServer();
+    for (const transport of TRANSPORTS) await client(FlorenceService, s.url, transport).ocrImage({ images: [rawImage(1, 1)] });
+
+    const grpcClient = new grpc.Client(new URL(s.url).host, grpc.credentials.createInsecure());
+    await new Promise<void>((resolve, reject) => grpcClient.waitForReady(Date.now() + 5000, (e) => (e ? reject(e) : resolve())));
+
+    const agent = new http.Agent({ keepAlive: true });
+    await new Promise<void>((resolve) => http.get(`${s.url}/`, { agent }, (res) => res.resume().on("end", resolve)));
+
+    const watch = (async () => {
+      for await (const _ of client(Health, s.url).watch({ service: "" })) {
+        // keep watching until the server ends the stream
+      }
+    })().catch(() => {});
+
+    await s.server.close({ graceMs: 1000 });
+    await watch;
+    grpcClient.close();
+    agent.destroy();
+    expect(s.engine.closed).toBe(true);
+    // Every connection closed on its own after GOAWAY / Connection close: none had to be destroyed.
+    expect(s.logs.find((l) => l.msg === "closed")).toMatchObject({ level: "info", destroyedConnections: 0 });
+  });
+});
+
+describe("startServer", () => {
+  it("closes gracefully on SIGTERM and removes its signal handlers afterwards", async () => {
+    const before = process.listenerCount("SIGTERM");
+    const engine = new FakeEngine();
+    const { server, address } = await startServer({ engine, host: "127.0.0.1", port: 0, logger: silentLogger });
+    expect(process.listenerCount("SIGTERM")).toBe(before + 1);
+    await server.ready;
+    expect((await client(FlorenceService, address.url).ocrImage({ images: [rawImage(1, 1)] })).results).toHaveLength(1);
+    process.emit("SIGTERM", "SIGTERM");
+    await server.closed;
+    expect(engine.closed).toBe(true);
+    expect(process.listenerCount("SIGTERM")).toBe(before);
+  });
+});
