@@ -44,10 +44,27 @@ export class EngineHandle {
     );
   }
 
-  /** Closes the engine, waiting for a load in progress first. */
-  async close(): Promise<void> {
-    const engine = await this.ready;
-    await engine?.close();
+  /**
+   * Closes the engine. A load still in progress is waited for up to `loadWaitMs` (a model download
+   * can take minutes and cannot be cancelled through the engine interface); after that, close()
+   * returns false and the engine is closed as soon as it finishes loading.
+   */
+  async close(loadWaitMs: number): Promise<boolean> {
+    let timer: NodeJS.Timeout | undefined;
+    const gaveUp = Symbol("gave up");
+    const waited = await Promise.race([
+      this.ready,
+      new Promise<typeof gaveUp>((resolve) => {
+        timer = setTimeout(() => resolve(gaveUp), loadWaitMs);
+      }),
+    ]);
+    clearTimeout(timer);
+    if (waited === gaveUp) {
+      void this.ready.then((engine) => engine?.close());
+      return false;
+    }
+    await waited?.close();
+    return true;
   }
 }
 

@@ -115,6 +115,7 @@ export function createFlorenceServer(init: FlorenceServerInit): FlorenceServer {
   let markClosed: () => void = () => {};
   const closed = new Promise<void>((resolve) => (markClosed = resolve));
   const close = async (graceMs: number): Promise<void> => {
+    const deadline = performance.now() + graceMs;
     deps.calls.startDrain();
     health.setAll(ServingStatus.NOT_SERVING);
     logger({ level: "info", msg: "draining" });
@@ -131,7 +132,9 @@ export function createFlorenceServer(init: FlorenceServerInit): FlorenceServer {
     }, SESSION_CLOSE_TIMEOUT_MS);
     await closed;
     clearTimeout(timer);
-    await deps.engine.close();
+    if (!(await deps.engine.close(Math.max(0, deadline - performance.now())))) {
+      logger({ level: "warn", msg: "closed while the model was still loading; it will be closed once loaded" });
+    }
     logger({ level: destroyedConnections > 0 ? "warn" : "info", msg: "closed", destroyedConnections });
     markClosed();
   };

@@ -10,6 +10,7 @@ import * as grpc from "@grpc/grpc-js";
 import { describe, expect, it } from "vitest";
 import { FlorenceService } from "../../gen/florence/v1/florence_service_pb.js";
 import { Health } from "../../gen/grpc/health/v1/health_pb.js";
+import { ServingStatus } from "../../server/health.js";
 import { silentLogger } from "../../server/logger.js";
 import { startServer } from "../../server/main.js";
 import { FakeEngine } from "./fake-engine.js";
@@ -108,6 +109,21 @@ describe("close()", () => {
     expect(s.engine.closed).toBe(true);
     // Every connection closed on its own after GOAWAY / Connection close: none had to be destroyed.
     expect(s.logs.find((l) => l.msg === "closed")).toMatchObject({ level: "info", destroyedConnections: 0 });
+  });
+});
+
+describe("close() while the model is loading", () => {
+  it("does not wait past the grace period; the engine is closed once it loads and never reported SERVING", async () => {
+    let load: (e: FakeEngine) => void = () => {};
+    const engine = new FakeEngine();
+    const s = await startTestServer({ engine: new Promise<FakeEngine>((r) => (load = r)) });
+    await s.server.close({ graceMs: 20 });
+    expect(s.logs.some((l) => l.msg.startsWith("closed while the model was still loading"))).toBe(true);
+    expect(engine.closed).toBe(false);
+    load(engine);
+    await s.server.ready;
+    await expect.poll(() => engine.closed).toBe(true);
+    expect(s.server.health.get("")).toBe(ServingStatus.NOT_SERVING);
   });
 });
 
