@@ -39,7 +39,8 @@ LOGIT_STD = 2.5
 # --------------------------------------------------------------------------------------------
 
 
-def init_random_weights(model: nn.Module, seed: int, d_model: int, qk_gain: float = 1.0) -> None:
+def init_random_weights(model: nn.Module, seed: int, d_model: int, qk_gain: float = 1.0,
+                        cross_out_gain: float = 1.0) -> None:
     """Deterministic random init (independent of transformers' own init code).
 
     * Linear / Conv weights ~ N(0, 1/fan_in)  (unit-gain; the default 0.02 makes near-uniform logits)
@@ -48,7 +49,8 @@ def init_random_weights(model: nn.Module, seed: int, d_model: int, qk_gain: floa
     * token embedding, LM head (untied, see presets.native_config) and the BART learned positions
       ~ N(0, (2.5/sqrt(d))^2) -> logits have a std of about 2.5 (peaked, non-degenerate)
     * text-model q_proj / k_proj weights get an extra gain ``qk_gain`` (sharper attention, so the
-      prompt visibly changes the output)
+      prompt visibly changes the output); the decoder cross-attention out_proj gets ``cross_out_gain``
+      (a smaller encoder-context term keeps deep decoders sensitive to their input token)
     * DaViT 2-D position tables ~ N(0, 0.1^2)
     """
     gen = torch.Generator().manual_seed(seed)
@@ -78,6 +80,8 @@ def init_random_weights(model: nn.Module, seed: int, d_model: int, qk_gain: floa
             else:
                 fan_in = int(np.prod(p.shape[1:]))
                 gain = qk_gain if ("language_model" in name and (".q_proj." in name or ".k_proj." in name)) else 1.0
+                if "decoder" in name and ".encoder_attn.out_proj." in name:
+                    gain *= cross_out_gain
                 p.copy_(normal(p.shape, gain / math.sqrt(fan_in)))
 
 
@@ -88,7 +92,7 @@ def build_native_model(preset: Preset, tokenizer_vocab_size: int):
     cfg = native_config(preset, tokenizer_vocab_size)
     torch.manual_seed(preset.seed)
     model = Florence2ForConditionalGeneration(cfg)
-    init_random_weights(model, preset.seed, preset.d_model, preset.qk_gain)
+    init_random_weights(model, preset.seed, preset.d_model, preset.qk_gain, preset.cross_out_gain)
     assert model.lm_head.weight is not model.model.language_model.shared.weight
     model.eval()
     return model

@@ -54,10 +54,14 @@ class Preset:
     # seed for torch.manual_seed (weights) - regeneration is reproducible
     seed: int = 20240613
     # text-model q/k projection init gain: sharper random attention, so that the prompt (12-20
-    # tokens next to 577 image tokens) visibly changes the output (tiny: 3.0).  base/large keep 1.0:
-    # with 6-12 layers that sharp attention makes the random network chaotic (float32 rounding
-    # differences between ONNX Runtime and PyTorch grew to 0.1-0.5 in the logits with 3.0)
+    # tokens next to 577 image tokens) visibly changes the output (tiny: 3.0).  base/large: 1.5;
+    # with 6-12 layers, 3.0 made the random network chaotic (float32 rounding differences between
+    # ONNX Runtime and PyTorch grew to 0.1-0.5 in the logits)
     qk_gain: float = 1.0
+    # decoder cross-attention out_proj init gain (see export_reference.init_random_weights); base/
+    # large: 0.3 - with 1.0 the 6-layer decoder ignored its input token (same token until the
+    # no-repeat rule banned it) and <OD> / <CAPTION> gave identical ids
+    cross_out_gain: float = 1.0
 
     @property
     def default_out(self) -> str:
@@ -97,6 +101,8 @@ PRESETS: dict[str, Preset] = {
         max_position_embeddings=1024,
         pad_base_vocab=True,
         variants=False,
+        qk_gain=1.5,
+        cross_out_gain=0.3,
     ),
     "large": Preset(
         name="large",
@@ -112,6 +118,8 @@ PRESETS: dict[str, Preset] = {
         max_position_embeddings=1024,
         pad_base_vocab=True,
         variants=False,
+        qk_gain=1.5,
+        cross_out_gain=0.3,
     ),
 }
 
