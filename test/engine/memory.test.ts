@@ -1,0 +1,148 @@
+/**
+ * Memory stays flat over many requests: no per-request leak, through the worker thread
+ * (createFlorence, how the service runs the engine) and in-thread (createLocalEngine).
+ *
+ * Method: warm up first (onnxruntime's CPU arena and glibc's malloc arenas grow to the largest
+ * shapes seen and keep that memory, which is not a leak), then sample memory after a forced GC
+ * every WINDOW requests. The worker protocol does not report the worker's own memory, so the worker
+ * run measures the process RSS, which includes the worker thread and all native memory.
+ *
+ * RSS does not grow smoothly even without a leak: in a 990-request in-thread run it stepped up
+ * ~50 MiB once (between requests 180 and 270) and crept ~5 MiB over the last 630 (2-core machine).
+ * A leak adds the same amount in EVERY window, a step only in one, so the RSS check uses the
+ * MEDIAN growth per window, not the total.
+ *
+ * What the bounds mean, on the tiny fixture (d_model 64, 577 image tokens; an encoder prompt is
+ * ~590 positions):
+ *   - the smallest per-request tensor, the encoder hidden states [1, ~590, 64] float32, is ~150 KB
+ *     (x3 with 3 beams). Leaked, it adds >= 3.7 MiB to every 25-request window; the median window
+ *     bound of 3 MiB (~125 KB per request) catches it (checked by injecting a 150 KB-per-request
+ *     leak: median 3.6 MiB, while clean runs measured medians of 0.0 to 1 MiB). pixel_values
+ *     (3x768x768 float32, 7 MiB) or the resized image (1.7 MiB) would be far above;
+ *   - leaked from JS it grows this thread's arrayBuffers by ~7.3 MiB over 50 requests (onnxruntime-
+ *     node's output tensors are counted there, measured), so the in-thread bound of 2 MiB catches a
+ *     JS-side leak of anything above ~42 KB per request.
+ */
+import { readFile } from "node:fs/promises";
+import { afterAll, describe, expect, it } from "vitest";
+import { createFlorence } from "../../models/create.js";
+import type { FlorenceEngine, TaskRequest } from "../../models/engine.js";
+import { makeEngineOptions } from "../../models/engine-options.js";
+import type { ImageInput } from "../../models/inputs.js";
+import { createLocalEngine } from "../../models/pipeline.js";
+import { TASK_NAMES, TASKS } from "../../models/tasks.js";
+import { growthMiB, type MemorySample, sampleMemory } from "./helpers/memory.js";
+
+const MODEL = new URL("../fixtures/tiny", import.meta.url).pathname;
+const IMAGES = new URL("../fixtures/images/", import.meta.url);
+const MiB = 2 ** 20;
+/** Two rounds of the 15 tasks: every (task, beams, image) combination the measured requests use is warmed up. */
+const WARM_UP = 30;
+/** Requests between two memory samples. */
+const WINDOW = 25;
+/** Largest median RSS growth per window (see above). */
+const RSS_WINDOW_BOUND = 3 * MiB;
+/** Total RSS growth allowed: two allocator steps of the size observed; a backstop for gross native leaks (>= ~700 KB per request over 150). */
+const RSS_TOTAL_BOUND = 100 * MiB;
+const ARRAY_BUFFERS_BOUND = 2 * MiB;
+const HEAP_BOUND = 4 * MiB;
+
+/** Every task once, with a text or region where it takes one (the region fits both images below). */
+const REQUESTS: readonly TaskRequest[] = TASK_NAMES.map((name) => {
+  const input = TASKS[name].input;
+  if (input === "text") return { task: name, text: "a cup" };
+  if (input === "region") return { task: name, region: [10, 10, 40, 30] };
+  return { task: name };
+});
+
+/** A JPEG as bytes, and raw RGB pixels (a gradient): both input paths of the image stage. */
+async function testImages(): Promise<ImageInput[]> {
+  const width = 64;
+  const height = 48;
+  const raw = new Uint8Array(width * height * 3).map((_, i) => (i * 7) % 256);
+  return [await readFile(new URL("coffee.jpg", IMAGES)), { kind: "raw", data: raw, width, height, format: "rgb" }];
+}
+
+/** Request i of a mixed run: the next task, beams alternating 1 and 3, images alternating, tokens streamed on every 4th. */
+async function runRequests(engine: FlorenceEngine, images: readonly ImageInput[], from: number, count: number): Promise<number> {
+  let tokens = 0;
+  for (let i = from; i < from + count; i++) {
+    const results = await engine.run(REQUESTS[i % REQUESTS.length]!, [images[i % images.length]!], {
+      maxNewTokens: 4,
+      numBeams: i % 2 === 0 ? 1 : 3,
+      ...(i % 4 === 0 ? { onToken: () => tokens++ } : {}),
+    });
+    if (results.length !== 1) throw new Error(`request ${i}: ${results.length} results`);
+  }
+  return tokens;
+}
+
+interface Measurement {
+  /** Samples after warm-up and after every WINDOW requests. */
+  readonly samples: readonly MemorySample[];
+  readonly tokens: number;
+}
+
+/** Warm up, then `windows` x WINDOW requests, sampling before and after each window. */
+async function measure(engine: FlorenceEngine, windows: number): Promise<Measurement> {
+  const images = await testImages();
+  await runRequests(engine, images, 0, WARM_UP);
+  const samples = [await sampleMemory()];
+  let tokens = 0;
+  for (let w = 0; w < windows; w++) {
+    tokens += await runRequests(engine, images, WARM_UP + w * WINDOW, WINDOW);
+    samples.push(await sampleMemory());
+  }
+  return { samples, tokens };
+}
+
+function median(values: readonly number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = sorted.length >> 1;
+  return sorted.length % 2 === 1 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
+}
+
+/** RSS growth of each window. */
+function rssSteps(samples: readonly MemorySample[]): number[] {
+  return samples.slice(1).map((s, i) => s.rss - samples[i]!.rss);
+}
+
+function describeRun(label: string, samples: readonly MemorySample[]): string {
+  const mib = (n: number) => (n / MiB).toFixed(1);
+  const total = growthMiB(samples[0]!, samples.at(-1)!);
+  return `${label}: RSS per window of ${WINDOW} [${rssSteps(samples).map(mib).join(", ")}] MiB, total growth MiB ${JSON.stringify(total)}, final RSS ${mib(samples.at(-1)!.rss)} MiB`;
+}
+
+let open: FlorenceEngine | undefined;
+afterAll(async () => {
+  await open?.close();
+});
+
+describe("memory stays flat", () => {
+  it("through the worker thread: 150 mixed requests", async () => {
+    const florence = await createFlorence({ model: MODEL });
+    open = florence;
+    const { samples, tokens } = await measure(florence, 150 / WINDOW);
+    await florence.close();
+    console.info(describeRun("worker", samples));
+    const [first, last] = [samples[0]!, samples.at(-1)!];
+    expect(tokens).toBeGreaterThan(0);
+    expect(median(rssSteps(samples))).toBeLessThan(RSS_WINDOW_BOUND);
+    expect(last.rss - first.rss).toBeLessThan(RSS_TOTAL_BOUND);
+    // The host side keeps nothing per call either (pending calls, token callbacks, results).
+    expect(last.heapUsed - first.heapUsed).toBeLessThan(HEAP_BOUND);
+    expect(last.arrayBuffers - first.arrayBuffers).toBeLessThan(ARRAY_BUFFERS_BOUND);
+  }, 180_000);
+
+  it("in-thread engine: 50 mixed requests, JS heap and ArrayBuffers included", async () => {
+    const engine = await createLocalEngine(makeEngineOptions({ model: MODEL }));
+    open = engine;
+    const { samples } = await measure(engine, 2);
+    await engine.close();
+    console.info(describeRun("in-thread", samples));
+    const [first, last] = [samples[0]!, samples.at(-1)!];
+    expect(last.arrayBuffers - first.arrayBuffers).toBeLessThan(ARRAY_BUFFERS_BOUND);
+    expect(last.heapUsed - first.heapUsed).toBeLessThan(HEAP_BOUND);
+    expect(last.rss - first.rss).toBeLessThan(RSS_TOTAL_BOUND);
+  }, 120_000);
+});
