@@ -3,7 +3,7 @@ export { createFlorence } from "./create.js";
 export type { ExecutionProviderName, FlorenceEngine, ModelDtype, ModelInfo, RunTimings, TaskRequest } from "./engine.js";
 export { type EngineOptions, type EngineOptionsInit, engineDefaults, makeEngineOptions } from "./engine-options.js";
 export { type FieldViolation, FlorenceError, type FlorenceErrorKind, isFlorenceError, toFlorenceError } from "./errors.js";
-export { type CaptionGranularity, type CaptionOptions, type DetectOptions, Florence, type Images, type LabelsMode } from "./florence.js";
+export { type CaptionGranularity, type CaptionOptions, type DetectOptions, Florence, type Images, type LabelsMode, openVocabularyToDetections } from "./florence.js";
 export type { EncodedImage, GenerationOptions, ImageInput, RawImage, RawPixelFormat, Region } from "./inputs.js";
 export { createLocalEngine, type LocalEngineOptions } from "./pipeline.js";
 export type * from "./results.js";

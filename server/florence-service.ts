@@ -11,6 +11,7 @@ import type { Image } from "../gen/florence/v1/image_pb.js";
 import type { GenerationOptions as GenerationOptionsMessage, Timings } from "../gen/florence/v1/task_pb.js";
 import type { TaskRequest } from "../models/engine.js";
 import { FlorenceError } from "../models/errors.js";
+import { openVocabularyToDetections } from "../models/florence.js";
 import type { TaskResult } from "../models/results.js";
 import type { TaskName } from "../models/tasks.js";
 import type { CallRecord, ServiceDeps } from "./call-context.js";
@@ -87,7 +88,10 @@ const phraseTask = (name: TaskName, phrase: string) => (v: Violations) =>
 const regionTask = (name: TaskName, region: BoundingBox | undefined) => (v: Violations) =>
   toTaskRequestFor(name, { text: "", region }, "", v);
 
-/** DetectObjects: labels mode, or grounding of the given classes joined by "<and>" (Roboflow's way). */
+/**
+ * DetectObjects: a labels mode, or open-vocabulary detection of the given classes joined by
+ * "<and>" (the engine's detectObjects does the same; see models/florence.ts).
+ */
 function detectionTask(labelsMode: DetectionLabelsMode, classes: readonly string[], v: Violations): TaskRequest | undefined {
   if (classes.length === 0) {
     const name = DETECTION_TASK.get(labelsMode);
@@ -102,7 +106,7 @@ function detectionTask(labelsMode: DetectionLabelsMode, classes: readonly string
   classes.forEach((c, i) => {
     if (c.trim() === "") v.add("missing_text", `classes[${i}]`, "a class name must not be blank");
   });
-  return { task: "phrase_grounding", text: classes.map((c) => c.trim()).join("<and>") };
+  return { task: "open_vocabulary_detection", text: classes.map((c) => c.trim()).join("<and>") };
 }
 
 export function createFlorenceService(deps: ServiceDeps): ServiceImpl<typeof FlorenceService> {
@@ -120,7 +124,9 @@ export function createFlorenceService(deps: ServiceDeps): ServiceImpl<typeof Flo
     }),
     detectObjects: unaryCall(deps, async (req, ctx, record) => {
       const out = await runOnImages(deps, req, ctx.signal, record, (v) => detectionTask(req.labelsMode, req.classes, v));
-      return { results: expectKind(out.results, "detections").map(toDetectionsResultMessage), timings: out.timings };
+      // With classes the engine answers open-vocabulary results; polygon instances keep their box.
+      const detections = out.results.map((r) => (r.kind === "open_vocabulary" ? openVocabularyToDetections(r) : r));
+      return { results: expectKind(detections, "detections").map(toDetectionsResultMessage), timings: out.timings };
     }),
     ocrImage: unaryCall(deps, async (req, ctx, record) => {
       const out = await runOnImages(deps, req, ctx.signal, record, fixedTask("ocr"));

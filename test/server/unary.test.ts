@@ -66,7 +66,7 @@ describe("each high-level RPC runs its Florence-2 task", () => {
     ["detectObjects default", () => c().detectObjects({ images }), { task: "object_detection" }],
     ["detectObjects captions", () => c().detectObjects({ images, labelsMode: DetectionLabelsMode.CAPTIONS }), { task: "dense_region_caption" }],
     ["detectObjects rois", () => c().detectObjects({ images, labelsMode: DetectionLabelsMode.ROIS }), { task: "region_proposal" }],
-    ["detectObjects classes", () => c().detectObjects({ images, classes: ["cat", " red car "] }), { task: "phrase_grounding", text: "cat<and>red car" }],
+    ["detectObjects classes", () => c().detectObjects({ images, classes: ["cat", " red car "] }), { task: "open_vocabulary_detection", text: "cat<and>red car" }],
     ["ocrImage", () => c().ocrImage({ images }), { task: "ocr" }],
     ["parseDocument", () => c().parseDocument({ images }), { task: "ocr_with_region" }],
     ["groundPhrase", () => c().groundPhrase({ images, phrase: "a dog" }), { task: "phrase_grounding", text: "a dog" }],
@@ -80,6 +80,16 @@ describe("each high-level RPC runs its Florence-2 task", () => {
     const response = await call();
     expect(lastRequest()).toEqual(expected);
     expect(response.results).toHaveLength(1);
+  });
+
+  it("detectObjects with classes folds open-vocabulary polygon instances into detections with their box", async () => {
+    const r = await c().detectObjects({ images: [rawImage(10, 5)], classes: ["cup"] });
+    const detections = r.results[0]?.detections ?? [];
+    // The fake engine answers one box and one polygon instance: both become detections.
+    expect(detections.map((d) => [d.label, d.confidence])).toEqual([
+      ["cup", 0.25],
+      ["cup", 0.5],
+    ]);
   });
 
   it("parseDocument answers OCR lines with quads", async () => {

@@ -108,8 +108,10 @@ export type DetectObjectsRequest = Message<"florence.v1.DetectObjectsRequest"> &
 
   /**
    * Open-vocabulary detection of exactly these classes (e.g. ["cat", "red car"]): the classes are
-   * joined with "<and>" and grounded with <CAPTION_TO_PHRASE_GROUNDING>, as Roboflow does. Each
-   * detection's label is the phrase the model grounded. Entries must not be blank.
+   * joined with "<and>" and sent with <OPEN_VOCABULARY_DETECTION>. Each detection's label is the
+   * name the model answered; when the model answers with polygons, the detection carries the
+   * polygons' bounding box (use Run with TASK_OPEN_VOCABULARY_DETECTION to keep the polygons).
+   * Entries must not be blank.
    *
    * @generated from field: repeated string classes = 3;
    */
