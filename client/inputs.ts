@@ -63,6 +63,8 @@ export interface GenerationOptions {
   readonly numBeams?: number;
   /** Maximum number of generated tokens. Server default 1024. */
   readonly maxNewTokens?: number;
+  /** Ban the end token until this many tokens are generated (at most maxNewTokens). Server default 0. */
+  readonly minNewTokens?: number;
   /** Beam-search length penalty (score / length^penalty). Server default 1.0. */
   readonly lengthPenalty?: number;
   /** Stop beam search once numBeams hypotheses are finished. Server default true. */

@@ -135,8 +135,8 @@ describe("regions, tasks and generation options", () => {
   });
 
   it("copies only decoding fields, so call options never reach the message", () => {
-    const options = { numBeams: 1, maxNewTokens: 20, earlyStopping: false, timeoutMs: 5, signal: new AbortController().signal };
-    expect(toGenerationOptions(options)).toEqual({ numBeams: 1, maxNewTokens: 20, earlyStopping: false });
+    const options = { numBeams: 1, maxNewTokens: 20, minNewTokens: 20, earlyStopping: false, timeoutMs: 5, signal: new AbortController().signal };
+    expect(toGenerationOptions(options)).toEqual({ numBeams: 1, maxNewTokens: 20, minNewTokens: 20, earlyStopping: false });
     expect(toGenerationOptions({})).toEqual({});
   });
 });

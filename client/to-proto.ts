@@ -82,6 +82,7 @@ export function toGenerationOptions(o: GenerationOptions): MessageInitShape<type
   const out: { -readonly [K in keyof GenerationOptions]: GenerationOptions[K] } = {};
   if (o.numBeams !== undefined) out.numBeams = o.numBeams;
   if (o.maxNewTokens !== undefined) out.maxNewTokens = o.maxNewTokens;
+  if (o.minNewTokens !== undefined) out.minNewTokens = o.minNewTokens;
   if (o.lengthPenalty !== undefined) out.lengthPenalty = o.lengthPenalty;
   if (o.earlyStopping !== undefined) out.earlyStopping = o.earlyStopping;
   if (o.noRepeatNgramSize !== undefined) out.noRepeatNgramSize = o.noRepeatNgramSize;

@@ -35,6 +35,18 @@ export interface EngineOptions {
   readonly maxNewTokensLimit: number;
   /** Hard cap on num_beams per request. Default 8. */
   readonly maxBeams: number;
+  /**
+   * Most decoder rows batched together across calls (a beam-search item counts its beams); 1
+   * switches cross-request batching off. Default 16 (see BENCHMARKS.md for the measurement).
+   */
+  readonly maxBatchSize: number;
+  /**
+   * How long a request may wait for others to join its batch, in ms. Default 5: small next to a
+   * vision-encoder pass (about a second for florence-2-base on two cores).
+   */
+  readonly maxDelayMs: number;
+  /** Bytes of vision-encoder outputs kept per worker for reuse (LRU). 0 disables. Default 256 MiB. */
+  readonly visionCacheBytes: number;
   /** Called with download progress while a hub model is fetched. */
   readonly onDownloadProgress: ProgressCallback | undefined;
 }
@@ -52,6 +64,9 @@ export const engineDefaults: Readonly<Omit<EngineOptions, "model">> = {
   maxImagePixels: 40_000_000,
   maxNewTokensLimit: 4096,
   maxBeams: 8,
+  maxBatchSize: 16,
+  maxDelayMs: 5,
+  visionCacheBytes: 256 * 1024 * 1024,
   onDownloadProgress: undefined,
 };
 

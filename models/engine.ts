@@ -44,12 +44,38 @@ export interface RunTimings {
   readonly postprocessMs: number;
 }
 
+/** Counters of an engine's batching and vision-feature cache, summed over its workers. */
+export interface EngineStats {
+  /** Batches run and the calls' items they held; items / batches is the mean batch. */
+  readonly batches: number;
+  readonly batchedItems: number;
+  /** Decoder rows of the largest batch so far. */
+  readonly largestBatch: number;
+  /** Items waiting for a batch now. */
+  readonly queuedItems: number;
+  /** Decoder passes run, and the rows they carried (decoderRows / decoderSteps is the mean batch). */
+  readonly decoderSteps: number;
+  readonly decoderRows: number;
+  /** Images that went through the vision encoder (cache misses). */
+  readonly visionImages: number;
+  readonly visionCache: {
+    readonly hits: number;
+    readonly misses: number;
+    readonly evictions: number;
+    readonly entries: number;
+    readonly bytes: number;
+    readonly maxBytes: number;
+  };
+}
+
 export interface FlorenceEngine {
   readonly info: ModelInfo;
   /** Runs one task on each image; returns one result per image, in order. */
   run(request: TaskRequest, images: readonly ImageInput[], options?: GenerationOptions): Promise<TaskResult[]>;
   /** Runs several tasks on ONE image; the image is decoded and vision-encoded once. One result per task. */
   runTasks(requests: readonly TaskRequest[], image: ImageInput, options?: GenerationOptions): Promise<TaskResult[]>;
+  /** Batching and cache counters; engines that do not batch (test fakes) may leave it out. */
+  stats?(): Promise<EngineStats>;
   /** Releases sessions and worker threads. Pending calls reject with `unavailable`. */
   close(): Promise<void>;
 }

@@ -6,7 +6,7 @@
  *
  * This file only maps method arguments to task requests; the engine does the work.
  */
-import type { FlorenceEngine, ModelInfo, TaskRequest } from "./engine.js";
+import type { EngineStats, FlorenceEngine, ModelInfo, TaskRequest } from "./engine.js";
 import { FlorenceError } from "./errors.js";
 import type { GenerationOptions, ImageInput, Region } from "./inputs.js";
 import type { DetectionsResult, OcrResult, OpenVocabularyResult, SegmentationResult, TaskResult, TextResult } from "./results.js";
@@ -78,6 +78,17 @@ export function openVocabularyToDetections(r: OpenVocabularyResult): DetectionsR
   };
 }
 
+const EMPTY_STATS: EngineStats = {
+  batches: 0,
+  batchedItems: 0,
+  largestBatch: 0,
+  queuedItems: 0,
+  decoderSteps: 0,
+  decoderRows: 0,
+  visionImages: 0,
+  visionCache: { hits: 0, misses: 0, evictions: 0, entries: 0, bytes: 0, maxBytes: 0 },
+};
+
 export class Florence implements FlorenceEngine {
   constructor(private readonly engine: FlorenceEngine) {}
 
@@ -91,6 +102,11 @@ export class Florence implements FlorenceEngine {
 
   runTasks(requests: readonly TaskRequest[], image: ImageInput, options?: GenerationOptions): Promise<TaskResult[]> {
     return this.engine.runTasks(requests, image, options);
+  }
+
+  /** Batching and vision-cache counters (zeros for an engine that keeps none). */
+  async stats(): Promise<EngineStats> {
+    return (await this.engine.stats?.()) ?? EMPTY_STATS;
   }
 
   close(): Promise<void> {

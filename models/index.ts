@@ -1,6 +1,6 @@
 /** The Florence-2 engine: public API. */
 export { createFlorence } from "./create.js";
-export type { ExecutionProviderName, FlorenceEngine, ModelDtype, ModelInfo, RunTimings, TaskRequest } from "./engine.js";
+export type { EngineStats, ExecutionProviderName, FlorenceEngine, ModelDtype, ModelInfo, RunTimings, TaskRequest } from "./engine.js";
 export { type EngineOptions, type EngineOptionsInit, engineDefaults, makeEngineOptions } from "./engine-options.js";
 export { type FieldViolation, FlorenceError, type FlorenceErrorKind, isFlorenceError, toFlorenceError } from "./errors.js";
 export { type CaptionGranularity, type CaptionOptions, type DetectOptions, Florence, type Images, type LabelsMode, openVocabularyToDetections } from "./florence.js";

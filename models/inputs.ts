@@ -31,12 +31,22 @@ export interface GenerationOptions {
   readonly numBeams?: number;
   /** Maximum number of generated tokens. Default 1024 (the reference README's value). */
   readonly maxNewTokens?: number;
+  /**
+   * Ban the end token until this many tokens are generated (HF `min_new_tokens`). Default 0.
+   * Set it equal to maxNewTokens to make every answer exactly that long (benchmarks).
+   */
+  readonly minNewTokens?: number;
   /** Beam-search length penalty (score / length^penalty). Default 1.0. */
   readonly lengthPenalty?: number;
   /** Stop beam search once numBeams hypotheses are finished. Default true (reference text_config). */
   readonly earlyStopping?: boolean;
   /** Forbid repeating any n-gram of this size; 0 disables. Default 3 (reference). */
   readonly noRepeatNgramSize?: number;
+  /**
+   * Fairness lane for cross-request batching: calls with the same lane share one place per batch
+   * round (a video stream, a client connection). Default: the call gets a lane of its own.
+   */
+  readonly lane?: string;
   /** Stops decoding between steps; the call then rejects with a `cancelled` FlorenceError. */
   readonly signal?: AbortSignal;
   /** Called with each token's text as it is generated (greedy: the token; beams: the best beam's token). */

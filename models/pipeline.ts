@@ -1,40 +1,73 @@
 /**
  * The one place that knows the order of the Florence-2 stages (spec §0):
- *   validate -> decode + resize images -> build prompts -> tokenize -> vision encoder (once per
- *   distinct image) -> embed prompts -> encoder -> decoder search (greedy / beam, batched)
- *   -> detokenize -> post-process into typed results.
+ *   per call: validate -> decode + resize images -> build prompts -> tokenize -> queue
+ *   per batch (items of many calls, see scheduler/): vision encoder (once per distinct image, or
+ *     from the vision cache) -> embed prompts -> encoder -> decoder search (greedy / beam)
+ *   per call: detokenize -> post-process into typed results.
  * It runs on the thread that calls it and blocks it during model passes: use it inside a worker
  * (see worker/), never on a server's main thread.
  */
 import type { FlorenceEngine, ModelInfo, TaskRequest } from "./engine.js";
 import type { EngineOptions } from "./engine-options.js";
 import { FlorenceError } from "./errors.js";
-import { createOrtDecoderStepper, type DecodeRequest, type DecodeResult, generate } from "./generation/index.js";
+import { createOrtDecoderStepper, type DecodeRequest, type DecodeResult, type DecoderStepper, generate } from "./generation/index.js";
 import { type PreparedImage, parseImagePreprocessConfig, prepareImage, toPixelValues } from "./image/index.js";
 import type { GenerationOptions, ImageInput } from "./inputs.js";
 import { type FlorenceSessions, loadSessions } from "./loading/index.js";
-import { toTaskResult } from "./postprocess/to-result.js";
+import { toTaskResult } from "./postprocess/index.js";
 import { buildPrompt } from "./prompts.js";
 import { checkUnusedInputs, taskOf, validateGenerationOptions } from "./request-validation.js";
 import type { TaskResult } from "./results.js";
+import { BatchScheduler, type ItemOutcome } from "./scheduler/batch-scheduler.js";
 import { encodeBatch, encodeImages } from "./stages/encode.js";
+import { type ImageFeatures, VisionFeatureCache, visionCacheKey } from "./stages/vision-cache.js";
 import { TASK_NAMES, type TaskSpec } from "./tasks.js";
 import { type FlorenceTokenizer, loadTokenizer } from "./tokenizer.js";
 
 export type LocalEngineOptions = Omit<EngineOptions, "onDownloadProgress"> & {
   /** What the user asked for (e.g. "florence-2-base"), reported in ModelInfo; default the folder. */
   readonly modelId?: string;
+  /**
+   * Called before every model pass of a batch. A worker thread's event loop is blocked during a
+   * batch, so it polls its shared cancellation flags here (see worker/worker-main.ts).
+   */
+  readonly beforeStep?: () => void;
 };
 
-/** One (task, image) pair of a call. */
-interface WorkItem {
+/** One (task, image) pair of a call, ready for the model: what the scheduler batches. */
+interface PreparedItem {
   readonly spec: TaskSpec;
-  readonly request: TaskRequest;
-  readonly imageIndex: number;
+  readonly image: PreparedImage;
+  /** Vision-cache key of the resized image: equal keys share one vision-encoder pass. */
+  readonly imageKey: string;
+  readonly inputIds: readonly number[];
+  readonly decode: DecodeRequest;
 }
+
+/** Florence-2's reference configuration decodes with 3 beams unless a request says otherwise. */
+const DEFAULT_NUM_BEAMS = 3;
 
 function throwIfAborted(signal: AbortSignal | undefined): void {
   if (signal?.aborted) throw new FlorenceError("cancelled", "the request was cancelled");
+}
+
+/** Model passes run so far, for EngineStats. */
+interface PassCounters {
+  decoderSteps: number;
+  decoderRows: number;
+  visionImages: number;
+}
+
+/** A stepper that counts passes and calls `hook` before every step (the worker polls cancellation there). */
+function instrumented(stepper: DecoderStepper, counters: PassCounters, hook: (() => void) | undefined): DecoderStepper {
+  return {
+    step(input) {
+      hook?.();
+      counters.decoderSteps++;
+      counters.decoderRows += input.tokens.length;
+      return stepper.step(input);
+    },
+  };
 }
 
 export async function createLocalEngine(options: LocalEngineOptions): Promise<FlorenceEngine> {
@@ -73,6 +106,9 @@ export async function createLocalEngine(options: LocalEngineOptions): Promise<Fl
   };
   const encoderSessions = { vision: sessions.vision_encoder, embed: sessions.embed_tokens, encoder: sessions.encoder_model, contract };
   const gen = config.generation;
+  const visionCache = new VisionFeatureCache(options.visionCacheBytes);
+  const modelKey = `${loaded.dir}#${info.dtype}`;
+  const counters: PassCounters = { decoderSteps: 0, decoderRows: 0, visionImages: 0 };
 
   async function prepareAll(images: readonly ImageInput[]): Promise<PreparedImage[]> {
     const imageLimits = { maxPixels: options.maxImagePixels, maxBytes: 256 * 1024 * 1024 };
@@ -90,9 +126,9 @@ export async function createLocalEngine(options: LocalEngineOptions): Promise<Fl
     return prepared;
   }
 
-  function promptIds(item: WorkItem, image: PreparedImage): number[] {
-    const input = { ...(item.request.text !== undefined ? { text: item.request.text } : {}), ...(item.request.region !== undefined ? { region: item.request.region } : {}) };
-    const ids = tokenizer.encode(buildPrompt(item.spec, input, image.originalSize));
+  function promptIds(spec: TaskSpec, request: TaskRequest, image: PreparedImage): number[] {
+    const input = { ...(request.text !== undefined ? { text: request.text } : {}), ...(request.region !== undefined ? { region: request.region } : {}) };
+    const ids = tokenizer.encode(buildPrompt(spec, input, image.originalSize));
     if (ids.length > info.maxPromptTokens) {
       throw new FlorenceError("invalid_argument", `the prompt is ${ids.length} tokens long; this model accepts at most ${info.maxPromptTokens}. Shorten the text input`, {
         violations: [{ field: "text", description: `at most ${info.maxPromptTokens} tokens` }],
@@ -106,6 +142,7 @@ export async function createLocalEngine(options: LocalEngineOptions): Promise<Fl
     return {
       options: {
         ...(options.maxNewTokens !== undefined ? { maxNewTokens: options.maxNewTokens } : {}),
+        ...(options.minNewTokens !== undefined ? { minNewTokens: options.minNewTokens } : {}),
         ...(options.numBeams !== undefined ? { numBeams: options.numBeams } : {}),
         ...(options.lengthPenalty !== undefined ? { lengthPenalty: options.lengthPenalty } : {}),
         ...(options.earlyStopping !== undefined ? { earlyStopping: options.earlyStopping } : {}),
@@ -118,55 +155,119 @@ export async function createLocalEngine(options: LocalEngineOptions): Promise<Fl
     };
   }
 
-  function toResult(item: WorkItem, decoded: DecodeResult, image: PreparedImage): TaskResult {
+  function toResult(item: PreparedItem, decoded: DecodeResult): TaskResult {
     const pieces = tokenizer.decodePieces(decoded.tokens);
     const text = pieces.map((p) => p.text).join("");
     // logprobs[i] belongs to tokens[i + 1]; the decoder start token was given, not generated.
     const scored = pieces.map((p, i) => ({ text: p.text, logprob: i === 0 ? 0 : (decoded.logprobs[i - 1] ?? 0) }));
-    return toTaskResult(item.spec, text, scored, image.originalSize, decoded.tokens.length - 1);
+    return toTaskResult(item.spec, text, scored, item.image.originalSize, decoded.tokens.length - 1);
   }
 
-  async function runItems(items: readonly WorkItem[], images: readonly ImageInput[], options: GenerationOptions): Promise<TaskResult[]> {
-    validateGenerationOptions(options, requestLimits);
-    for (const item of items) checkUnusedInputs(item.spec, item.request);
-    const prepared = await prepareAll(images);
-    const inputIds = items.map((item) => promptIds(item, prepared[item.imageIndex]!));
-    throwIfAborted(options.signal);
-
-    const pixelValues = toPixelValues(prepared.map((p) => p.resized), imageConfig);
-    const { height, width } = imageConfig.size;
-    const features = await encodeImages(encoderSessions, pixelValues, [prepared.length, 3, height, width]);
-    throwIfAborted(options.signal);
-    const encoded = await encodeBatch(
-      encoderSessions,
-      features,
-      items.map((item, i) => ({ imageIndex: item.imageIndex, inputIds: inputIds[i]! })),
-      tokenizer.specialIds.pad,
-    );
-    throwIfAborted(options.signal);
-
-    const stepper = createOrtDecoderStepper({
-      embedTokens: sessions.embed_tokens,
-      decoder: sessions.decoder_model_merged,
-      encoderHiddenStates: encoded.hiddenStates,
-      encoderAttentionMask: encoded.attentionMask,
+  /**
+   * Vision features of the batch's distinct images, [images, tokens, d], from the cache where it
+   * has them and from ONE vision-encoder pass over the rest. Returns each item's image index.
+   */
+  async function visionFeatures(items: readonly PreparedItem[]): Promise<{ features: ImageFeatures; imageIndex: number[] }> {
+    const keys: string[] = [];
+    const imageIndex = items.map((item) => {
+      const at = keys.indexOf(item.imageKey);
+      if (at >= 0) return at;
+      keys.push(item.imageKey);
+      return keys.length - 1;
     });
-    const decoded = await generate(
-      stepper,
-      items.map((_, i) => decodeRequest(i, options)),
-      {
-        numBeams: 3,
-        noRepeatNgramSize: gen.noRepeatNgramSize,
-        forcedBosTokenId: gen.forcedBosTokenId,
-        forcedEosTokenId: gen.forcedEosTokenId,
-        eosTokenId: gen.eosTokenId,
-        decoderStartTokenId: gen.decoderStartTokenId,
-        earlyStopping: true,
-        lengthPenalty: gen.lengthPenalty,
-      },
-    );
-    if (decoded.some((d) => d.stopReason === "cancelled")) throw new FlorenceError("cancelled", "the request was cancelled");
-    return items.map((item, i) => toResult(item, decoded[i]!, prepared[item.imageIndex]!));
+    const images = keys.map((key) => items.find((item) => item.imageKey === key)!.image);
+    const found = keys.map((key) => visionCache.get(key));
+    const missing = found.flatMap((f, i) => (f === undefined ? [i] : []));
+    if (missing.length > 0) {
+      const { height, width } = imageConfig.size;
+      const pixelValues = toPixelValues(missing.map((i) => images[i]!.resized), imageConfig);
+      const encoded = await encodeImages(encoderSessions, pixelValues, [missing.length, 3, height, width]);
+      counters.visionImages += missing.length;
+      const size = encoded.tokens * encoded.dModel;
+      missing.forEach((i, m) => {
+        const one = { data: encoded.data.slice(m * size, (m + 1) * size), tokens: encoded.tokens, dModel: encoded.dModel };
+        visionCache.set(keys[i]!, one);
+        found[i] = one;
+      });
+    }
+    const { tokens, dModel } = found[0]!;
+    const data = new Float32Array(keys.length * tokens * dModel);
+    found.forEach((f, i) => {
+      data.set(f!.data, i * tokens * dModel);
+    });
+    return { features: { data, tokens, dModel }, imageIndex };
+  }
+
+  /** The model stages for one batch of items from any number of calls. */
+  async function runBatch(items: readonly PreparedItem[]): Promise<ItemOutcome<DecodeResult>[]> {
+    options.beforeStep?.();
+    const live = items.filter((item) => item.decode.signal?.aborted !== true);
+    const decoded = new Map<PreparedItem, DecodeResult>();
+    if (live.length > 0) {
+      const { features, imageIndex } = await visionFeatures(live);
+      options.beforeStep?.();
+      const encoded = await encodeBatch(
+        encoderSessions,
+        features,
+        live.map((item, i) => ({ imageIndex: imageIndex[i]!, inputIds: item.inputIds })),
+        tokenizer.specialIds.pad,
+      );
+      const stepper = createOrtDecoderStepper({
+        embedTokens: sessions.embed_tokens,
+        decoder: sessions.decoder_model_merged,
+        encoderHiddenStates: encoded.hiddenStates,
+        encoderAttentionMask: encoded.attentionMask,
+      });
+      const results = await generate(
+        instrumented(stepper, counters, options.beforeStep),
+        live.map((item) => item.decode),
+        {
+          numBeams: DEFAULT_NUM_BEAMS,
+          noRepeatNgramSize: gen.noRepeatNgramSize,
+          forcedBosTokenId: gen.forcedBosTokenId,
+          forcedEosTokenId: gen.forcedEosTokenId,
+          eosTokenId: gen.eosTokenId,
+          decoderStartTokenId: gen.decoderStartTokenId,
+          earlyStopping: true,
+          lengthPenalty: gen.lengthPenalty,
+        },
+      );
+      live.forEach((item, i) => {
+        decoded.set(item, results[i]!);
+      });
+    }
+    return items.map((item) => {
+      const result = decoded.get(item);
+      if (result === undefined || result.stopReason === "cancelled") {
+        return { ok: false, error: new FlorenceError("cancelled", "the request was cancelled") };
+      }
+      return { ok: true, value: result };
+    });
+  }
+
+  const scheduler = new BatchScheduler<PreparedItem, DecodeResult>(runBatch, {
+    maxBatchSize: options.maxBatchSize,
+    maxDelayMs: options.maxDelayMs,
+  });
+
+  /** One call: validate and prepare here, queue its items for a batch, post-process its answers. */
+  async function runCall(
+    pairs: readonly { readonly spec: TaskSpec; readonly request: TaskRequest; readonly imageIndex: number }[],
+    images: readonly ImageInput[],
+    callOptions: GenerationOptions,
+  ): Promise<TaskResult[]> {
+    validateGenerationOptions(callOptions, requestLimits);
+    for (const pair of pairs) checkUnusedInputs(pair.spec, pair.request);
+    const prepared = await prepareAll(images);
+    const keys = prepared.map((p) => visionCacheKey(modelKey, p.resized));
+    const items: PreparedItem[] = pairs.map((pair, i) => {
+      const image = prepared[pair.imageIndex]!;
+      return { spec: pair.spec, image, imageKey: keys[pair.imageIndex]!, inputIds: promptIds(pair.spec, pair.request, image), decode: decodeRequest(i, callOptions) };
+    });
+    throwIfAborted(callOptions.signal);
+    const rows = callOptions.numBeams ?? DEFAULT_NUM_BEAMS;
+    const decoded = await Promise.all(items.map((item) => scheduler.submit(item, { lane: callOptions.lane, rows, signal: callOptions.signal })));
+    return items.map((item, i) => toResult(item, decoded[i]!));
   }
 
   const requestLimits = { maxNewTokensLimit: options.maxNewTokensLimit, maxBeams: options.maxBeams };
@@ -180,19 +281,24 @@ export async function createLocalEngine(options: LocalEngineOptions): Promise<Fl
         throw new FlorenceError("invalid_argument", "no images given; pass at least one image", { violations: [{ field: "images", description: "at least one image" }] });
       }
       const spec = taskOf(request);
-      return runItems(images.map((_, imageIndex) => ({ spec, request, imageIndex })), images, callOptions);
+      return runCall(images.map((_, imageIndex) => ({ spec, request, imageIndex })), images, callOptions);
     },
     async runTasks(requests, image, callOptions = {}) {
       if (closed) throw new FlorenceError("unavailable", "the engine is closed");
       if (requests.length === 0) {
         throw new FlorenceError("invalid_argument", "no tasks given; pass at least one task", { violations: [{ field: "tasks", description: "at least one task" }] });
       }
-      const items = requests.map((request, i) => ({ spec: taskOf(request, `tasks[${i}]`), request, imageIndex: 0 }));
-      return runItems(items, [image], callOptions);
+      const pairs = requests.map((request, i) => ({ spec: taskOf(request, `tasks[${i}]`), request, imageIndex: 0 }));
+      return runCall(pairs, [image], callOptions);
+    },
+    async stats() {
+      const s = scheduler.getStats();
+      return { batches: s.batches, batchedItems: s.items, largestBatch: s.largestBatch, queuedItems: s.queued, ...counters, visionCache: visionCache.stats() };
     },
     async close() {
       if (closed) return;
       closed = true;
+      scheduler.close(new FlorenceError("unavailable", "the engine is shutting down"));
       await loaded.release();
     },
   };

@@ -24,6 +24,7 @@ function integerIn(field: string, value: number | undefined, min: number, max: n
 /** Validates the numeric generation options against the engine's limits. */
 export function validateGenerationOptions(options: GenerationOptions, limits: RequestLimits): void {
   integerIn("max_new_tokens", options.maxNewTokens, 1, limits.maxNewTokensLimit, "detection and segmentation answers need a few hundred tokens, captions fewer");
+  integerIn("min_new_tokens", options.minNewTokens, 0, options.maxNewTokens ?? limits.maxNewTokensLimit, "it must not exceed max_new_tokens; 0 lets the model stop when it is done");
   integerIn("num_beams", options.numBeams, 1, limits.maxBeams, "use 1 for greedy decoding or 3 for the reference beam search");
   integerIn("no_repeat_ngram_size", options.noRepeatNgramSize, 0, 16, "the reference uses 3; 0 disables it");
   if (options.lengthPenalty !== undefined && !Number.isFinite(options.lengthPenalty)) {

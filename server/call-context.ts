@@ -3,9 +3,8 @@
  * wrappers that give each RPC the same life cycle: refuse while draining, run, map errors through
  * errors.ts, and log one JSON line with what the handler recorded.
  */
-import type { HandlerContext } from "@connectrpc/connect";
-import type { ConnectError } from "@connectrpc/connect";
-import { Code } from "@connectrpc/connect";
+import type { ConnectError, HandlerContext } from "@connectrpc/connect";
+import { Code, createContextKey, createContextValues } from "@connectrpc/connect";
 import { codeToString } from "@connectrpc/connect/protocol-connect";
 import type { FlorenceEngine } from "../models/engine.js";
 import type { AdmissionQueue, SlotLimit } from "./admission.js";
@@ -33,6 +32,22 @@ export interface CallRecord {
   queueMs: number;
   modelMs: number;
   frames?: { results: number; skipped: number; errors: number };
+}
+
+/** The client connection a call came on ("address:port"), set for every call by server.ts. */
+const connectionKey = createContextKey<string>("", { description: "client connection" });
+
+/** Context values for a request arriving on `socket`: what `laneOf` reads. */
+export function connectionContextValues(socket: { readonly remoteAddress?: string | undefined; readonly remotePort?: number | undefined }) {
+  return createContextValues().set(connectionKey, `${socket.remoteAddress ?? "?"}:${socket.remotePort ?? "?"}`);
+}
+
+/**
+ * The engine's fairness lane for a unary call: its client connection, so a client that floods
+ * the server over one connection takes one place per batch round, not all of them.
+ */
+export function laneOf(context: HandlerContext): string {
+  return `conn:${context.values.get(connectionKey)}`;
 }
 
 function newRecord(): CallRecord {

@@ -3,7 +3,7 @@
  * inside an admission slot (call-context.ts), convert the results (to-proto.ts). No onnxruntime,
  * no sharp: the engine interface is all this file knows of the model.
  */
-import type { ServiceImpl } from "@connectrpc/connect";
+import type { HandlerContext, ServiceImpl } from "@connectrpc/connect";
 import type { FlorenceService } from "../gen/florence/v1/florence_service_pb.js";
 import { CaptionGranularitySchema, DetectionLabelsMode, DetectionLabelsModeSchema } from "../gen/florence/v1/florence_service_pb.js";
 import type { BoundingBox } from "../gen/florence/v1/geometry_pb.js";
@@ -15,7 +15,7 @@ import { openVocabularyToDetections } from "../models/florence.js";
 import type { TaskResult } from "../models/results.js";
 import type { TaskName } from "../models/tasks.js";
 import type { CallRecord, ServiceDeps } from "./call-context.js";
-import { unaryCall, withEngine } from "./call-context.js";
+import { laneOf, unaryCall, withEngine } from "./call-context.js";
 import { CAPTION_TASK, DETECTION_TASK, describeEnumValues } from "./enums.js";
 import { createStreamFramesHandler } from "./stream-frames.js";
 import {
@@ -55,7 +55,7 @@ interface RunOutput {
 async function runOnImages(
   deps: ServiceDeps,
   request: ImagesRequest,
-  signal: AbortSignal,
+  context: HandlerContext,
   record: CallRecord,
   build: (v: Violations) => TaskRequest | undefined,
 ): Promise<RunOutput> {
@@ -68,8 +68,9 @@ async function runOnImages(
   if (task !== undefined) record.task = task.task;
   v.throwIfAny();
   if (task === undefined) throw v.toError(); // unreachable: build records why it returned nothing
+  const { signal } = context;
   const { value, queueMs, modelMs } = await withEngine(deps, record, signal, (engine) =>
-    engine.run(task, images, { ...options, signal }),
+    engine.run(task, images, { ...options, signal, lane: laneOf(context) }),
   );
   if (value.length !== images.length) {
     throw new FlorenceError("internal", "internal error: the engine returned the wrong number of results", {
@@ -112,7 +113,7 @@ function detectionTask(labelsMode: DetectionLabelsMode, classes: readonly string
 export function createFlorenceService(deps: ServiceDeps): ServiceImpl<typeof FlorenceService> {
   return {
     captionImage: unaryCall(deps, async (req, ctx, record) => {
-      const out = await runOnImages(deps, req, ctx.signal, record, (v) => {
+      const out = await runOnImages(deps, req, ctx, record, (v) => {
         const name = CAPTION_TASK.get(req.granularity);
         if (name === undefined) {
           v.add("invalid_argument", "granularity", `unknown value ${req.granularity}; use one of ${describeEnumValues(CaptionGranularitySchema)}`);
@@ -123,45 +124,45 @@ export function createFlorenceService(deps: ServiceDeps): ServiceImpl<typeof Flo
       return { results: expectKind(out.results, "text").map(toTextResultMessage), timings: out.timings };
     }),
     detectObjects: unaryCall(deps, async (req, ctx, record) => {
-      const out = await runOnImages(deps, req, ctx.signal, record, (v) => detectionTask(req.labelsMode, req.classes, v));
+      const out = await runOnImages(deps, req, ctx, record, (v) => detectionTask(req.labelsMode, req.classes, v));
       // With classes the engine answers open-vocabulary results; polygon instances keep their box.
       const detections = out.results.map((r) => (r.kind === "open_vocabulary" ? openVocabularyToDetections(r) : r));
       return { results: expectKind(detections, "detections").map(toDetectionsResultMessage), timings: out.timings };
     }),
     ocrImage: unaryCall(deps, async (req, ctx, record) => {
-      const out = await runOnImages(deps, req, ctx.signal, record, fixedTask("ocr"));
+      const out = await runOnImages(deps, req, ctx, record, fixedTask("ocr"));
       return { results: expectKind(out.results, "text").map(toTextResultMessage), timings: out.timings };
     }),
     parseDocument: unaryCall(deps, async (req, ctx, record) => {
-      const out = await runOnImages(deps, req, ctx.signal, record, fixedTask("ocr_with_region"));
+      const out = await runOnImages(deps, req, ctx, record, fixedTask("ocr_with_region"));
       return { results: expectKind(out.results, "ocr").map(toOcrResultMessage), timings: out.timings };
     }),
     groundPhrase: unaryCall(deps, async (req, ctx, record) => {
-      const out = await runOnImages(deps, req, ctx.signal, record, phraseTask("phrase_grounding", req.phrase));
+      const out = await runOnImages(deps, req, ctx, record, phraseTask("phrase_grounding", req.phrase));
       return { results: expectKind(out.results, "detections").map(toDetectionsResultMessage), timings: out.timings };
     }),
     segmentPhrase: unaryCall(deps, async (req, ctx, record) => {
-      const out = await runOnImages(deps, req, ctx.signal, record, phraseTask("referring_expression_segmentation", req.phrase));
+      const out = await runOnImages(deps, req, ctx, record, phraseTask("referring_expression_segmentation", req.phrase));
       return { results: expectKind(out.results, "segmentation").map(toSegmentationResultMessage), timings: out.timings };
     }),
     segmentRegion: unaryCall(deps, async (req, ctx, record) => {
-      const out = await runOnImages(deps, req, ctx.signal, record, regionTask("region_to_segmentation", req.region));
+      const out = await runOnImages(deps, req, ctx, record, regionTask("region_to_segmentation", req.region));
       return { results: expectKind(out.results, "segmentation").map(toSegmentationResultMessage), timings: out.timings };
     }),
     classifyImageRegion: unaryCall(deps, async (req, ctx, record) => {
-      const out = await runOnImages(deps, req, ctx.signal, record, regionTask("region_to_category", req.region));
+      const out = await runOnImages(deps, req, ctx, record, regionTask("region_to_category", req.region));
       return { results: expectKind(out.results, "text").map(toTextResultMessage), timings: out.timings };
     }),
     captionImageRegion: unaryCall(deps, async (req, ctx, record) => {
-      const out = await runOnImages(deps, req, ctx.signal, record, regionTask("region_to_description", req.region));
+      const out = await runOnImages(deps, req, ctx, record, regionTask("region_to_description", req.region));
       return { results: expectKind(out.results, "text").map(toTextResultMessage), timings: out.timings };
     }),
     ocrImageRegion: unaryCall(deps, async (req, ctx, record) => {
-      const out = await runOnImages(deps, req, ctx.signal, record, regionTask("region_to_ocr", req.region));
+      const out = await runOnImages(deps, req, ctx, record, regionTask("region_to_ocr", req.region));
       return { results: expectKind(out.results, "text").map(toTextResultMessage), timings: out.timings };
     }),
     run: unaryCall(deps, async (req, ctx, record) => {
-      const out = await runOnImages(deps, req, ctx.signal, record, (v) => toTaskRequest(req, "", v));
+      const out = await runOnImages(deps, req, ctx, record, (v) => toTaskRequest(req, "", v));
       return { results: out.results.map(toTaskResultMessage), timings: out.timings };
     }),
     runTasks: unaryCall(deps, async (req, ctx, record) => {
@@ -184,7 +185,7 @@ export function createFlorenceService(deps: ServiceDeps): ServiceImpl<typeof Flo
       v.throwIfAny();
       if (image === undefined) throw v.toError(); // unreachable: toImageInput recorded why
       const { value, queueMs, modelMs } = await withEngine(deps, record, ctx.signal, (engine) =>
-        engine.runTasks(tasks, image, { ...options, signal: ctx.signal }),
+        engine.runTasks(tasks, image, { ...options, signal: ctx.signal, lane: laneOf(ctx) }),
       );
       return { results: value.map(toTaskResultMessage), timings: toTimingsMessage(queueMs, modelMs) };
     }),

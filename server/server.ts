@@ -17,7 +17,7 @@ import { ServerReflection as ServerReflectionV1 } from "../gen/grpc/reflection/v
 import { ServerReflection as ServerReflectionV1alpha } from "../gen/grpc/reflection/v1alpha/reflection_pb.js";
 import type { FlorenceEngine } from "../models/engine.js";
 import { AdmissionQueue, SlotLimit } from "./admission.js";
-import type { ServiceDeps } from "./call-context.js";
+import { connectionContextValues, type ServiceDeps } from "./call-context.js";
 import { CallTracker } from "./call-tracker.js";
 import { EngineHandle } from "./engine-handle.js";
 import { createFlorenceService } from "./florence-service.js";
@@ -98,6 +98,7 @@ export function createFlorenceServer(init: FlorenceServerInit): FlorenceServer {
     },
     readMaxBytes: options.readMaxBytes,
     shutdownSignal: shutdown.signal,
+    contextValues: (req) => connectionContextValues(req.socket),
   });
   const listener = new DualProtocolListener(handler);
 

@@ -100,6 +100,8 @@ async function* streamFrames(
       return;
     }
     const settings = toStreamSettings(first.value, deps.options);
+    // The stream's frames share one fairness lane: a fast stream cannot crowd out the others.
+    const lane = `stream:${nextStreamId++}`;
     const frames = { results: 0, skipped: 0, errors: 0 };
     record.task = settings.task.task;
     record.frames = frames;
@@ -112,7 +114,7 @@ async function* streamFrames(
       maxInFlight: settings.maxInFlight,
       maxUnanswered: MAX_UNANSWERED_LATEST,
       signal: abort.signal,
-      run: (job, signal) => runFrame(deps, record, job, settings.options, signal),
+      run: (job, signal) => runFrame(deps, record, job, { ...settings.options, lane }, signal),
       skip: (job, newer) =>
         answer(job, {
           case: "skipped",
@@ -180,6 +182,8 @@ async function* streamFrames(
     releaseStream();
   }
 }
+
+let nextStreamId = 1;
 
 async function runFrame(
   deps: ServiceDeps,

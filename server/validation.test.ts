@@ -151,4 +151,13 @@ describe("toGenerationOptions", () => {
     expect(v.list.map((x) => x.field)).toEqual(["config.options.num_beams", "config.options.max_new_tokens"]);
     expect(errorOf(v).message).toMatch(/^2 invalid fields: config.options.num_beams: must be 1 to 4, got 5; /);
   });
+
+  it("min_new_tokens: at most max_new_tokens", () => {
+    const ok = new Violations();
+    expect(toGenerationOptions(create(GenerationOptionsSchema, { maxNewTokens: 8, minNewTokens: 8 }), "options", LIMITS, ok)).toEqual({ maxNewTokens: 8, minNewTokens: 8 });
+    expect(ok.isEmpty).toBe(true);
+    const bad = new Violations();
+    toGenerationOptions(create(GenerationOptionsSchema, { maxNewTokens: 8, minNewTokens: 9 }), "options", LIMITS, bad);
+    expect(bad.list.map((x) => `${x.field}: ${x.description}`)).toEqual(["options.min_new_tokens: must be at most max_new_tokens (8), got 9"]);
+  });
 });

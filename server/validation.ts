@@ -244,6 +244,12 @@ export function toGenerationOptions(
       v.add("invalid_argument", `${field}.length_penalty`, `must be a finite number, got ${options.lengthPenalty}`);
     } else out.lengthPenalty = options.lengthPenalty;
   }
+  if (options.minNewTokens !== undefined) {
+    const max = out.maxNewTokens ?? limits.maxNewTokens;
+    if (options.minNewTokens > max) {
+      v.add("invalid_argument", `${field}.min_new_tokens`, `must be at most max_new_tokens (${max}), got ${options.minNewTokens}`);
+    } else out.minNewTokens = options.minNewTokens;
+  }
   if (options.earlyStopping !== undefined) out.earlyStopping = options.earlyStopping;
   if (options.noRepeatNgramSize !== undefined) out.noRepeatNgramSize = options.noRepeatNgramSize;
   return out;

@@ -10,6 +10,11 @@ export type EarlyStopping = boolean | "never";
 export interface DecodingOptions {
   /** Tokens generated after the decoder start token; max_length = 1 + maxNewTokens. Default 1024. */
   readonly maxNewTokens: number;
+  /**
+   * The end token is banned until this many tokens are generated (HF `min_new_tokens`). Default 0.
+   * Equal to maxNewTokens, every request generates exactly maxNewTokens tokens (benchmarks).
+   */
+  readonly minNewTokens: number;
   /** 1 = greedy search; K > 1 = beam search with K beams (HF semantics). Default 3. */
   readonly numBeams: number;
   /** Beam score = sum of log-probs / (generated length ** lengthPenalty). Default 1.0. */
@@ -34,6 +39,7 @@ export interface DecodingOptions {
 
 export const decodingDefaults: Readonly<DecodingOptions> = {
   maxNewTokens: 1024,
+  minNewTokens: 0,
   numBeams: 3,
   lengthPenalty: 1.0,
   earlyStopping: true,
@@ -61,6 +67,7 @@ function decodingViolations(o: DecodingOptions, field: string): FieldViolation[]
     if (!ok) out.push({ field: `${field}.${name}`, description });
   };
   check(isCount(o.maxNewTokens, 1), "maxNewTokens", `must be an integer >= 1, got ${o.maxNewTokens}`);
+  check(isCount(o.minNewTokens, 0) && o.minNewTokens <= o.maxNewTokens, "minNewTokens", `must be an integer from 0 to maxNewTokens (${o.maxNewTokens}), got ${o.minNewTokens}`);
   check(isCount(o.numBeams, 1), "numBeams", `must be an integer >= 1, got ${o.numBeams}`);
   check(Number.isFinite(o.lengthPenalty), "lengthPenalty", `must be a finite number, got ${o.lengthPenalty}`);
   check(

@@ -20,7 +20,7 @@ describe("bannedNgramTokens", () => {
 });
 
 describe("applyLogitsProcessors", () => {
-  const florence: ProcessorOptions = { noRepeatNgramSize: 3, forcedBosTokenId: 0, forcedEosTokenId: 2, maxNewTokens: 5 };
+  const florence: ProcessorOptions = { noRepeatNgramSize: 3, forcedBosTokenId: 0, forcedEosTokenId: 2, maxNewTokens: 5, minNewTokens: 0, eosTokenId: 2 };
   const NEG = Number.NEGATIVE_INFINITY;
   const row = () => Float32Array.of(-1, -2, -3, -4, -5, -6);
 
@@ -52,9 +52,30 @@ describe("applyLogitsProcessors", () => {
     {
       name: "disabled processors",
       seq: [2],
-      options: { noRepeatNgramSize: 0, forcedBosTokenId: undefined, forcedEosTokenId: undefined, maxNewTokens: 1 },
+      options: { noRepeatNgramSize: 0, forcedBosTokenId: undefined, forcedEosTokenId: undefined, maxNewTokens: 1, minNewTokens: 0, eosTokenId: 2 },
       out: [-1, -2, -3, -4, -5, -6],
       forced: false,
+    },
+    {
+      name: "min_new_tokens bans EOS while fewer tokens are generated",
+      seq: [2, 0, 4],
+      options: { ...florence, maxNewTokens: 10, minNewTokens: 3 },
+      out: [-1, -2, NEG, -4, -5, -6],
+      forced: false,
+    },
+    {
+      name: "min_new_tokens no longer bans EOS once reached",
+      seq: [2, 0, 4, 5],
+      options: { ...florence, maxNewTokens: 10, minNewTokens: 3 },
+      out: [-1, -2, -3, -4, -5, -6],
+      forced: false,
+    },
+    {
+      name: "forced EOS at max length wins over min_new_tokens = max_new_tokens",
+      seq: [2, 0, 4, 3, 1],
+      options: { ...florence, minNewTokens: 5 },
+      out: [NEG, NEG, 0, NEG, NEG, NEG],
+      forced: true,
     },
   ])("$name", ({ seq, options, out, forced }) => {
     const r = row();

@@ -1,6 +1,6 @@
 /**
- * The logits processors Florence-2 generates with, in HF's order (NoRepeatNGram, ForcedBOS,
- * ForcedEOS). They work on one row in place and see the full decoder sequence so far, start token
+ * The logits processors Florence-2 generates with, in HF's order (MinNewTokens, NoRepeatNGram,
+ * ForcedBOS, ForcedEOS). They work on one row in place and see the full decoder sequence so far, start token
  * included. In beam search they run on log-probs (HF), in greedy on raw logits (HF and
  * transformers.js); setting -inf / 0 gives the same argmax either way.
  */
@@ -8,7 +8,7 @@ import type { DecodingOptions } from "./decoding-options.js";
 
 export type ProcessorOptions = Pick<
   DecodingOptions,
-  "noRepeatNgramSize" | "forcedBosTokenId" | "forcedEosTokenId" | "maxNewTokens"
+  "noRepeatNgramSize" | "forcedBosTokenId" | "forcedEosTokenId" | "maxNewTokens" | "minNewTokens" | "eosTokenId"
 >;
 
 /**
@@ -43,6 +43,8 @@ export function applyLogitsProcessors(
   row: Float32Array,
   options: ProcessorOptions,
 ): { readonly forced: boolean } {
+  // HF MinNewTokensLengthLogitsProcessor: the decoder start token is not a generated token.
+  if (sequence.length - 1 < options.minNewTokens && options.eosTokenId < row.length) row[options.eosTokenId] = Number.NEGATIVE_INFINITY;
   for (const token of bannedNgramTokens(sequence, options.noRepeatNgramSize)) {
     if (token < row.length) row[token] = Number.NEGATIVE_INFINITY;
   }

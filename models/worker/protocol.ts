@@ -1,10 +1,12 @@
 /**
  * The typed messages between the main thread and an inference worker. onnxruntime-node's run()
  * blocks its thread for a whole model pass, so all model work happens in workers and the main
- * thread only does I/O. AbortSignals and callbacks cannot cross threads: cancellation is a
- * `cancel` message and streamed tokens come back as `token` messages.
+ * thread only does I/O. AbortSignals and callbacks cannot cross threads: streamed tokens come back
+ * as `token` messages, and cancellation is a flag in shared memory that the worker reads between
+ * decoder steps (a `cancel` message would wait until the batch ends: the worker's event loop is
+ * blocked while it runs), plus a `cancel` message for calls still waiting in the queue.
  */
-import type { ModelInfo, TaskRequest } from "../engine.js";
+import type { EngineStats, ModelInfo, TaskRequest } from "../engine.js";
 import type { SerializedFlorenceError } from "../errors.js";
 import type { GenerationOptions, ImageInput } from "../inputs.js";
 import type { TaskResult } from "../results.js";
@@ -23,8 +25,11 @@ export type HostToWorker =
       readonly options: WorkerGenerationOptions;
       /** Whether to send `token` messages (only when the caller passed onToken). */
       readonly streamTokens: boolean;
+      /** Int32Array(1) over shared memory; the host stores 1 to cancel. */
+      readonly cancelFlag: SharedArrayBuffer;
     }
   | { readonly type: "cancel"; readonly id: number }
+  | { readonly type: "stats"; readonly id: number }
   | { readonly type: "close" };
 
 export type WorkerToHost =
@@ -33,4 +38,5 @@ export type WorkerToHost =
   | { readonly type: "token"; readonly id: number; readonly imageIndex: number; readonly tokenId: number; readonly text: string }
   | { readonly type: "result"; readonly id: number; readonly results: TaskResult[] }
   | { readonly type: "error"; readonly id: number; readonly error: SerializedFlorenceError }
+  | { readonly type: "stats"; readonly id: number; readonly stats: EngineStats | undefined }
   | { readonly type: "closed" };

@@ -4,12 +4,16 @@
  * replaced, and only the calls it was running fail.
  */
 import { Worker } from "node:worker_threads";
-import type { FlorenceEngine, ModelInfo, TaskRequest } from "../engine.js";
+import type { EngineStats, FlorenceEngine, ModelInfo, TaskRequest } from "../engine.js";
 import { FlorenceError } from "../errors.js";
 import type { GenerationOptions, ImageInput } from "../inputs.js";
 import type { TaskResult } from "../results.js";
 import type { HostToWorker, WorkerGenerationOptions, WorkerToHost } from "./protocol.js";
 import type { WorkerInit } from "./worker-main.js";
+
+interface PendingStats {
+  readonly resolve: (stats: EngineStats | undefined) => void;
+}
 
 interface PendingCall {
   readonly resolve: (results: TaskResult[]) => void;
@@ -62,15 +66,41 @@ function toWorkerOptions(options: GenerationOptions): WorkerGenerationOptions {
   return rest;
 }
 
+/** Adds the workers' counters; the largest batch is the largest of any worker. */
+export function sumStats(all: readonly EngineStats[]): EngineStats {
+  const add = (pick: (s: EngineStats) => number): number => all.reduce((sum, s) => sum + pick(s), 0);
+  return {
+    batches: add((s) => s.batches),
+    batchedItems: add((s) => s.batchedItems),
+    largestBatch: Math.max(0, ...all.map((s) => s.largestBatch)),
+    queuedItems: add((s) => s.queuedItems),
+    decoderSteps: add((s) => s.decoderSteps),
+    decoderRows: add((s) => s.decoderRows),
+    visionImages: add((s) => s.visionImages),
+    visionCache: {
+      hits: add((s) => s.visionCache.hits),
+      misses: add((s) => s.visionCache.misses),
+      evictions: add((s) => s.visionCache.evictions),
+      entries: add((s) => s.visionCache.entries),
+      bytes: add((s) => s.visionCache.bytes),
+      maxBytes: add((s) => s.visionCache.maxBytes),
+    },
+  };
+}
+
 export async function createWorkerEngine(init: WorkerInit, workerCount: number): Promise<FlorenceEngine> {
   const pending = new Map<number, PendingCall>();
+  const pendingStats = new Map<number, PendingStats>();
   const slots: WorkerSlot[] = [];
   let nextId = 1;
   let closed = false;
 
   const attach = (slot: WorkerSlot): void => {
     slot.worker.on("message", (m: WorkerToHost) => {
-      if (m.type === "token") {
+      if (m.type === "stats") {
+        pendingStats.get(m.id)?.resolve(m.stats);
+        pendingStats.delete(m.id);
+      } else if (m.type === "token") {
         pending.get(m.id)?.onToken?.({ id: m.tokenId, text: m.text, imageIndex: m.imageIndex });
       } else if (m.type === "result" || m.type === "error") {
         const call = pending.get(m.id);
@@ -110,13 +140,17 @@ export async function createWorkerEngine(init: WorkerInit, workerCount: number):
     attach(slot);
   }
 
-  const call = (message: Omit<Extract<HostToWorker, { type: "run" }>, "id" | "streamTokens">, options: GenerationOptions): Promise<TaskResult[]> => {
+  const call = (message: Omit<Extract<HostToWorker, { type: "run" }>, "id" | "streamTokens" | "cancelFlag">, options: GenerationOptions): Promise<TaskResult[]> => {
     if (closed) return Promise.reject(new FlorenceError("unavailable", "the engine is closed"));
     if (options.signal?.aborted) return Promise.reject(new FlorenceError("cancelled", "the request was cancelled before it started"));
     const slot = slots.reduce((best, s) => (s.inFlight < best.inFlight ? s : best));
     const id = nextId++;
+    const cancelFlag = new SharedArrayBuffer(4);
     return new Promise<TaskResult[]>((resolve, reject) => {
-      const onAbort = (): void => slot.worker.postMessage({ type: "cancel", id } satisfies HostToWorker);
+      const onAbort = (): void => {
+        Atomics.store(new Int32Array(cancelFlag), 0, 1); // seen by a running batch between steps
+        slot.worker.postMessage({ type: "cancel", id } satisfies HostToWorker); // seen by a queued call
+      };
       options.signal?.addEventListener("abort", onAbort, { once: true });
       const done = (): void => options.signal?.removeEventListener("abort", onAbort);
       pending.set(id, {
@@ -132,7 +166,7 @@ export async function createWorkerEngine(init: WorkerInit, workerCount: number):
         slot,
       });
       slot.inFlight++;
-      const run: HostToWorker = { ...message, type: "run", id, streamTokens: options.onToken !== undefined };
+      const run: HostToWorker = { ...message, type: "run", id, streamTokens: options.onToken !== undefined, cancelFlag };
       slot.worker.postMessage(run);
     });
   };
@@ -145,9 +179,26 @@ export async function createWorkerEngine(init: WorkerInit, workerCount: number):
     runTasks(requests: readonly TaskRequest[], image: ImageInput, options: GenerationOptions = {}) {
       return call({ type: "run", mode: "multi_task", requests, images: [image], options: toWorkerOptions(options) }, options);
     },
+    async stats() {
+      const all = await Promise.all(
+        slots.map(
+          (slot) =>
+            new Promise<EngineStats | undefined>((resolve) => {
+              const id = nextId++;
+              pendingStats.set(id, { resolve });
+              slot.worker.postMessage({ type: "stats", id } satisfies HostToWorker);
+            }),
+        ),
+      );
+      return sumStats(all.filter((s): s is EngineStats => s !== undefined));
+    },
     async close() {
       if (closed) return;
       closed = true;
+      for (const [id, p] of pendingStats) {
+        pendingStats.delete(id);
+        p.resolve(undefined);
+      }
       for (const [id, p] of pending) {
         pending.delete(id);
         p.reject(new FlorenceError("unavailable", "the engine is shutting down"));

@@ -18,16 +18,31 @@ if (parentPort === null) throw new Error("worker-main.ts must run in a worker th
 const port: MessagePort = parentPort;
 
 const post = (message: WorkerToHost): void => port.postMessage(message);
-const running = new Map<number, AbortController>();
+interface RunningCall {
+  readonly controller: AbortController;
+  readonly flag: Int32Array;
+}
+
+const running = new Map<number, RunningCall>();
 let engine: FlorenceEngine | undefined;
+
+/** Runs between model passes, while the event loop is blocked: aborts calls the host cancelled. */
+function pollCancellation(): void {
+  for (const call of running.values()) {
+    if (!call.controller.signal.aborted && Atomics.load(call.flag, 0) === 1) call.controller.abort();
+  }
+}
 
 async function handle(message: HostToWorker): Promise<void> {
   switch (message.type) {
     case "cancel":
-      running.get(message.id)?.abort();
+      running.get(message.id)?.controller.abort();
+      return;
+    case "stats":
+      post({ type: "stats", id: message.id, stats: await engine?.stats?.() });
       return;
     case "close":
-      for (const controller of running.values()) controller.abort();
+      for (const call of running.values()) call.controller.abort();
       await engine?.close();
       post({ type: "closed" });
       port.close(); // lets the thread exit
@@ -35,7 +50,7 @@ async function handle(message: HostToWorker): Promise<void> {
     case "run": {
       if (engine === undefined) throw new Error("run before ready");
       const controller = new AbortController();
-      running.set(message.id, controller);
+      running.set(message.id, { controller, flag: new Int32Array(message.cancelFlag) });
       const options: GenerationOptions = {
         ...message.options,
         signal: controller.signal,
@@ -60,7 +75,7 @@ async function handle(message: HostToWorker): Promise<void> {
 }
 
 const init = workerData as WorkerInit;
-createLocalEngine(init.options).then(
+createLocalEngine({ ...init.options, beforeStep: pollCancellation }).then(
   (e) => {
     engine = e;
     port.on("message", (m: HostToWorker) => void handle(m));

@@ -121,6 +121,10 @@ describe("StreamFrames per-frame answers", () => {
       const engineError = answers[5]?.outcome;
       expect(engineError?.case === "error" && engineError.value.code).toBe(Code.InvalidArgument);
       expect(s.engine.calls.map((c) => c.requests[0]?.task)).toEqual(["caption", "ocr", "ocr", "ocr", "phrase_grounding"]);
+      // Every frame of the stream runs in the stream's own fairness lane.
+      const lanes = new Set(s.engine.calls.map((c) => c.options?.lane));
+      expect([...lanes]).toHaveLength(1);
+      expect([...lanes][0]).toMatch(/^stream:\d+$/);
     } finally {
       await s.server.close({ graceMs: 1000 });
     }

@@ -92,6 +92,15 @@ describe("each high-level RPC runs its Florence-2 task", () => {
     ]);
   });
 
+  it("engine calls carry the client connection as their fairness lane", async () => {
+    const one = c();
+    await one.ocrImage({ images });
+    await one.ocrImage({ images });
+    const [a, b] = t.engine.calls.slice(-2).map((call) => call.options?.lane);
+    expect(a).toMatch(/^conn:.+:\d+$/);
+    expect(b).toBe(a);
+  });
+
   it("parseDocument answers OCR lines with quads", async () => {
     const r = await c().parseDocument({ images: [rawImage(10, 5)] });
     expect(r.results[0]?.lines[0]?.quad).toHaveLength(4);

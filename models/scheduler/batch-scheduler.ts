@@ -1,0 +1,203 @@
+/**
+ * Cross-request dynamic batching. Work items from every caller queue here; a batch forms when the
+ * queued rows reach `maxBatchSize` or the oldest item has waited `maxDelayMs`, and runs while the
+ * next one queues. One batch runs at a time: the model passes of a thread run one after another
+ * anyway, and a bigger batch is what makes a decoder step cheaper per row.
+ *
+ * Fairness: items wait in lanes (a video stream, a connection, or one call each) and a batch takes
+ * items round-robin across lanes, oldest lane first. A lane with a deep queue therefore gets one
+ * place per round like everyone else and cannot starve the others; within a lane order is kept.
+ *
+ * The scheduler knows nothing of Florence-2: it batches opaque payloads for a `runBatch` function.
+ */
+import { FlorenceError } from "../errors.js";
+
+export interface SchedulerOptions {
+  /**
+   * Most decoder rows in one batch (a beam-search item counts its beams). An item larger than this
+   * runs alone. 1 switches batching off.
+   */
+  readonly maxBatchSize: number;
+  /** How long the first queued item may wait for others to join before its batch starts, in ms. */
+  readonly maxDelayMs: number;
+}
+
+/** What runBatch answers for one item: its value, or the error that failed only this item. */
+export type ItemOutcome<R> = { readonly ok: true; readonly value: R } | { readonly ok: false; readonly error: unknown };
+
+export type RunBatch<T, R> = (payloads: readonly T[]) => Promise<readonly ItemOutcome<R>[]>;
+
+export interface SubmitOptions {
+  /** Fairness lane; items without one get a lane of their own. */
+  readonly lane?: string | undefined;
+  /** Rows the item occupies in a batch (its beam count). Default 1. */
+  readonly rows?: number;
+  /** Aborting removes a still-queued item at once; a running batch sees it through the payload. */
+  readonly signal?: AbortSignal | undefined;
+}
+
+export interface SchedulerStats {
+  readonly batches: number;
+  readonly items: number;
+  /** Rows of the largest batch run so far. */
+  readonly largestBatch: number;
+  readonly queued: number;
+}
+
+interface Job<T, R> {
+  readonly payload: T;
+  readonly rows: number;
+  readonly enqueuedAt: number;
+  readonly resolve: (value: R) => void;
+  readonly reject: (error: unknown) => void;
+  readonly detach: () => void;
+}
+
+export class BatchScheduler<T, R> {
+  /** Lanes in insertion order; a lane is deleted when it empties. */
+  private readonly lanes = new Map<string, Job<T, R>[]>();
+  private running = false;
+  private timer: ReturnType<typeof setTimeout> | undefined;
+  private closedWith: FlorenceError | undefined;
+  private anonymousLanes = 0;
+  private stats = { batches: 0, items: 0, largestBatch: 0 };
+
+  constructor(
+    private readonly runBatch: RunBatch<T, R>,
+    private readonly options: SchedulerOptions,
+    private readonly now: () => number = () => performance.now(),
+  ) {
+    if (!Number.isInteger(options.maxBatchSize) || options.maxBatchSize < 1) {
+      throw new FlorenceError("invalid_argument", `maxBatchSize must be a whole number >= 1, got ${options.maxBatchSize}`);
+    }
+    if (!Number.isFinite(options.maxDelayMs) || options.maxDelayMs < 0) {
+      throw new FlorenceError("invalid_argument", `maxDelayMs must be a number >= 0, got ${options.maxDelayMs}`);
+    }
+  }
+
+  submit(payload: T, options: SubmitOptions = {}): Promise<R> {
+    if (this.closedWith !== undefined) return Promise.reject(this.closedWith);
+    const { signal } = options;
+    if (signal?.aborted) return Promise.reject(new FlorenceError("cancelled", "the request was cancelled"));
+    const lane = options.lane ?? `\u0000call-${this.anonymousLanes++}`;
+    return new Promise<R>((resolve, reject) => {
+      const onAbort = (): void => {
+        if (this.remove(lane, job)) reject(new FlorenceError("cancelled", "the request was cancelled while it waited for a batch"));
+      };
+      const job: Job<T, R> = {
+        payload,
+        rows: Math.max(1, options.rows ?? 1),
+        enqueuedAt: this.now(),
+        resolve,
+        reject,
+        detach: () => signal?.removeEventListener("abort", onAbort),
+      };
+      signal?.addEventListener("abort", onAbort, { once: true });
+      const queue = this.lanes.get(lane);
+      if (queue === undefined) this.lanes.set(lane, [job]);
+      else queue.push(job);
+      this.schedule();
+    });
+  }
+
+  getStats(): SchedulerStats {
+    return { ...this.stats, queued: this.queuedJobs() };
+  }
+
+  /** Rejects everything queued with `error`; later submits reject too. A running batch finishes. */
+  close(error: FlorenceError): void {
+    this.closedWith = error;
+    if (this.timer !== undefined) clearTimeout(this.timer);
+    this.timer = undefined;
+    for (const queue of this.lanes.values()) {
+      for (const job of queue) {
+        job.detach();
+        job.reject(error);
+      }
+    }
+    this.lanes.clear();
+  }
+
+  private queuedJobs(): number {
+    let n = 0;
+    for (const queue of this.lanes.values()) n += queue.length;
+    return n;
+  }
+
+  private remove(lane: string, job: Job<T, R>): boolean {
+    const queue = this.lanes.get(lane);
+    const at = queue?.indexOf(job) ?? -1;
+    if (queue === undefined || at < 0) return false;
+    queue.splice(at, 1);
+    if (queue.length === 0) this.lanes.delete(lane);
+    job.detach();
+    return true;
+  }
+
+  /** Starts a batch now, or arms the timer for when the oldest item has waited long enough. */
+  private schedule(): void {
+    if (this.running || this.lanes.size === 0) return;
+    let rows = 0;
+    let oldest = Number.POSITIVE_INFINITY;
+    for (const queue of this.lanes.values()) {
+      for (const job of queue) rows += job.rows;
+      oldest = Math.min(oldest, queue[0]?.enqueuedAt ?? oldest);
+    }
+    const wait = oldest + this.options.maxDelayMs - this.now();
+    if (rows >= this.options.maxBatchSize || wait <= 0) {
+      if (this.timer !== undefined) clearTimeout(this.timer);
+      this.timer = undefined;
+      void this.runNext();
+    } else if (this.timer === undefined) {
+      this.timer = setTimeout(() => {
+        this.timer = undefined;
+        this.schedule();
+      }, wait);
+    }
+  }
+
+  /** Takes items round-robin across lanes (oldest lane first) up to maxBatchSize rows. */
+  private take(): Job<T, R>[] {
+    const order = [...this.lanes.entries()].sort((a, b) => a[1][0]!.enqueuedAt - b[1][0]!.enqueuedAt);
+    const batch: Job<T, R>[] = [];
+    let rows = 0;
+    for (let progressed = true; progressed; ) {
+      progressed = false;
+      for (const [lane, queue] of order) {
+        const job = queue[0];
+        if (job === undefined) continue;
+        if (batch.length > 0 && rows + job.rows > this.options.maxBatchSize) continue;
+        queue.shift();
+        if (queue.length === 0) this.lanes.delete(lane);
+        job.detach();
+        batch.push(job);
+        rows += job.rows;
+        progressed = true;
+      }
+    }
+    return batch;
+  }
+
+  private async runNext(): Promise<void> {
+    const batch = this.take();
+    if (batch.length === 0) return;
+    this.running = true;
+    this.stats.batches++;
+    this.stats.items += batch.length;
+    this.stats.largestBatch = Math.max(this.stats.largestBatch, batch.reduce((sum, j) => sum + j.rows, 0));
+    try {
+      const outcomes = await this.runBatch(batch.map((j) => j.payload));
+      batch.forEach((job, i) => {
+        const outcome = outcomes[i];
+        if (outcome === undefined) job.reject(new FlorenceError("internal", "internal error: the batch returned no outcome for an item"));
+        else if (outcome.ok) job.resolve(outcome.value);
+        else job.reject(outcome.error);
+      });
+    } catch (e) {
+      for (const job of batch) job.reject(e);
+    } finally {
+      this.running = false;
+      this.schedule();
+    }
+  }
+}
