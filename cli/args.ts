@@ -38,6 +38,14 @@ export function parsePositiveInt(flag: string, value: string | undefined): numbe
   return n;
 }
 
+/** A whole number >= 0 (0 is meaningful: no delay, no cache). */
+export function parseCount(flag: string, value: string | undefined): number | undefined {
+  if (value === undefined) return undefined;
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 0) throw new UsageError(`${flag} ${value} must be a whole number >= 0`);
+  return n;
+}
+
 export function parsePort(value: string | undefined): number | undefined {
   if (value === undefined) return undefined;
   const n = Number(value);
@@ -54,6 +62,10 @@ export const modelFlags = {
   "cache-dir": { type: "string" },
   revision: { type: "string" },
   threads: { type: "string" },
+  workers: { type: "string" },
+  "max-batch-size": { type: "string" },
+  "max-delay-ms": { type: "string" },
+  "vision-cache-mb": { type: "string" },
 } as const;
 
 export const runFlags = {

@@ -8,14 +8,15 @@ import { createFlorenceClient } from "../client/index.js";
 import { createFlorence, type EngineOptionsInit, findTask, isFlorenceError } from "../models/index.js";
 import { createProgressBar } from "../models/loading/index.js";
 import { startServer } from "../server/index.js";
-import { modelFlags, parseDevice, parseDtype, parsePort, parsePositiveInt, parseRegion, runFlags, UsageError } from "./args.js";
+import { modelFlags, parseCount, parseDevice, parseDtype, parsePort, parsePositiveInt, parseRegion, runFlags, UsageError } from "./args.js";
 
 const USAGE = `Usage:
   florence2 run   --model <dir|id> --task <token, e.g. "<OD>"> --image <file> [--image <file> ...]
                   [--text T] [--region x1,y1,x2,y2] [--num-beams N] [--max-new-tokens N]
                   [--dtype fp32|fp16|q8|q4|...] [--device cpu|cuda|webgpu] [--offline] [--cache-dir D]
   florence2 serve --model <dir|id> [--host 127.0.0.1] [--port 50051] [--device cpu|cuda|webgpu]
-                  [--dtype fp32|fp16|q8|q4] [--threads N] [--offline] [--cache-dir D]
+                  [--dtype fp32|fp16|q8|q4] [--threads N] [--workers N] [--offline] [--cache-dir D]
+                  [--max-batch-size 16] [--max-delay-ms 5] [--vision-cache-mb 256]
   florence2 call  [--url http://127.0.0.1:50051] [--protocol grpc|grpc-web|connect] --task <token>
                   --image <file> [--text T] [--region x1,y1,x2,y2] [--num-beams N] [--max-new-tokens N]
 
@@ -29,12 +30,20 @@ function engineInit(values: ModelFlagValues): EngineOptionsInit {
   const dtype = parseDtype(values.dtype);
   const executionProvider = parseDevice(values.device);
   const threads = parsePositiveInt("--threads", values.threads);
+  const workers = parsePositiveInt("--workers", values.workers);
+  const maxBatchSize = parsePositiveInt("--max-batch-size", values["max-batch-size"]);
+  const maxDelayMs = parseCount("--max-delay-ms", values["max-delay-ms"]);
+  const visionCacheMb = parseCount("--vision-cache-mb", values["vision-cache-mb"]);
   const bar = createProgressBar(process.stderr);
   return {
     model: values.model,
     ...(dtype !== undefined ? { dtype } : {}),
     ...(executionProvider !== undefined ? { executionProvider } : {}),
     ...(threads !== undefined ? { intraOpNumThreads: threads } : {}),
+    ...(workers !== undefined ? { workers } : {}),
+    ...(maxBatchSize !== undefined ? { maxBatchSize } : {}),
+    ...(maxDelayMs !== undefined ? { maxDelayMs } : {}),
+    ...(visionCacheMb !== undefined ? { visionCacheBytes: visionCacheMb * 1024 * 1024 } : {}),
     ...(values.offline === true ? { offline: true } : {}),
     ...(values["cache-dir"] !== undefined ? { cacheDir: values["cache-dir"] } : {}),
     ...(values.revision !== undefined ? { revision: values.revision } : {}),

@@ -18,6 +18,7 @@ import type {
   ImageSize,
   ModelInfo,
   ModelList,
+  ModelStats,
   OcrLine,
   OcrResult,
   OpenVocabularyResult,
@@ -143,6 +144,24 @@ function fromModelInfo(m: models.ModelInfo): ModelInfo {
     vocabSize: m.vocabSize,
     decoderLayers: m.decoderLayers,
     maxPromptTokens: m.maxPromptTokens,
+    stats: m.stats === undefined ? undefined : fromModelStats(m.stats),
+  };
+}
+
+function fromModelStats(s: models.ModelStats): ModelStats {
+  return {
+    batches: Number(s.batches),
+    batchedItems: Number(s.batchedItems),
+    largestBatch: s.largestBatch,
+    queuedItems: s.queuedItems,
+    decoderSteps: Number(s.decoderSteps),
+    decoderRows: Number(s.decoderRows),
+    visionImages: Number(s.visionImages),
+    visionCacheHits: Number(s.visionCacheHits),
+    visionCacheMisses: Number(s.visionCacheMisses),
+    visionCacheEvictions: Number(s.visionCacheEvictions),
+    visionCacheBytes: Number(s.visionCacheBytes),
+    visionCacheMaxBytes: Number(s.visionCacheMaxBytes),
   };
 }
 

@@ -116,6 +116,24 @@ export interface ModelInfo {
   readonly vocabSize: number;
   readonly decoderLayers: number;
   readonly maxPromptTokens: number;
+  /** Batching and vision-cache counters; undefined when the server reports none. */
+  readonly stats: ModelStats | undefined;
+}
+
+/** Counters since the model loaded; see ModelStats in model_service.proto. */
+export interface ModelStats {
+  readonly batches: number;
+  readonly batchedItems: number;
+  readonly largestBatch: number;
+  readonly queuedItems: number;
+  readonly decoderSteps: number;
+  readonly decoderRows: number;
+  readonly visionImages: number;
+  readonly visionCacheHits: number;
+  readonly visionCacheMisses: number;
+  readonly visionCacheEvictions: number;
+  readonly visionCacheBytes: number;
+  readonly visionCacheMaxBytes: number;
 }
 
 /** Limits the server enforces; see model_service.proto. */

@@ -45,6 +45,11 @@ export interface EngineOptions {
    * vision-encoder pass (about a second for florence-2-base on two cores).
    */
   readonly maxDelayMs: number;
+  /**
+   * Images per vision-encoder pass within a batch. Default 0 = automatic: 1 on CPU (a bigger pass
+   * costs the same per image there and multiplies peak memory), 8 on a GPU.
+   */
+  readonly visionBatchSize: number;
   /** Bytes of vision-encoder outputs kept per worker for reuse (LRU). 0 disables. Default 256 MiB. */
   readonly visionCacheBytes: number;
   /** Called with download progress while a hub model is fetched. */
@@ -66,6 +71,7 @@ export const engineDefaults: Readonly<Omit<EngineOptions, "model">> = {
   maxBeams: 8,
   maxBatchSize: 16,
   maxDelayMs: 5,
+  visionBatchSize: 0,
   visionCacheBytes: 256 * 1024 * 1024,
   onDownloadProgress: undefined,
 };

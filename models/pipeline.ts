@@ -109,6 +109,9 @@ export async function createLocalEngine(options: LocalEngineOptions): Promise<Fl
   const visionCache = new VisionFeatureCache(options.visionCacheBytes);
   const modelKey = `${loaded.dir}#${info.dtype}`;
   const counters: PassCounters = { decoderSteps: 0, decoderRows: 0, visionImages: 0 };
+  // On CPU a vision batch costs the same per image as one image alone (measured, BENCHMARKS.md)
+  // but holds every image's activations at once: encode one image per pass there.
+  const visionBatchSize = options.visionBatchSize > 0 ? options.visionBatchSize : loaded.executionProvider === "cpu" ? 1 : 8;
 
   async function prepareAll(images: readonly ImageInput[]): Promise<PreparedImage[]> {
     const imageLimits = { maxPixels: options.maxImagePixels, maxBytes: 256 * 1024 * 1024 };
@@ -180,15 +183,19 @@ export async function createLocalEngine(options: LocalEngineOptions): Promise<Fl
     const missing = found.flatMap((f, i) => (f === undefined ? [i] : []));
     if (missing.length > 0) {
       const { height, width } = imageConfig.size;
-      const pixelValues = toPixelValues(missing.map((i) => images[i]!.resized), imageConfig);
-      const encoded = await encodeImages(encoderSessions, pixelValues, [missing.length, 3, height, width]);
-      counters.visionImages += missing.length;
-      const size = encoded.tokens * encoded.dModel;
-      missing.forEach((i, m) => {
-        const one = { data: encoded.data.slice(m * size, (m + 1) * size), tokens: encoded.tokens, dModel: encoded.dModel };
-        visionCache.set(keys[i]!, one);
-        found[i] = one;
-      });
+      for (let start = 0; start < missing.length; start += visionBatchSize) {
+        const chunk = missing.slice(start, start + visionBatchSize);
+        const pixelValues = toPixelValues(chunk.map((i) => images[i]!.resized), imageConfig);
+        const encoded = await encodeImages(encoderSessions, pixelValues, [chunk.length, 3, height, width]);
+        counters.visionImages += chunk.length;
+        const size = encoded.tokens * encoded.dModel;
+        chunk.forEach((i, m) => {
+          const one = { data: encoded.data.slice(m * size, (m + 1) * size), tokens: encoded.tokens, dModel: encoded.dModel };
+          visionCache.set(keys[i]!, one);
+          found[i] = one;
+        });
+        options.beforeStep?.();
+      }
     }
     const { tokens, dModel } = found[0]!;
     const data = new Float32Array(keys.length * tokens * dModel);

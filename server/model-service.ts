@@ -25,7 +25,7 @@ export function createModelService(deps: ServiceDeps): ServiceImpl<typeof ModelS
   return {
     listModels: unaryCall(deps, async () => {
       const engine = deps.engine.get();
-      return { models: [toModelInfoMessage(engine.info)], limits: limitsOf(deps.options) };
+      return { models: [toModelInfoMessage(engine.info, await engine.stats?.())], limits: limitsOf(deps.options) };
     }),
   };
 }

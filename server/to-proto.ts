@@ -34,7 +34,7 @@ import {
 } from "../gen/florence/v1/results_pb.js";
 import type { Timings as TimingsMessage } from "../gen/florence/v1/task_pb.js";
 import { TimingsSchema } from "../gen/florence/v1/task_pb.js";
-import type { ModelInfo, RunTimings } from "../models/engine.js";
+import type { EngineStats, ModelInfo, RunTimings } from "../models/engine.js";
 import { FlorenceError } from "../models/errors.js";
 import type {
   BoundingBox,
@@ -180,8 +180,26 @@ export function toTimingsMessage(queueMs: number, modelMs: number, stages?: RunT
   });
 }
 
-export function toModelInfoMessage(info: ModelInfo): ModelInfoMessage {
+export function toModelInfoMessage(info: ModelInfo, stats?: EngineStats): ModelInfoMessage {
   return create(ModelInfoSchema, {
+    ...(stats === undefined
+      ? {}
+      : {
+          stats: {
+            batches: BigInt(stats.batches),
+            batchedItems: BigInt(stats.batchedItems),
+            largestBatch: stats.largestBatch,
+            queuedItems: stats.queuedItems,
+            decoderSteps: BigInt(stats.decoderSteps),
+            decoderRows: BigInt(stats.decoderRows),
+            visionImages: BigInt(stats.visionImages),
+            visionCacheHits: BigInt(stats.visionCache.hits),
+            visionCacheMisses: BigInt(stats.visionCache.misses),
+            visionCacheEvictions: BigInt(stats.visionCache.evictions),
+            visionCacheBytes: BigInt(stats.visionCache.bytes),
+            visionCacheMaxBytes: BigInt(stats.visionCache.maxBytes),
+          },
+        }),
     id: info.id,
     path: info.path,
     tasks: info.tasks.map((t) => TASK_BY_NAME[t]),

@@ -14,7 +14,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file florence/v1/model_service.proto.
  */
 export const file_florence_v1_model_service: GenFile = /*@__PURE__*/
-  fileDesc("Ch9mbG9yZW5jZS92MS9tb2RlbF9zZXJ2aWNlLnByb3RvEgtmbG9yZW5jZS52MSITChFMaXN0TW9kZWxzUmVxdWVzdCJnChJMaXN0TW9kZWxzUmVzcG9uc2USJgoGbW9kZWxzGAEgAygLMhYuZmxvcmVuY2UudjEuTW9kZWxJbmZvEikKBmxpbWl0cxgCIAEoCzIZLmZsb3JlbmNlLnYxLlNlcnZlckxpbWl0cyKeAgoJTW9kZWxJbmZvEgoKAmlkGAEgASgJEgwKBHBhdGgYAiABKAkSIAoFdGFza3MYAyADKA4yES5mbG9yZW5jZS52MS5UYXNrEiYKBWR0eXBlGAQgASgOMhcuZmxvcmVuY2UudjEuTW9kZWxEdHlwZRI6ChJleGVjdXRpb25fcHJvdmlkZXIYBSABKA4yHi5mbG9yZW5jZS52MS5FeGVjdXRpb25Qcm92aWRlchIqCgppbWFnZV9zaXplGAYgASgLMhYuZmxvcmVuY2UudjEuSW1hZ2VTaXplEhIKCnZvY2FiX3NpemUYByABKA0SFgoOZGVjb2Rlcl9sYXllcnMYCCABKA0SGQoRbWF4X3Byb21wdF90b2tlbnMYCSABKA0imwIKDFNlcnZlckxpbWl0cxIWCg5yZWFkX21heF9ieXRlcxgBIAEoBBIeChZtYXhfaW1hZ2VzX3Blcl9yZXF1ZXN0GAIgASgNEh0KFW1heF90YXNrc19wZXJfcmVxdWVzdBgDIAEoDRIfChdtYXhfY29uY3VycmVudF9yZXF1ZXN0cxgEIAEoDRIbChNtYXhfcXVldWVkX3JlcXVlc3RzGAUgASgNEh4KFm1heF9jb25jdXJyZW50X3N0cmVhbXMYBiABKA0SJwofbWF4X2ZyYW1lc19pbl9mbGlnaHRfcGVyX3N0cmVhbRgHIAEoDRIVCg1tYXhfbnVtX2JlYW1zGAggASgNEhYKDm1heF9uZXdfdG9rZW5zGAkgASgNKtcBCgpNb2RlbER0eXBlEhsKF01PREVMX0RUWVBFX1VOU1BFQ0lGSUVEEAASFAoQTU9ERUxfRFRZUEVfRlAzMhABEhQKEE1PREVMX0RUWVBFX0ZQMTYQAhISCg5NT0RFTF9EVFlQRV9ROBADEhQKEE1PREVMX0RUWVBFX0lOVDgQBBIVChFNT0RFTF9EVFlQRV9VSU5UOBAFEhIKDk1PREVMX0RUWVBFX1E0EAYSFQoRTU9ERUxfRFRZUEVfUTRGMTYQBxIUChBNT0RFTF9EVFlQRV9CTkI0EAgqjwEKEUV4ZWN1dGlvblByb3ZpZGVyEiIKHkVYRUNVVElPTl9QUk9WSURFUl9VTlNQRUNJRklFRBAAEhoKFkVYRUNVVElPTl9QUk9WSURFUl9DUFUQARIbChdFWEVDVVRJT05fUFJPVklERVJfQ1VEQRACEh0KGUVYRUNVVElPTl9QUk9WSURFUl9XRUJHUFUQAzJfCgxNb2RlbFNlcnZpY2USTwoKTGlzdE1vZGVscxIeLmZsb3JlbmNlLnYxLkxpc3RNb2RlbHNSZXF1ZXN0Gh8uZmxvcmVuY2UudjEuTGlzdE1vZGVsc1Jlc3BvbnNlIgBiBnByb3RvMw", [file_florence_v1_image, file_florence_v1_task]);
+  fileDesc("Ch9mbG9yZW5jZS92MS9tb2RlbF9zZXJ2aWNlLnByb3RvEgtmbG9yZW5jZS52MSITChFMaXN0TW9kZWxzUmVxdWVzdCJnChJMaXN0TW9kZWxzUmVzcG9uc2USJgoGbW9kZWxzGAEgAygLMhYuZmxvcmVuY2UudjEuTW9kZWxJbmZvEikKBmxpbWl0cxgCIAEoCzIZLmZsb3JlbmNlLnYxLlNlcnZlckxpbWl0cyLGAgoJTW9kZWxJbmZvEgoKAmlkGAEgASgJEgwKBHBhdGgYAiABKAkSIAoFdGFza3MYAyADKA4yES5mbG9yZW5jZS52MS5UYXNrEiYKBWR0eXBlGAQgASgOMhcuZmxvcmVuY2UudjEuTW9kZWxEdHlwZRI6ChJleGVjdXRpb25fcHJvdmlkZXIYBSABKA4yHi5mbG9yZW5jZS52MS5FeGVjdXRpb25Qcm92aWRlchIqCgppbWFnZV9zaXplGAYgASgLMhYuZmxvcmVuY2UudjEuSW1hZ2VTaXplEhIKCnZvY2FiX3NpemUYByABKA0SFgoOZGVjb2Rlcl9sYXllcnMYCCABKA0SGQoRbWF4X3Byb21wdF90b2tlbnMYCSABKA0SJgoFc3RhdHMYCiABKAsyFy5mbG9yZW5jZS52MS5Nb2RlbFN0YXRzIrkCCgpNb2RlbFN0YXRzEg8KB2JhdGNoZXMYASABKAQSFQoNYmF0Y2hlZF9pdGVtcxgCIAEoBBIVCg1sYXJnZXN0X2JhdGNoGAMgASgNEhQKDHF1ZXVlZF9pdGVtcxgEIAEoDRIVCg1kZWNvZGVyX3N0ZXBzGAUgASgEEhQKDGRlY29kZXJfcm93cxgGIAEoBBIVCg12aXNpb25faW1hZ2VzGAcgASgEEhkKEXZpc2lvbl9jYWNoZV9oaXRzGAggASgEEhsKE3Zpc2lvbl9jYWNoZV9taXNzZXMYCSABKAQSHgoWdmlzaW9uX2NhY2hlX2V2aWN0aW9ucxgKIAEoBBIaChJ2aXNpb25fY2FjaGVfYnl0ZXMYCyABKAQSHgoWdmlzaW9uX2NhY2hlX21heF9ieXRlcxgMIAEoBCKbAgoMU2VydmVyTGltaXRzEhYKDnJlYWRfbWF4X2J5dGVzGAEgASgEEh4KFm1heF9pbWFnZXNfcGVyX3JlcXVlc3QYAiABKA0SHQoVbWF4X3Rhc2tzX3Blcl9yZXF1ZXN0GAMgASgNEh8KF21heF9jb25jdXJyZW50X3JlcXVlc3RzGAQgASgNEhsKE21heF9xdWV1ZWRfcmVxdWVzdHMYBSABKA0SHgoWbWF4X2NvbmN1cnJlbnRfc3RyZWFtcxgGIAEoDRInCh9tYXhfZnJhbWVzX2luX2ZsaWdodF9wZXJfc3RyZWFtGAcgASgNEhUKDW1heF9udW1fYmVhbXMYCCABKA0SFgoObWF4X25ld190b2tlbnMYCSABKA0q1wEKCk1vZGVsRHR5cGUSGwoXTU9ERUxfRFRZUEVfVU5TUEVDSUZJRUQQABIUChBNT0RFTF9EVFlQRV9GUDMyEAESFAoQTU9ERUxfRFRZUEVfRlAxNhACEhIKDk1PREVMX0RUWVBFX1E4EAMSFAoQTU9ERUxfRFRZUEVfSU5UOBAEEhUKEU1PREVMX0RUWVBFX1VJTlQ4EAUSEgoOTU9ERUxfRFRZUEVfUTQQBhIVChFNT0RFTF9EVFlQRV9RNEYxNhAHEhQKEE1PREVMX0RUWVBFX0JOQjQQCCqPAQoRRXhlY3V0aW9uUHJvdmlkZXISIgoeRVhFQ1VUSU9OX1BST1ZJREVSX1VOU1BFQ0lGSUVEEAASGgoWRVhFQ1VUSU9OX1BST1ZJREVSX0NQVRABEhsKF0VYRUNVVElPTl9QUk9WSURFUl9DVURBEAISHQoZRVhFQ1VUSU9OX1BST1ZJREVSX1dFQkdQVRADMl8KDE1vZGVsU2VydmljZRJPCgpMaXN0TW9kZWxzEh4uZmxvcmVuY2UudjEuTGlzdE1vZGVsc1JlcXVlc3QaHy5mbG9yZW5jZS52MS5MaXN0TW9kZWxzUmVzcG9uc2UiAGIGcHJvdG8z", [file_florence_v1_image, file_florence_v1_task]);
 
 /**
  * Request of ListModels.
@@ -127,6 +127,13 @@ export type ModelInfo = Message<"florence.v1.ModelInfo"> & {
    * @generated from field: uint32 max_prompt_tokens = 9;
    */
   maxPromptTokens: number;
+
+  /**
+   * Counters of cross-request batching and the vision-feature cache since the model loaded.
+   *
+   * @generated from field: florence.v1.ModelStats stats = 10;
+   */
+  stats?: ModelStats | undefined;
 };
 
 /**
@@ -135,6 +142,98 @@ export type ModelInfo = Message<"florence.v1.ModelInfo"> & {
  */
 export const ModelInfoSchema: GenMessage<ModelInfo> = /*@__PURE__*/
   messageDesc(file_florence_v1_model_service, 2);
+
+/**
+ * Counters since the model loaded, summed over the inference workers.
+ *
+ * @generated from message florence.v1.ModelStats
+ */
+export type ModelStats = Message<"florence.v1.ModelStats"> & {
+  /**
+   * Batches run, and the work items (one task on one image) they held.
+   *
+   * @generated from field: uint64 batches = 1;
+   */
+  batches: bigint;
+
+  /**
+   * @generated from field: uint64 batched_items = 2;
+   */
+  batchedItems: bigint;
+
+  /**
+   * Decoder rows (beams count) of the largest batch so far.
+   *
+   * @generated from field: uint32 largest_batch = 3;
+   */
+  largestBatch: number;
+
+  /**
+   * Items waiting for a batch right now.
+   *
+   * @generated from field: uint32 queued_items = 4;
+   */
+  queuedItems: number;
+
+  /**
+   * Decoder passes, and the rows they carried: decoder_rows / decoder_steps is the mean batch.
+   *
+   * @generated from field: uint64 decoder_steps = 5;
+   */
+  decoderSteps: bigint;
+
+  /**
+   * @generated from field: uint64 decoder_rows = 6;
+   */
+  decoderRows: bigint;
+
+  /**
+   * Images that went through the vision encoder (vision-cache misses).
+   *
+   * @generated from field: uint64 vision_images = 7;
+   */
+  visionImages: bigint;
+
+  /**
+   * Vision-feature cache lookups that found the image's features.
+   *
+   * @generated from field: uint64 vision_cache_hits = 8;
+   */
+  visionCacheHits: bigint;
+
+  /**
+   * Vision-feature cache lookups that did not.
+   *
+   * @generated from field: uint64 vision_cache_misses = 9;
+   */
+  visionCacheMisses: bigint;
+
+  /**
+   * Entries dropped to stay within the cache's byte budget.
+   *
+   * @generated from field: uint64 vision_cache_evictions = 10;
+   */
+  visionCacheEvictions: bigint;
+
+  /**
+   * Bytes held by the cache now, and its budget.
+   *
+   * @generated from field: uint64 vision_cache_bytes = 11;
+   */
+  visionCacheBytes: bigint;
+
+  /**
+   * @generated from field: uint64 vision_cache_max_bytes = 12;
+   */
+  visionCacheMaxBytes: bigint;
+};
+
+/**
+ * Describes the message florence.v1.ModelStats.
+ * Use `create(ModelStatsSchema)` to create a new message.
+ */
+export const ModelStatsSchema: GenMessage<ModelStats> = /*@__PURE__*/
+  messageDesc(file_florence_v1_model_service, 3);
 
 /**
  * Limits the server enforces. Requests beyond them fail without touching the model.
@@ -211,7 +310,7 @@ export type ServerLimits = Message<"florence.v1.ServerLimits"> & {
  * Use `create(ServerLimitsSchema)` to create a new message.
  */
 export const ServerLimitsSchema: GenMessage<ServerLimits> = /*@__PURE__*/
-  messageDesc(file_florence_v1_model_service, 3);
+  messageDesc(file_florence_v1_model_service, 4);
 
 /**
  * Numeric precision of the model files.
