@@ -11,6 +11,14 @@ export const RESULT_PREFIX = "BENCH_RESULT ";
 export const MIXED_TASKS = ["<CAPTION>", "<OD>", "<OCR>", "<DENSE_REGION_CAPTION>"] as const;
 export type MixedTask = (typeof MIXED_TASKS)[number];
 
+/** The mixed tasks by the task names our engine and client take. */
+export const TASK_NAME_OF = {
+  "<CAPTION>": "caption",
+  "<OD>": "object_detection",
+  "<OCR>": "ocr",
+  "<DENSE_REGION_CAPTION>": "dense_region_caption",
+} as const satisfies Record<MixedTask, string>;
+
 export interface BenchPlan {
   readonly mode: "quick" | "full";
   /** New tokens of the single-request latencies. */

@@ -92,9 +92,10 @@ for (const name of SYSTEMS) {
 }
 
 const machine = `${cpus().length} x ${cpus()[0]?.model ?? "?"}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}, ${process.platform}`;
-const markdown = renderReport({ plan, machine, measurements: all, notes, totalSeconds: (performance.now() - started) / 1000 });
+const totalSeconds = (performance.now() - started) / 1000;
+const markdown = renderReport({ plan, machine, measurements: all, notes, totalSeconds });
 await mkdir(join(ROOT, "bench/results"), { recursive: true });
 const stamp = new Date().toISOString().replace(/[:.]/g, "-");
-await writeFile(join(ROOT, "bench/results", `${plan.mode}-${stamp}.json`), JSON.stringify({ plan, machine, measurements: all, notes }, null, 2));
+await writeFile(join(ROOT, "bench/results", `${plan.mode}-${stamp}.json`), JSON.stringify({ plan, machine, measurements: all, notes, totalSeconds }, null, 2));
 await writeFile(join(ROOT, "bench/results", `${plan.mode}-${stamp}.md`), markdown);
 process.stdout.write(markdown);

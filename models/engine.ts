@@ -4,6 +4,7 @@
  */
 import type { GenerationOptions, ImageInput, Region } from "./inputs.js";
 import type { TaskResult } from "./results.js";
+import type { VisionCacheStats } from "./stages/vision-cache.js";
 import type { TaskName } from "./tasks.js";
 
 /** One task to run on one image. */
@@ -58,14 +59,7 @@ export interface EngineStats {
   readonly decoderRows: number;
   /** Images that went through the vision encoder (cache misses). */
   readonly visionImages: number;
-  readonly visionCache: {
-    readonly hits: number;
-    readonly misses: number;
-    readonly evictions: number;
-    readonly entries: number;
-    readonly bytes: number;
-    readonly maxBytes: number;
-  };
+  readonly visionCache: VisionCacheStats;
 }
 
 export interface FlorenceEngine {

@@ -3,12 +3,18 @@
  * refused with `unavailable`, streams see `drainSignal` and stop reading, and close() waits for
  * the count to reach zero (or the grace period to end).
  */
+import { setMaxListeners } from "node:events";
 import { FlorenceError } from "../models/errors.js";
 
 export class CallTracker {
   #active = 0;
   readonly #drain = new AbortController();
   readonly #idleWaiters = new Set<() => void>();
+
+  constructor() {
+    // Every open stream listens to the drain signal (up to maxConcurrentStreams): not a leak.
+    setMaxListeners(0, this.#drain.signal);
+  }
 
   get active(): number {
     return this.#active;

@@ -7,6 +7,7 @@
  * UNAVAILABLE); abort whatever is left (handler signals reach the engine); GOAWAY every HTTP/2
  * session, destroy what is still open shortly after; close the engine.
  */
+import { setMaxListeners } from "node:events";
 import type { DescService } from "@bufbuild/protobuf";
 import { Code, ConnectError } from "@connectrpc/connect";
 import { connectNodeAdapter } from "@connectrpc/connect-node";
@@ -87,6 +88,9 @@ export function createFlorenceServer(init: FlorenceServerInit): FlorenceServer {
   const health = new HealthRegistry([FlorenceService.typeName, ModelService.typeName]);
   const reflection = buildReflectionIndex(SERVED_SERVICES);
   const shutdown = new AbortController();
+  // connect-node links every in-flight call to this signal: more than ten calls at once are normal
+  // (bounded by the admission limits), not the listener leak Node's warning is meant to catch.
+  setMaxListeners(0, shutdown.signal);
 
   const handler = connectNodeAdapter({
     routes: (router) => {

@@ -3,16 +3,11 @@
  * off for every comparison (each request has its own image anyway) and measured on its own.
  */
 import { readFile } from "node:fs/promises";
-import { createFlorence, type Florence, type TaskName } from "../../models/index.js";
-import { type MixedTask, peakRssMiB, readInput, report, requestsAt, throughput, timeMedian } from "../common.js";
+import { createFlorence, type Florence } from "../../models/index.js";
+import { type MixedTask, peakRssMiB, readInput, report, requestsAt, TASK_NAME_OF, throughput, timeMedian } from "../common.js";
 
 const SYSTEM = "ours (engine, in process)";
-const TASK_OF: Readonly<Record<MixedTask, TaskName>> = {
-  "<CAPTION>": "caption",
-  "<OD>": "object_detection",
-  "<OCR>": "ocr",
-  "<DENSE_REGION_CAPTION>": "dense_region_caption",
-};
+const TASK_OF = TASK_NAME_OF;
 
 const input = readInput();
 const { plan } = input;

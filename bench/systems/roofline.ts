@@ -5,7 +5,7 @@
  * decoder weights a batch-1 decode step must read. Also the cost of one cached decoder step by
  * batch size (what cross-request batching buys) and of the vision encoder by thread count.
  */
-import { stat } from "node:fs/promises";
+import { readFile, stat } from "node:fs/promises";
 import { join } from "node:path";
 import * as ort from "onnxruntime-node";
 import { createOrtDecoderStepper } from "../../models/generation/index.js";
@@ -55,6 +55,18 @@ const input = readInput();
     () => 0,
   );
   report({ system: SYSTEM, name: "decoder weight bytes (decoder_model_merged.onnx)", value: bytes / 1e6, unit: "MB" });
+  let files = 0;
+  for (const f of ["vision_encoder.onnx", "embed_tokens.onnx", "encoder_model.onnx", "decoder_model_merged.onnx"]) files += (await stat(join(onnx, f))).size;
+  report({ system: SYSTEM, name: "model files (fp32 .onnx)", value: files / 2 ** 20, unit: "MiB" });
+  // The text encoder over 577 image tokens + a short prompt (~590 positions): 2 FLOP per weight per
+  // position plus attention (QK^T and AV: 4 * positions^2 * d per layer). Read from config.json.
+  const config = JSON.parse(await readFile(join(input.model, "config.json"), "utf8")) as { text_config?: { d_model?: number; encoder_layers?: number; encoder_ffn_dim?: number } };
+  const d = config.text_config?.d_model ?? 768;
+  const layers = config.text_config?.encoder_layers ?? 6;
+  const ffn = config.text_config?.encoder_ffn_dim ?? 4 * d;
+  const positions = 590;
+  const perLayer = 2 * positions * (4 * d * d + 2 * d * ffn) + 4 * positions * positions * d;
+  report({ system: SYSTEM, name: "text encoder FLOPs per request (analytic)", value: layers * perLayer, unit: "FLOP" });
 }
 
 // One cached decoder step (embed + decoder_model_merged) at 1, 4 and 16 rows, on 580 encoder positions.

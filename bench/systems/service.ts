@@ -6,16 +6,11 @@
 import { spawn } from "node:child_process";
 import { readFile } from "node:fs/promises";
 import { createInterface } from "node:readline";
-import { createFlorenceClient, type FlorenceClient, type FrameInput, type TaskName } from "../../client/index.js";
-import { type MixedTask, peakRssMiB, readInput, report, requestsAt, throughput, timeMedian } from "../common.js";
+import { createFlorenceClient, type FlorenceClient, type FrameInput } from "../../client/index.js";
+import { peakRssMiB, readInput, report, requestsAt, TASK_NAME_OF, throughput, timeMedian } from "../common.js";
 
 const SYSTEM = "ours (service over gRPC)";
-const TASK_OF: Readonly<Record<MixedTask, TaskName>> = {
-  "<CAPTION>": "caption",
-  "<OD>": "object_detection",
-  "<OCR>": "ocr",
-  "<DENSE_REGION_CAPTION>": "dense_region_caption",
-};
+const TASK_OF = TASK_NAME_OF;
 const input = readInput();
 const { plan } = input;
 const images = await Promise.all(input.images.map((p) => readFile(p)));
