@@ -5,7 +5,7 @@ import { dirname, join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { isFlorenceError } from "../errors.js";
 import type { FlorenceSessions, SessionLoadOptionsInit } from "./sessions.js";
-import { loadSessions, makeSessionLoadOptions, toOrtSessionOptions } from "./sessions.js";
+import { loadSessions, makeSessionLoadOptions, sessionOptionsFor, toOrtSessionOptions } from "./sessions.js";
 import { encodeFakeModel } from "./testing/fake-onnx.js";
 import { fakeGraphs, fakeModelDefaults, writeFakeModel } from "./testing/fake-model.js";
 
@@ -168,5 +168,16 @@ describe("execution providers", () => {
       extra: { session: { intra_op: { allow_spinning: "0" }, inter_op: { allow_spinning: "0" } } },
     });
     expect(() => makeSessionLoadOptions({ intraOpNumThreads: -1 })).toThrow(/intraOpNumThreads -1/);
+  });
+
+  it.each([
+    ["vision_encoder", "cpu", false],
+    ["encoder_model", "cpu", false],
+    ["embed_tokens", "cpu", undefined],
+    ["decoder_model_merged", "cpu", undefined],
+    ["vision_encoder", "cuda", undefined],
+  ] as const)("%s on %s: CPU memory arena %s (undefined = onnxruntime's default, on)", (file, executionProvider, arena) => {
+    const options = makeSessionLoadOptions({ executionProvider });
+    expect(sessionOptionsFor(file, toOrtSessionOptions(options), options).enableCpuMemArena).toBe(arena);
   });
 });

@@ -94,6 +94,16 @@ export function sessionMetadata(file: string, session: OrtSession): SessionMetad
   return { file, inputs: session.inputMetadata, outputs: session.outputMetadata };
 }
 
+/**
+ * The encoders run one big pass per request: on CPU their buffers go back to the system after the
+ * pass instead of staying reserved in an arena at their peak size (measured in BENCHMARKS.md).
+ * The decoder and the embedding keep the arena: they run small passes once per token.
+ */
+export function sessionOptionsFor(file: ModelFileName, base: OrtSession.SessionOptions, options: Readonly<SessionLoadOptions>): OrtSession.SessionOptions {
+  const onePassPerRequest = file === "vision_encoder" || file === "encoder_model";
+  return onePassPerRequest && options.executionProvider === "cpu" ? { ...base, enableCpuMemArena: false } : base;
+}
+
 async function releaseAll(sessions: readonly OrtSession[]): Promise<void> {
   await Promise.allSettled(sessions.map((s) => s.release()));
 }
@@ -134,7 +144,7 @@ export async function loadSessions(dir: string, init: SessionLoadOptionsInit = {
     const sessions = {} as Record<ModelFileName, OrtSession>;
     const contract: Partial<{ -readonly [K in keyof ModelContract]: ModelContract[K] }> = {};
     for (const f of MODEL_FILES) {
-      const session = await createSession(dir, files[f], ortOptions, options.executionProvider);
+      const session = await createSession(dir, files[f], sessionOptionsFor(f, ortOptions, options), options.executionProvider);
       loaded.push(session);
       sessions[f] = session;
       // Check each graph as soon as it is loaded, so a bad folder fails before the big decoder loads.
