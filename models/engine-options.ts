@@ -13,8 +13,9 @@ export interface EngineOptions {
   /** Default "cpu". "cuda" needs onnxruntime-node's CUDA install; "webgpu" needs Vulkan. */
   readonly executionProvider: ExecutionProviderName;
   /**
-   * onnxruntime intra-op threads per worker. Default 0 = all cores: one worker using every core
-   * beat two workers with half each on the 2-core machine we measured (see BENCHMARKS.md).
+   * onnxruntime intra-op threads per worker. Default 0 = all cores: on two cores one image takes
+   * the vision encoder 2.5-3.0 s with both and 4.6 s with one (BENCHMARKS.md), and one worker
+   * also gets the bigger decoder batches.
    */
   readonly intraOpNumThreads: number;
   /** Inference worker threads; each loads its own copy of the sessions. Default 1. */
@@ -47,7 +48,7 @@ export interface EngineOptions {
   readonly maxDelayMs: number;
   /**
    * Images per vision-encoder pass within a batch. Default 0 = automatic: 1 on CPU (a bigger pass
-   * costs the same per image there and multiplies peak memory), 8 on a GPU.
+   * is no cheaper per image there and multiplies peak memory), 8 on a GPU.
    */
   readonly visionBatchSize: number;
   /** Bytes of vision-encoder outputs kept per worker for reuse (LRU). 0 disables. Default 256 MiB. */
