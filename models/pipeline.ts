@@ -168,7 +168,8 @@ export async function createLocalEngine(options: LocalEngineOptions): Promise<Fl
 
   /**
    * Vision features of the batch's distinct images, [images, tokens, d], from the cache where it
-   * has them and from ONE vision-encoder pass over the rest. Returns each item's image index.
+   * has them and from vision-encoder passes of `visionBatchSize` images over the rest. Returns
+   * each item's image index.
    */
   async function visionFeatures(items: readonly PreparedItem[]): Promise<{ features: ImageFeatures; imageIndex: number[] }> {
     const keys: string[] = [];

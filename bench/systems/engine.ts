@@ -4,7 +4,7 @@
  */
 import { readFile } from "node:fs/promises";
 import { createFlorence, type Florence } from "../../models/index.js";
-import { type MixedTask, peakRssMiB, readInput, report, requestsAt, TASK_NAME_OF, throughput, timeMedian } from "../common.js";
+import { type MixedTask, median, peakRssMiB, readInput, report, requestsAt, TASK_NAME_OF, throughput, timeMedian } from "../common.js";
 
 const SYSTEM = "ours (engine, in process)";
 const TASK_OF = TASK_NAME_OF;
@@ -38,7 +38,7 @@ for (const [task, tokens] of [["<CAPTION>", plan.captionTokens], ["<OD>", plan.o
     await florence.captionImage(images[i % images.length]!, { ...exactly(plan.captionTokens), onToken: () => (first ||= performance.now() - start) });
     if (i > 0) ttft.push(first);
   }
-  report({ system: SYSTEM, name: "time to first token <CAPTION>", value: ttft.sort((a, b) => a - b)[Math.floor(ttft.length / 2)]!, unit: "ms", detail: { runs: ttft.map(Math.round) } });
+  report({ system: SYSTEM, name: "time to first token <CAPTION>", value: median(ttft), unit: "ms", detail: { runs: ttft.map(Math.round) } });
 }
 
 const callMixed = (f: Florence, tokens: number) => (task: MixedTask, i: number) => f.run({ task: TASK_OF[task] }, [images[i % images.length]!], exactly(tokens));
