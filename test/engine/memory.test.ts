@@ -7,21 +7,20 @@
  * every WINDOW requests. The worker protocol does not report the worker's own memory, so the worker
  * run measures the process RSS, which includes the worker thread and all native memory.
  *
- * RSS does not grow smoothly even without a leak: in a 990-request in-thread run it stepped up
- * ~50 MiB once (between requests 180 and 270) and crept ~5 MiB over the last 630 (2-core machine).
- * A leak adds the same amount in EVERY window, a step only in one, so the RSS check uses the
- * MEDIAN growth per window, not the total.
+ * RSS is a noisy leak signal. The vision and text encoder sessions run without onnxruntime's CPU
+ * arena (models/loading/sessions.ts), so every encoder pass mallocs and frees its activations and
+ * RSS swings by up to +-45 MiB between two samples 25 requests apart with no leak at all (measured
+ * here: windows of [1.3, 14.5, -45.0, 6.8, -9.7, -11.5] MiB; CI saw [22.4, 6.3, -12.6, 8.4, 4.4,
+ * 0.1]). Allocator noise is bounded by a high-water mark, a leak is not, so the RSS check compares
+ * the PEAK of the second half of the samples with the peak of the first half: 32 MiB over the 75
+ * requests between them catches a native leak of >= ~440 KB per request; the total-growth backstop
+ * (100 MiB over 150) one of >= ~700 KB. Smaller leaks cannot be told from the allocator here.
  *
- * What the bounds mean, on the tiny fixture (d_model 64, 577 image tokens; an encoder prompt is
- * ~590 positions):
- *   - the smallest per-request tensor, the encoder hidden states [1, ~590, 64] float32, is ~150 KB
- *     (x3 with 3 beams). Leaked, it adds >= 3.7 MiB to every 25-request window; the median window
- *     bound of 3 MiB (~125 KB per request) catches it (checked by injecting a 150 KB-per-request
- *     leak: median 3.6 MiB, while clean runs measured medians of 0.0 to 1 MiB). pixel_values
- *     (3x768x768 float32, 7 MiB) or the resized image (1.7 MiB) would be far above;
- *   - leaked from JS it grows this thread's arrayBuffers by ~7.3 MiB over 50 requests (onnxruntime-
- *     node's output tensors are counted there, measured), so the in-thread bound of 2 MiB catches a
- *     JS-side leak of anything above ~42 KB per request.
+ * JS-side leaks are measured precisely instead: onnxruntime-node's output tensors and every tensor
+ * we create live in this thread's ArrayBuffers (measured: a leaked encoder output grows them by
+ * ~7.3 MiB over 50 requests), so the in-thread bound of 2 MiB catches a leak of anything above
+ * ~42 KB per request, and the heap bound one of the engine's own bookkeeping (pending calls, token
+ * callbacks, cache entries). The worker run checks the host thread's JS side the same way.
  */
 import { readFile } from "node:fs/promises";
 import { afterAll, describe, expect, it } from "vitest";
@@ -40,9 +39,9 @@ const MiB = 2 ** 20;
 const WARM_UP = 30;
 /** Requests between two memory samples. */
 const WINDOW = 25;
-/** Largest median RSS growth per window (see above). */
-const RSS_WINDOW_BOUND = 3 * MiB;
-/** Total RSS growth allowed: two allocator steps of the size observed; a backstop for gross native leaks (>= ~700 KB per request over 150). */
+/** Largest rise of the RSS peak from the first half of the samples to the second (see above). */
+const RSS_PEAK_RISE_BOUND = 32 * MiB;
+/** Total RSS growth allowed: a backstop for gross native leaks (>= ~700 KB per request over 150). */
 const RSS_TOTAL_BOUND = 100 * MiB;
 const ARRAY_BUFFERS_BOUND = 2 * MiB;
 const HEAP_BOUND = 4 * MiB;
@@ -96,10 +95,11 @@ async function measure(engine: FlorenceEngine, windows: number): Promise<Measure
   return { samples, tokens };
 }
 
-function median(values: readonly number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = sorted.length >> 1;
-  return sorted.length % 2 === 1 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
+/** Highest RSS of the second half of the samples minus the highest of the first half. */
+function rssPeakRise(samples: readonly MemorySample[]): number {
+  const half = samples.length >> 1;
+  const peak = (part: readonly MemorySample[]) => Math.max(...part.map((s) => s.rss));
+  return peak(samples.slice(half)) - peak(samples.slice(0, half));
 }
 
 /** RSS growth of each window. */
@@ -127,7 +127,7 @@ describe("memory stays flat", () => {
     console.info(describeRun("worker", samples));
     const [first, last] = [samples[0]!, samples.at(-1)!];
     expect(tokens).toBeGreaterThan(0);
-    expect(median(rssSteps(samples))).toBeLessThan(RSS_WINDOW_BOUND);
+    expect(rssPeakRise(samples)).toBeLessThan(RSS_PEAK_RISE_BOUND);
     expect(last.rss - first.rss).toBeLessThan(RSS_TOTAL_BOUND);
     // The host side keeps nothing per call either (pending calls, token callbacks, results).
     expect(last.heapUsed - first.heapUsed).toBeLessThan(HEAP_BOUND);
