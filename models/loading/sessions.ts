@@ -63,11 +63,21 @@ export function makeSessionLoadOptions(init: SessionLoadOptionsInit = {}): Reado
   return options;
 }
 
-/** The onnxruntime SessionOptions for our options; pure, so it is unit-tested. */
+/**
+ * The onnxruntime SessionOptions for our options; pure, so it is unit-tested.
+ *
+ * On CPU no session keeps onnxruntime's memory arena. The arena reserves every session's peak
+ * (in power-of-two extensions) for the life of the process: the vision encoder's activations, and
+ * the decoder's step-0 outputs, which hold the cross-attention K/V of the whole batch (348 MB for
+ * 16 base rows). Without it those buffers go back to malloc after the pass. Measured on the base
+ * model, 2-core machine (BENCHMARKS.md): peak RSS with 16 callers 3.5 -> 2.5 GB for the encoders,
+ * then 2.62 -> 2.47 GB for the decoder and embedding, at the same speed within the run-to-run noise.
+ */
 export function toOrtSessionOptions(o: Readonly<SessionLoadOptions>): OrtSession.SessionOptions {
   const provider: OrtSession.ExecutionProviderConfig = o.executionProvider === "cuda" ? { name: "cuda", deviceId: o.deviceId } : o.executionProvider;
   return {
     executionProviders: [provider],
+    ...(o.executionProvider === "cpu" ? { enableCpuMemArena: false } : {}),
     graphOptimizationLevel: o.graphOptimizationLevel,
     logSeverityLevel: o.logSeverityLevel,
     ...(o.intraOpNumThreads > 0 ? { intraOpNumThreads: o.intraOpNumThreads } : {}),
@@ -92,16 +102,6 @@ export interface FlorenceSessions {
 
 export function sessionMetadata(file: string, session: OrtSession): SessionMetadata {
   return { file, inputs: session.inputMetadata, outputs: session.outputMetadata };
-}
-
-/**
- * The encoders run one big pass per request: on CPU their buffers go back to the system after the
- * pass instead of staying reserved in an arena at their peak size (measured in BENCHMARKS.md).
- * The decoder and the embedding keep the arena: they run small passes once per token.
- */
-export function sessionOptionsFor(file: ModelFileName, base: OrtSession.SessionOptions, options: Readonly<SessionLoadOptions>): OrtSession.SessionOptions {
-  const onePassPerRequest = file === "vision_encoder" || file === "encoder_model";
-  return onePassPerRequest && options.executionProvider === "cpu" ? { ...base, enableCpuMemArena: false } : base;
 }
 
 async function releaseAll(sessions: readonly OrtSession[]): Promise<void> {
@@ -144,7 +144,7 @@ export async function loadSessions(dir: string, init: SessionLoadOptionsInit = {
     const sessions = {} as Record<ModelFileName, OrtSession>;
     const contract: Partial<{ -readonly [K in keyof ModelContract]: ModelContract[K] }> = {};
     for (const f of MODEL_FILES) {
-      const session = await createSession(dir, files[f], sessionOptionsFor(f, ortOptions, options), options.executionProvider);
+      const session = await createSession(dir, files[f], ortOptions, options.executionProvider);
       loaded.push(session);
       sessions[f] = session;
       // Check each graph as soon as it is loaded, so a bad folder fails before the big decoder loads.
