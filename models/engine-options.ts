@@ -1,5 +1,6 @@
 /** Options for creating an engine, with their defaults in one place. */
 import type { ExecutionProviderName, ModelDtype } from "./engine.js";
+import { FlorenceError } from "./errors.js";
 import type { ProgressCallback } from "./loading/index.js";
 
 export interface EngineOptions {
@@ -51,6 +52,12 @@ export interface EngineOptions {
    * is no cheaper per image there and multiplies peak memory), 8 on a GPU.
    */
   readonly visionBatchSize: number;
+  /**
+   * Items per text-encoder pass within a batch. Default 0 = automatic: 1 on CPU, where a 16-row
+   * pass of florence-2-base was slower than 16 one-row passes (7.2 s against 4.9 s, BENCHMARKS.md)
+   * and its attention scores alone are 230 MB a layer; the whole batch on a GPU.
+   */
+  readonly encoderBatchSize: number;
   /** Bytes of vision-encoder outputs kept per worker for reuse (LRU). 0 disables. Default 256 MiB. */
   readonly visionCacheBytes: number;
   /** Called with download progress while a hub model is fetched. */
@@ -73,12 +80,42 @@ export const engineDefaults: Readonly<Omit<EngineOptions, "model">> = {
   maxBatchSize: 16,
   maxDelayMs: 5,
   visionBatchSize: 0,
+  encoderBatchSize: 0,
   visionCacheBytes: 256 * 1024 * 1024,
   onDownloadProgress: undefined,
 };
 
 export type EngineOptionsInit = Partial<EngineOptions> & { readonly model: string };
 
+/** Lower bounds of the numeric options; all must be whole numbers except maxDelayMs. */
+const NUMERIC_OPTIONS: readonly { readonly name: keyof EngineOptions; readonly min: number; readonly whole: boolean; readonly means?: string }[] = [
+  { name: "intraOpNumThreads", min: 0, whole: true, means: "0 = onnxruntime's default" },
+  { name: "workers", min: 1, whole: true },
+  { name: "maxImagePixels", min: 1, whole: true },
+  { name: "maxNewTokensLimit", min: 1, whole: true },
+  { name: "maxBeams", min: 1, whole: true },
+  { name: "maxBatchSize", min: 1, whole: true, means: "1 switches batching off" },
+  { name: "maxDelayMs", min: 0, whole: false },
+  { name: "visionBatchSize", min: 0, whole: true, means: "0 = automatic" },
+  { name: "encoderBatchSize", min: 0, whole: true, means: "0 = automatic" },
+  { name: "visionCacheBytes", min: 0, whole: true, means: "0 disables the cache" },
+];
+
+/**
+ * The options with their defaults filled in. Throws `invalid_argument` naming every bad numeric
+ * option before anything loads, so a typo does not cost a model load to find.
+ */
 export function makeEngineOptions(init: EngineOptionsInit): Readonly<EngineOptions> {
-  return { ...engineDefaults, ...init };
+  const options: EngineOptions = { ...engineDefaults, ...init };
+  const violations = NUMERIC_OPTIONS.flatMap(({ name, min, whole, means }) => {
+    const value = options[name];
+    const ok = typeof value === "number" && Number.isFinite(value) && value >= min && (!whole || Number.isInteger(value));
+    if (ok) return [];
+    const description = `must be ${whole ? "a whole number" : "a number"} >= ${min}${means === undefined ? "" : ` (${means})`}, got ${String(value)}`;
+    return [{ field: name, description }];
+  });
+  if (violations.length > 0) {
+    throw new FlorenceError("invalid_argument", `bad engine options: ${violations.map((v) => `${v.field} ${v.description}`).join("; ")}`, { violations });
+  }
+  return options;
 }

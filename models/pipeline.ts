@@ -112,6 +112,7 @@ export async function createLocalEngine(options: LocalEngineOptions): Promise<Fl
   // On CPU a vision batch is no cheaper per image than one image alone (four took 3.3 s each, one
   // 2.5 s; BENCHMARKS.md) and holds every image's activations at once: one image per pass there.
   const visionBatchSize = options.visionBatchSize > 0 ? options.visionBatchSize : loaded.executionProvider === "cpu" ? 1 : 8;
+  const encoderBatchSize = options.encoderBatchSize > 0 ? options.encoderBatchSize : loaded.executionProvider === "cpu" ? 1 : options.maxBatchSize;
 
   async function prepareAll(images: readonly ImageInput[]): Promise<PreparedImage[]> {
     const imageLimits = { maxPixels: options.maxImagePixels, maxBytes: 256 * 1024 * 1024 };
@@ -219,6 +220,7 @@ export async function createLocalEngine(options: LocalEngineOptions): Promise<Fl
         features,
         live.map((item, i) => ({ imageIndex: imageIndex[i]!, inputIds: item.inputIds })),
         tokenizer.specialIds.pad,
+        encoderBatchSize,
       );
       const stepper = createOrtDecoderStepper({
         embedTokens: sessions.embed_tokens,

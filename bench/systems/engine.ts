@@ -69,12 +69,4 @@ for (const callers of plan.concurrency) {
   await florence.close();
 }
 
-// Batching switched off: the decode-heavy run at the highest concurrency again.
-{
-  const top = Math.max(...plan.concurrency);
-  florence = await engine({ maxBatchSize: 1 });
-  const r = await throughput(top, requestsAt(plan, top), callMixed(florence, plan.decodeHeavyTokens));
-  report({ system: SYSTEM, name: `throughput ${top} callers, mixed, ${plan.decodeHeavyTokens} tokens, batching off`, value: r.requestsPerSecond, unit: "req/s", detail: { seconds: r.seconds } });
-  await florence.close();
-}
 report({ system: SYSTEM, name: "peak RSS", value: peakRssMiB(), unit: "MiB" });

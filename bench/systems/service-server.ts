@@ -1,6 +1,7 @@
 /**
  * The service's server process for the benchmark: our gRPC server on a free port with the engine
- * (vision cache off, as in every comparison). Commands on stdin, one per line: "lag-start" starts
+ * (vision cache off, as in every comparison). Usage: service-server.ts <model folder> [max batch
+ * size] (default: the engine's; 1 switches cross-request batching off). Commands on stdin, one per line: "lag-start" starts
  * an event-loop delay histogram, "lag-stop" prints its p99/max; "exit" closes the server and
  * prints the peak RSS. Answers go to stdout as single lines.
  */
@@ -11,9 +12,10 @@ import { silentLogger, startServer } from "../../server/index.js";
 import { peakRssMiB } from "../common.js";
 
 const model = process.argv[2];
-if (model === undefined) throw new Error("usage: service-server.ts <model folder>");
+if (model === undefined) throw new Error("usage: service-server.ts <model folder> [max batch size]");
+const maxBatchSize = process.argv[3] === undefined ? undefined : Number(process.argv[3]);
 const { server, address } = await startServer({
-  engine: createFlorence({ model, visionCacheBytes: 0 }),
+  engine: createFlorence({ model, visionCacheBytes: 0, ...(maxBatchSize === undefined ? {} : { maxBatchSize }) }),
   port: 0,
   logger: silentLogger,
   handleSignals: false,

@@ -16,18 +16,23 @@ const { plan } = input;
 const images = await Promise.all(input.images.map((p) => readFile(p)));
 const exactly = (n: number) => ({ maxNewTokens: n, minNewTokens: n, numBeams: 1, timeoutMs: 0 });
 
-const t0 = performance.now();
-const server = spawn(process.execPath, [...process.execArgv, new URL("./service-server.ts", import.meta.url).pathname, input.model], {
-  stdio: ["pipe", "pipe", "inherit"],
-});
-const lines = createInterface({ input: server.stdout })[Symbol.asyncIterator]();
-async function expectLine(prefix: string): Promise<string> {
-  const { value, done } = await lines.next();
-  if (done || typeof value !== "string" || !value.startsWith(prefix)) throw new Error(`service-server: expected ${prefix}, got ${String(value)}`);
-  return value.slice(prefix.length).trim();
+/** One server process (service-server.ts) and the line protocol to it. */
+function startServerProcess(maxBatchSize?: number) {
+  const args = [...process.execArgv, new URL("./service-server.ts", import.meta.url).pathname, input.model, ...(maxBatchSize === undefined ? [] : [String(maxBatchSize)])];
+  const child = spawn(process.execPath, args, { stdio: ["pipe", "pipe", "inherit"] });
+  const lines = createInterface({ input: child.stdout })[Symbol.asyncIterator]();
+  return {
+    async expectLine(prefix: string): Promise<string> {
+      const { value, done } = await lines.next();
+      if (done || typeof value !== "string" || !value.startsWith(prefix)) throw new Error(`service-server: expected ${prefix}, got ${String(value)}`);
+      return value.slice(prefix.length).trim();
+    },
+    command: (c: string) => child.stdin.write(`${c}\n`),
+  };
 }
-const command = (c: string) => server.stdin.write(`${c}\n`);
 
+const t0 = performance.now();
+const { expectLine, command } = startServerProcess();
 const url = await expectLine("READY");
 report({ system: SYSTEM, name: "load", value: performance.now() - t0, unit: "ms" });
 const client: FlorenceClient = createFlorenceClient({ baseUrl: url, protocol: "grpc" });
@@ -76,4 +81,14 @@ for (const callers of plan.concurrency) {
 
 command("exit");
 report({ system: SYSTEM, name: "peak RSS (server process)", value: Number(await expectLine("RSS")), unit: "MiB" });
+
+// Batching switched off (--max-batch-size 1): the decode-heavy run at the highest concurrency again, on a fresh server.
+{
+  const off = startServerProcess(1);
+  const offClient = createFlorenceClient({ baseUrl: await off.expectLine("READY"), protocol: "grpc" });
+  const r = await throughput(top, requestsAt(plan, top), (task, i) => offClient.run(TASK_OF[task], images[i % images.length]!, exactly(plan.decodeHeavyTokens)));
+  report({ system: SYSTEM, name: `throughput ${top} callers, mixed, ${plan.decodeHeavyTokens} tokens, batching off`, value: r.requestsPerSecond, unit: "req/s", detail: { seconds: r.seconds } });
+  off.command("exit");
+  await off.expectLine("RSS");
+}
 report({ system: SYSTEM, name: "peak RSS (client process)", value: peakRssMiB(), unit: "MiB" });

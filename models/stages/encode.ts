@@ -27,7 +27,7 @@ export interface EncoderItem {
 }
 
 export interface EncodedBatch {
-  /** `last_hidden_state` [items, 577 + maxPromptLength, d]. */
+  /** `last_hidden_state` [items, 577 + maxPromptLength, d], float32 (the decoder stepper casts it to what its graph takes). */
   readonly hiddenStates: Tensor;
   /** int64 [items, 577 + maxPromptLength]: ones for image tokens and real prompt tokens, 0 for padding. */
   readonly attentionMask: Tensor;
@@ -53,7 +53,7 @@ function asFloat32(t: Tensor): Float32Array {
 }
 
 /** Vision features [images, tokens, d] as float32, from CHW pixel values [images, 3, H, W]. */
-export async function encodeImages(s: EncoderSessions, pixelValues: Float32Array, dims: readonly number[]): Promise<{ data: Float32Array; tokens: number; dModel: number }> {
+export async function encodeImages(s: EncoderSessions, pixelValues: Float32Array, dims: readonly number[]): Promise<ImageFeatures> {
   const { vision } = s.contract;
   const input = castFloat(new Tensor("float32", pixelValues, dims), vision.pixelValues.type);
   const features = await runOne(s.vision, { [vision.pixelValues.name]: input }, "vision_encoder");
@@ -63,15 +63,42 @@ export async function encodeImages(s: EncoderSessions, pixelValues: Float32Array
 }
 
 /**
- * Embeds the prompts (right-padded with `padId`), prepends each item's image features, and runs
- * the encoder. The padding is masked out, so an item's hidden states do not depend on its batch.
+ * Embeds the prompts, prepends each item's image features, and runs the encoder in passes of at
+ * most `rowsPerPass` items, each pass right-padded (with `padId`) to its own longest prompt. The
+ * result is padded to the batch's longest prompt; padding is masked out (and zero), so an item's
+ * hidden states do not depend on its batch or its pass.
  */
 export async function encodeBatch(
   s: EncoderSessions,
-  image: { readonly data: Float32Array; readonly tokens: number; readonly dModel: number },
+  image: ImageFeatures,
   items: readonly EncoderItem[],
   padId: number,
+  rowsPerPass: number = items.length,
 ): Promise<Omit<EncodedBatch, "visionMs">> {
+  const rows = items.length;
+  const { tokens, dModel } = image;
+  const seq = tokens + Math.max(...items.map((i) => i.inputIds.length));
+  const hidden = new Float32Array(rows * seq * dModel);
+  const mask = new BigInt64Array(rows * seq);
+  let encoderMs = 0;
+  for (let start = 0; start < rows; start += Math.max(1, rowsPerPass)) {
+    const pass = items.slice(start, start + Math.max(1, rowsPerPass));
+    const out = await encodePass(s, image, pass, padId);
+    encoderMs += out.encoderMs;
+    // Copy each row of the pass into the batch, at the batch's (longer or equal) row length.
+    pass.forEach((item, r) => {
+      const row = start + r;
+      hidden.set(out.hidden.subarray(r * out.seq * dModel, (r * out.seq + tokens + item.inputIds.length) * dModel), row * seq * dModel);
+      mask.fill(1n, row * seq, row * seq + tokens + item.inputIds.length);
+    });
+  }
+  return { hiddenStates: new Tensor("float32", hidden, [rows, seq, dModel]), attentionMask: new Tensor("int64", mask, [rows, seq]), encoderMs };
+}
+
+type ImageFeatures = { readonly data: Float32Array; readonly tokens: number; readonly dModel: number };
+
+/** One encoder pass over `items`, padded to their longest prompt: float32 hidden states [items, seq, d]. */
+async function encodePass(s: EncoderSessions, image: ImageFeatures, items: readonly EncoderItem[], padId: number): Promise<{ hidden: Float32Array; seq: number; encoderMs: number }> {
   const { embed, encoder } = s.contract;
   const rows = items.length;
   const promptLength = Math.max(...items.map((i) => i.inputIds.length));
@@ -93,15 +120,14 @@ export async function encodeBatch(
     inputs.set(textEmbeds.subarray(r * promptLength * dModel, (r + 1) * promptLength * dModel), (r * seq + tokens) * dModel);
     mask.fill(1n, r * seq, r * seq + tokens + item.inputIds.length);
   });
-  const attentionMask = new Tensor("int64", mask, [rows, seq]);
   const started = performance.now();
   const hiddenStates = await runOne(
     s.encoder,
     {
       [encoder.inputsEmbeds.name]: castFloat(new Tensor("float32", inputs, [rows, seq, dModel]), encoder.inputsEmbeds.type),
-      [encoder.attentionMask.name]: attentionMask,
+      [encoder.attentionMask.name]: new Tensor("int64", mask, [rows, seq]),
     },
     "encoder_model",
   );
-  return { hiddenStates, attentionMask, encoderMs: performance.now() - started };
+  return { hidden: asFloat32(hiddenStates), seq, encoderMs: performance.now() - started };
 }
