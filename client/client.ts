@@ -14,6 +14,7 @@ import {
   fromSegmentationResult,
   fromTaskResult,
   fromTextResult,
+  fromTimings,
 } from "./from-proto.js";
 import type {
   CaptionOptions,
@@ -86,6 +87,11 @@ export function createFlorenceClientOnTransport(transport: Transport, settings: 
   const models = createClient(ModelService, transport);
   const { readFile } = settings;
   const call = (o: FlorenceCallOptions): CallOptions => toCallOptions(o, settings);
+  /** Hands a unary response's timings to the caller's onTimings, if any. */
+  const answered = <R extends { readonly timings?: Parameters<typeof fromTimings>[0] }>(r: R, o: FlorenceCallOptions): R => {
+    o.onTimings?.(fromTimings(r.timings));
+    return r;
+  };
   const gen = toGenerationOptions;
 
   // The eight image+(phrase|region) methods share one shape: images, one extra field, options.
@@ -94,41 +100,41 @@ export function createFlorenceClientOnTransport(transport: Transport, settings: 
   return {
     async captionImage(images, o = {}) {
       const granularity = nameToEnum(CaptionGranularity, o.granularity ?? "normal", "granularity") as CaptionGranularity;
-      const r = await florence.captionImage({ ...(await withImages(images, o)), granularity }, call(o));
+      const r = answered(await florence.captionImage({ ...(await withImages(images, o)), granularity }, call(o)), o);
       return r.results.map(fromTextResult);
     },
     async detectObjects(images, o = {}) {
       const labelsMode = nameToEnum(DetectionLabelsMode, o.labelsMode ?? "classes", "labelsMode") as DetectionLabelsMode;
-      const r = await florence.detectObjects({ ...(await withImages(images, o)), labelsMode, classes: [...(o.classes ?? [])] }, call(o));
+      const r = answered(await florence.detectObjects({ ...(await withImages(images, o)), labelsMode, classes: [...(o.classes ?? [])] }, call(o)), o);
       return r.results.map(fromDetectionsResult);
     },
     async ocrImage(images, o = {}) {
-      return (await florence.ocrImage(await withImages(images, o), call(o))).results.map(fromTextResult);
+      return answered(await florence.ocrImage(await withImages(images, o), call(o)), o).results.map(fromTextResult);
     },
     async parseDocument(images, o = {}) {
-      return (await florence.parseDocument(await withImages(images, o), call(o))).results.map(fromOcrResult);
+      return answered(await florence.parseDocument(await withImages(images, o), call(o)), o).results.map(fromOcrResult);
     },
     async groundPhrase(images, phrase, o = {}) {
-      return (await florence.groundPhrase({ ...(await withImages(images, o)), phrase }, call(o))).results.map(fromDetectionsResult);
+      return answered(await florence.groundPhrase({ ...(await withImages(images, o)), phrase }, call(o)), o).results.map(fromDetectionsResult);
     },
     async segmentPhrase(images, phrase, o = {}) {
-      return (await florence.segmentPhrase({ ...(await withImages(images, o)), phrase }, call(o))).results.map(fromSegmentationResult);
+      return answered(await florence.segmentPhrase({ ...(await withImages(images, o)), phrase }, call(o)), o).results.map(fromSegmentationResult);
     },
     async segmentRegion(images, region, o = {}) {
       const req = { ...(await withImages(images, o)), region: toBox(region) };
-      return (await florence.segmentRegion(req, call(o))).results.map(fromSegmentationResult);
+      return answered(await florence.segmentRegion(req, call(o)), o).results.map(fromSegmentationResult);
     },
     async classifyImageRegion(images, region, o = {}) {
       const req = { ...(await withImages(images, o)), region: toBox(region) };
-      return (await florence.classifyImageRegion(req, call(o))).results.map(fromTextResult);
+      return answered(await florence.classifyImageRegion(req, call(o)), o).results.map(fromTextResult);
     },
     async captionImageRegion(images, region, o = {}) {
       const req = { ...(await withImages(images, o)), region: toBox(region) };
-      return (await florence.captionImageRegion(req, call(o))).results.map(fromTextResult);
+      return answered(await florence.captionImageRegion(req, call(o)), o).results.map(fromTextResult);
     },
     async ocrImageRegion(images, region, o = {}) {
       const req = { ...(await withImages(images, o)), region: toBox(region) };
-      return (await florence.ocrImageRegion(req, call(o))).results.map(fromTextResult);
+      return answered(await florence.ocrImageRegion(req, call(o)), o).results.map(fromTextResult);
     },
     async run(task, images, o = {}) {
       const req = {
@@ -137,7 +143,7 @@ export function createFlorenceClientOnTransport(transport: Transport, settings: 
         text: o.text ?? "",
         ...(o.region === undefined ? {} : { region: toBox(o.region) }),
       };
-      return (await florence.run(req, call(o))).results.map(fromTaskResult);
+      return answered(await florence.run(req, call(o)), o).results.map(fromTaskResult);
     },
     async runTasks(image, tasks, o = {}) {
       const req = {
@@ -145,7 +151,7 @@ export function createFlorenceClientOnTransport(transport: Transport, settings: 
         tasks: tasks.map((t, i) => toTaskInput(t, `tasks[${i}]`)),
         options: gen(o),
       };
-      return (await florence.runTasks(req, call(o))).results.map(fromTaskResult);
+      return answered(await florence.runTasks(req, call(o)), o).results.map(fromTaskResult);
     },
     async listModels(o = {}) {
       return fromListModels(await models.listModels({}, call(o)));

@@ -125,6 +125,7 @@ export function fromTaskResult(r: res.TaskResult): TaskResult {
 export function fromTimings(t: task.Timings | undefined): Timings {
   const out: { -readonly [K in keyof Timings]: Timings[K] } = { queueMs: t?.queueMs ?? 0, modelMs: t?.modelMs ?? 0 };
   // Optional stages stay absent (not undefined) when the server did not report them.
+  if (t?.engineQueueMs !== undefined) out.engineQueueMs = t.engineQueueMs;
   if (t?.preprocessMs !== undefined) out.preprocessMs = t.preprocessMs;
   if (t?.visionMs !== undefined) out.visionMs = t.visionMs;
   if (t?.encoderMs !== undefined) out.encoderMs = t.encoderMs;

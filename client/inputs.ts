@@ -7,6 +7,7 @@ import type { BackpressureMode } from "../gen/florence/v1/frames_pb.js";
 import type { PixelFormat } from "../gen/florence/v1/image_pb.js";
 import type { Task } from "../gen/florence/v1/task_pb.js";
 import type { EnumName } from "./enums.js";
+import type { Timings } from "./results.js";
 
 /** Our names for the Florence-2 tasks: "caption", "object_detection", ... (the proto's Task enum). */
 export type TaskName = EnumName<typeof Task>;
@@ -85,6 +86,11 @@ export interface FlorenceCallOptions {
   readonly onHeader?: (headers: Headers) => void;
   /** Called with the response trailers. */
   readonly onTrailer?: (trailers: Headers) => void;
+  /**
+   * Task calls (not listModels): called with where the server spent the call's time (admission queue, engine
+   * queue, and the stages of the batch it ran in). Stream answers carry theirs in `timings`.
+   */
+  readonly onTimings?: (timings: Timings) => void;
 }
 
 /** What every method's options object may hold: decoding settings and call settings, flat. */

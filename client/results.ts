@@ -93,10 +93,16 @@ export interface OpenVocabularyResult extends ResultBase {
 
 export type TaskResult = TextResult | DetectionsResult | SegmentationResult | OcrResult | OpenVocabularyResult;
 
-/** Where the time of a request or frame went, in milliseconds; stage fields only when reported. */
+/**
+ * Where the time of a request or frame went, in milliseconds; stage fields only when reported.
+ * queueMs: in the server's admission queue; modelMs: the engine call. Inside it, engineQueueMs
+ * waited for the batch to start and the model stages are those of the batch the request ran in,
+ * shared with the other requests of that batch (see proto/florence/v1/task.proto).
+ */
 export interface Timings {
   readonly queueMs: number;
   readonly modelMs: number;
+  readonly engineQueueMs?: number;
   readonly preprocessMs?: number;
   readonly visionMs?: number;
   readonly encoderMs?: number;

@@ -36,12 +36,24 @@ export interface ModelInfo {
   readonly maxPromptTokens: number;
 }
 
+/**
+ * Where one call's time went inside the engine, in ms of wall time (GenerationOptions.onTimings).
+ * A call's items run in a batch with other calls' items: the model stages are the wall time of the
+ * batch's stage, shared with everyone in that batch (a call waits for the whole stage), so the
+ * fields add up to about the engine call's wall time.
+ */
 export interface RunTimings {
+  /** Before its batch started (waiting for the worker thread to finish earlier batches and for the batch to form), plus the engine's bookkeeping between stages. */
   readonly queueMs: number;
+  /** Decoding and resizing this call's images, and building its prompts. */
   readonly preprocessMs: number;
+  /** Vision-encoder passes of the batch (0 when every image came from the vision cache). */
   readonly visionMs: number;
+  /** Prompt embedding and text-encoder passes of the batch. */
   readonly encoderMs: number;
+  /** The batch's decoder search, until its last row finished. */
   readonly decoderMs: number;
+  /** Detokenizing and parsing this call's answers. */
   readonly postprocessMs: number;
 }
 

@@ -1,4 +1,5 @@
 /** What callers pass to the engine: images, regions, generation options. */
+import type { RunTimings } from "./engine.js";
 
 /** Pixel layouts accepted for raw (undecoded) frames, e.g. from a video decoder. */
 export type RawPixelFormat = "rgb" | "bgr" | "rgba" | "bgra" | "gray";
@@ -51,4 +52,6 @@ export interface GenerationOptions {
   readonly signal?: AbortSignal;
   /** Called with each token's text as it is generated (greedy: the token; beams: the best beam's token). */
   readonly onToken?: (token: { readonly id: number; readonly text: string; readonly imageIndex: number }) => void;
+  /** Called once, just before the call resolves, with where its time went (not on failure). */
+  readonly onTimings?: (timings: RunTimings) => void;
 }

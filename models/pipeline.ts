@@ -20,6 +20,7 @@ import { checkUnusedInputs, taskOf, validateGenerationOptions } from "./request-
 import type { TaskResult } from "./results.js";
 import { BatchScheduler, type ItemOutcome } from "./scheduler/batch-scheduler.js";
 import { encodeBatch, encodeImages } from "./stages/encode.js";
+import { type BatchStageTimes, callTimings } from "./stages/timings.js";
 import { type ImageFeatures, VisionFeatureCache, visionCacheKey } from "./stages/vision-cache.js";
 import { TASK_NAMES, type TaskSpec } from "./tasks.js";
 import { type FlorenceTokenizer, loadTokenizer } from "./tokenizer.js";
@@ -42,6 +43,12 @@ interface PreparedItem {
   readonly imageKey: string;
   readonly inputIds: readonly number[];
   readonly decode: DecodeRequest;
+}
+
+/** What a batch answers for each item: its decoded tokens and the batch's stage times. */
+interface BatchedDecode {
+  readonly decoded: DecodeResult;
+  readonly batch: BatchStageTimes;
 }
 
 /** Florence-2's reference configuration decodes with 3 beams unless a request says otherwise. */
@@ -170,9 +177,9 @@ export async function createLocalEngine(options: LocalEngineOptions): Promise<Fl
   /**
    * Vision features of the batch's distinct images, [images, tokens, d], from the cache where it
    * has them and from vision-encoder passes of `visionBatchSize` images over the rest. Returns
-   * each item's image index.
+   * each item's image index, and the wall time of the vision-encoder passes (0 when all were cached).
    */
-  async function visionFeatures(items: readonly PreparedItem[]): Promise<{ features: ImageFeatures; imageIndex: number[] }> {
+  async function visionFeatures(items: readonly PreparedItem[]): Promise<{ features: ImageFeatures; imageIndex: number[]; passMs: number }> {
     const keys: string[] = [];
     const imageIndex = items.map((item) => {
       const at = keys.indexOf(item.imageKey);
@@ -183,12 +190,15 @@ export async function createLocalEngine(options: LocalEngineOptions): Promise<Fl
     const images = keys.map((key) => items.find((item) => item.imageKey === key)!.image);
     const found = keys.map((key) => visionCache.get(key));
     const missing = found.flatMap((f, i) => (f === undefined ? [i] : []));
+    let passMs = 0;
     if (missing.length > 0) {
       const { height, width } = imageConfig.size;
       for (let start = 0; start < missing.length; start += visionBatchSize) {
         const chunk = missing.slice(start, start + visionBatchSize);
         const pixelValues = toPixelValues(chunk.map((i) => images[i]!.resized), imageConfig);
+        const passStart = performance.now();
         const encoded = await encodeImages(encoderSessions, pixelValues, [chunk.length, 3, height, width]);
+        passMs += performance.now() - passStart;
         counters.visionImages += chunk.length;
         const size = encoded.tokens * encoded.dModel;
         chunk.forEach((i, m) => {
@@ -204,16 +214,22 @@ export async function createLocalEngine(options: LocalEngineOptions): Promise<Fl
     found.forEach((f, i) => {
       data.set(f!.data, i * tokens * dModel);
     });
-    return { features: { data, tokens, dModel }, imageIndex };
+    return { features: { data, tokens, dModel }, imageIndex, passMs };
   }
 
   /** The model stages for one batch of items from any number of calls. */
-  async function runBatch(items: readonly PreparedItem[]): Promise<ItemOutcome<DecodeResult>[]> {
+  async function runBatch(items: readonly PreparedItem[]): Promise<ItemOutcome<BatchedDecode>[]> {
+    const startedAt = performance.now();
     options.beforeStep?.();
     const live = items.filter((item) => item.decode.signal?.aborted !== true);
     const decoded = new Map<PreparedItem, DecodeResult>();
+    let visionMs = 0;
+    let encoderMs = 0;
+    let decoderMs = 0;
     if (live.length > 0) {
-      const { features, imageIndex } = await visionFeatures(live);
+      const { features, imageIndex, passMs } = await visionFeatures(live);
+      const visionEnd = performance.now();
+      visionMs = passMs;
       options.beforeStep?.();
       const encoded = await encodeBatch(
         encoderSessions,
@@ -222,6 +238,8 @@ export async function createLocalEngine(options: LocalEngineOptions): Promise<Fl
         tokenizer.specialIds.pad,
         encoderBatchSize,
       );
+      const encoderEnd = performance.now();
+      encoderMs = encoderEnd - visionEnd;
       const stepper = createOrtDecoderStepper({
         embedTokens: sessions.embed_tokens,
         decoder: sessions.decoder_model_merged,
@@ -242,20 +260,22 @@ export async function createLocalEngine(options: LocalEngineOptions): Promise<Fl
           lengthPenalty: gen.lengthPenalty,
         },
       );
+      decoderMs = performance.now() - encoderEnd;
       live.forEach((item, i) => {
         decoded.set(item, results[i]!);
       });
     }
+    const batch: BatchStageTimes = { startedAt, endedAt: performance.now(), visionMs, encoderMs, decoderMs };
     return items.map((item) => {
       const result = decoded.get(item);
       if (result === undefined || result.stopReason === "cancelled") {
         return { ok: false, error: new FlorenceError("cancelled", "the request was cancelled") };
       }
-      return { ok: true, value: result };
+      return { ok: true, value: { decoded: result, batch } };
     });
   }
 
-  const scheduler = new BatchScheduler<PreparedItem, DecodeResult>(runBatch, {
+  const scheduler = new BatchScheduler<PreparedItem, BatchedDecode>(runBatch, {
     maxBatchSize: options.maxBatchSize,
     maxDelayMs: options.maxDelayMs,
   });
@@ -268,6 +288,7 @@ export async function createLocalEngine(options: LocalEngineOptions): Promise<Fl
   ): Promise<TaskResult[]> {
     validateGenerationOptions(callOptions, requestLimits);
     for (const pair of pairs) checkUnusedInputs(pair.spec, pair.request);
+    const started = performance.now();
     const prepared = await prepareAll(images);
     const keys = prepared.map((p) => visionCacheKey(modelKey, p.resized));
     const items: PreparedItem[] = pairs.map((pair, i) => {
@@ -276,8 +297,17 @@ export async function createLocalEngine(options: LocalEngineOptions): Promise<Fl
     });
     throwIfAborted(callOptions.signal);
     const rows = callOptions.numBeams ?? DEFAULT_NUM_BEAMS;
-    const decoded = await Promise.all(items.map((item) => scheduler.submit(item, { lane: callOptions.lane, rows, signal: callOptions.signal })));
-    return items.map((item, i) => toResult(item, decoded[i]!));
+    const submittedAt = performance.now();
+    const answers = await Promise.all(items.map((item) => scheduler.submit(item, { lane: callOptions.lane, rows, signal: callOptions.signal })));
+    const answered = performance.now();
+    const results = items.map((item, i) => toResult(item, answers[i]!.decoded));
+    const timings = callTimings(
+      submittedAt,
+      answers.map((a) => a.batch),
+      { preprocessMs: submittedAt - started, postprocessMs: performance.now() - answered },
+    );
+    callOptions.onTimings?.(timings);
+    return results;
   }
 
   const requestLimits = { maxNewTokensLimit: options.maxNewTokensLimit, maxBeams: options.maxBeams };

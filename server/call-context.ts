@@ -6,7 +6,7 @@
 import type { ConnectError, HandlerContext } from "@connectrpc/connect";
 import { Code, createContextKey, createContextValues } from "@connectrpc/connect";
 import { codeToString } from "@connectrpc/connect/protocol-connect";
-import type { FlorenceEngine } from "../models/engine.js";
+import type { FlorenceEngine, RunTimings } from "../models/engine.js";
 import type { AdmissionQueue, SlotLimit } from "./admission.js";
 import type { CallTracker } from "./call-tracker.js";
 import type { EngineHandle } from "./engine-handle.js";
@@ -106,23 +106,27 @@ export function streamCall<I, O>(
 
 /**
  * Runs `work` on the loaded engine inside an admission slot, adding the queue and model time to
- * the record. Throws `unavailable` while the model loads and `queue_full` when the queue is full.
+ * the record; `work` passes `onTimings` to the engine call so the answer can carry its stage
+ * timings. Throws `unavailable` while the model loads and `queue_full` when the queue is full.
  */
 export async function withEngine<T>(
   deps: ServiceDeps,
   record: CallRecord,
   signal: AbortSignal,
-  work: (engine: FlorenceEngine) => Promise<T>,
-): Promise<{ readonly value: T; readonly queueMs: number; readonly modelMs: number }> {
+  work: (engine: FlorenceEngine, onTimings: (timings: RunTimings) => void) => Promise<T>,
+): Promise<{ readonly value: T; readonly queueMs: number; readonly modelMs: number; readonly stages: RunTimings | undefined }> {
   const engine = deps.engine.get();
   const ticket = await deps.admission.acquire(signal);
   const start = performance.now();
+  const reported: { stages?: RunTimings } = {};
   try {
-    const value = await work(engine);
+    const value = await work(engine, (timings) => {
+      reported.stages = timings;
+    });
     const modelMs = performance.now() - start;
     record.queueMs += ticket.queueMs;
     record.modelMs += modelMs;
-    return { value, queueMs: ticket.queueMs, modelMs };
+    return { value, queueMs: ticket.queueMs, modelMs, stages: reported.stages };
   } finally {
     ticket.release();
   }

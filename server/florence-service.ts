@@ -69,15 +69,15 @@ async function runOnImages(
   v.throwIfAny();
   if (task === undefined) throw v.toError(); // unreachable: build records why it returned nothing
   const { signal } = context;
-  const { value, queueMs, modelMs } = await withEngine(deps, record, signal, (engine) =>
-    engine.run(task, images, { ...options, signal, lane: laneOf(context) }),
+  const { value, queueMs, modelMs, stages } = await withEngine(deps, record, signal, (engine, onTimings) =>
+    engine.run(task, images, { ...options, signal, lane: laneOf(context), onTimings }),
   );
   if (value.length !== images.length) {
     throw new FlorenceError("internal", "internal error: the engine returned the wrong number of results", {
       cause: new Error(`${images.length} images, ${value.length} results`),
     });
   }
-  return { results: value, timings: toTimingsMessage(queueMs, modelMs) };
+  return { results: value, timings: toTimingsMessage(queueMs, modelMs, stages) };
 }
 
 /** A request with a fixed task and no extra input. */
@@ -184,10 +184,10 @@ export function createFlorenceService(deps: ServiceDeps): ServiceImpl<typeof Flo
       record.task = tasks.map((t) => t.task).join(",");
       v.throwIfAny();
       if (image === undefined) throw v.toError(); // unreachable: toImageInput recorded why
-      const { value, queueMs, modelMs } = await withEngine(deps, record, ctx.signal, (engine) =>
-        engine.runTasks(tasks, image, { ...options, signal: ctx.signal, lane: laneOf(ctx) }),
+      const { value, queueMs, modelMs, stages } = await withEngine(deps, record, ctx.signal, (engine, onTimings) =>
+        engine.runTasks(tasks, image, { ...options, signal: ctx.signal, lane: laneOf(ctx), onTimings }),
       );
-      return { results: value.map(toTaskResultMessage), timings: toTimingsMessage(queueMs, modelMs) };
+      return { results: value.map(toTaskResultMessage), timings: toTimingsMessage(queueMs, modelMs, stages) };
     }),
     streamFrames: createStreamFramesHandler(deps),
   };

@@ -192,8 +192,8 @@ async function runFrame(
   options: GenerationOptions,
   signal: AbortSignal,
 ): Promise<StreamFramesResponse> {
-  const { value, queueMs, modelMs } = await withEngine(deps, record, signal, (engine) =>
-    engine.run(job.task, [job.image], { ...options, signal }),
+  const { value, queueMs, modelMs, stages } = await withEngine(deps, record, signal, (engine, onTimings) =>
+    engine.run(job.task, [job.image], { ...options, signal, onTimings }),
   );
   const result = value[0];
   if (result === undefined) {
@@ -201,7 +201,7 @@ async function runFrame(
       cause: new Error("engine.run returned an empty array for one image"),
     });
   }
-  return answer(job, { case: "result", value: toTaskResultMessage(result) }, toTimingsMessage(queueMs, modelMs));
+  return answer(job, { case: "result", value: toTaskResultMessage(result) }, toTimingsMessage(queueMs, modelMs, stages));
 }
 
 function answer(

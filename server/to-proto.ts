@@ -171,6 +171,7 @@ export function toTimingsMessage(queueMs: number, modelMs: number, stages?: RunT
     ...(stages === undefined
       ? {}
       : {
+          engineQueueMs: stages.queueMs,
           preprocessMs: stages.preprocessMs,
           visionMs: stages.visionMs,
           encoderMs: stages.encoderMs,

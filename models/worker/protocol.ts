@@ -6,13 +6,13 @@
  * decoder steps (a `cancel` message would wait until the batch ends: the worker's event loop is
  * blocked while it runs), plus a `cancel` message for calls still waiting in the queue.
  */
-import type { EngineStats, ModelInfo, TaskRequest } from "../engine.js";
+import type { EngineStats, ModelInfo, RunTimings, TaskRequest } from "../engine.js";
 import type { SerializedFlorenceError } from "../errors.js";
 import type { GenerationOptions, ImageInput } from "../inputs.js";
 import type { TaskResult } from "../results.js";
 
 /** GenerationOptions without the parts that cannot be cloned into a worker. */
-export type WorkerGenerationOptions = Omit<GenerationOptions, "signal" | "onToken">;
+export type WorkerGenerationOptions = Omit<GenerationOptions, "signal" | "onToken" | "onTimings">;
 
 export type HostToWorker =
   | {
@@ -25,6 +25,8 @@ export type HostToWorker =
       readonly options: WorkerGenerationOptions;
       /** Whether to send `token` messages (only when the caller passed onToken). */
       readonly streamTokens: boolean;
+      /** Whether to send the call's RunTimings with its result (only when the caller passed onTimings). */
+      readonly reportTimings: boolean;
       /** Int32Array(1) over shared memory; the host stores 1 to cancel. */
       readonly cancelFlag: SharedArrayBuffer;
     }
@@ -36,7 +38,13 @@ export type WorkerToHost =
   | { readonly type: "ready"; readonly info: ModelInfo }
   | { readonly type: "init_error"; readonly error: SerializedFlorenceError }
   | { readonly type: "token"; readonly id: number; readonly imageIndex: number; readonly tokenId: number; readonly text: string }
-  | { readonly type: "result"; readonly id: number; readonly results: TaskResult[] }
+  | {
+      readonly type: "result";
+      readonly id: number;
+      readonly results: TaskResult[];
+      /** The call's timings inside the worker, and how long the worker spent on it from reading its message. */
+      readonly timings?: { readonly run: RunTimings; readonly workerMs: number };
+    }
   | { readonly type: "error"; readonly id: number; readonly error: SerializedFlorenceError }
   | { readonly type: "stats"; readonly id: number; readonly stats: EngineStats | undefined }
   | { readonly type: "closed" };

@@ -19,6 +19,9 @@ interface PendingCall {
   readonly resolve: (results: TaskResult[]) => void;
   readonly reject: (error: FlorenceError) => void;
   readonly onToken: GenerationOptions["onToken"];
+  readonly onTimings: GenerationOptions["onTimings"];
+  /** performance.now() when the run message was posted. */
+  readonly sentAt: number;
   readonly slot: WorkerSlot;
 }
 
@@ -62,7 +65,7 @@ function waitReady(worker: Worker): Promise<ModelInfo> {
 }
 
 function toWorkerOptions(options: GenerationOptions): WorkerGenerationOptions {
-  const { signal: _signal, onToken: _onToken, ...rest } = options;
+  const { signal: _signal, onToken: _onToken, onTimings: _onTimings, ...rest } = options;
   return rest;
 }
 
@@ -107,7 +110,15 @@ export async function createWorkerEngine(init: WorkerInit, workerCount: number):
         if (call === undefined) return;
         pending.delete(m.id);
         call.slot.inFlight--;
-        if (m.type === "result") call.resolve(m.results);
+        if (m.type === "result") {
+          if (m.timings !== undefined) {
+            // The worker's event loop is blocked while a batch runs: the run message waited in its
+            // port until then. That wait is queue time the worker cannot see.
+            const unseen = Math.max(0, performance.now() - call.sentAt - m.timings.workerMs);
+            call.onTimings?.({ ...m.timings.run, queueMs: m.timings.run.queueMs + unseen });
+          }
+          call.resolve(m.results);
+        }
         else call.reject(FlorenceError.fromJSON(m.error));
       }
     });
@@ -140,7 +151,7 @@ export async function createWorkerEngine(init: WorkerInit, workerCount: number):
     attach(slot);
   }
 
-  const call = (message: Omit<Extract<HostToWorker, { type: "run" }>, "id" | "streamTokens" | "cancelFlag">, options: GenerationOptions): Promise<TaskResult[]> => {
+  const call = (message: Omit<Extract<HostToWorker, { type: "run" }>, "id" | "streamTokens" | "reportTimings" | "cancelFlag">, options: GenerationOptions): Promise<TaskResult[]> => {
     if (closed) return Promise.reject(new FlorenceError("unavailable", "the engine is closed"));
     if (options.signal?.aborted) return Promise.reject(new FlorenceError("cancelled", "the request was cancelled before it started"));
     const slot = slots.reduce((best, s) => (s.inFlight < best.inFlight ? s : best));
@@ -163,10 +174,12 @@ export async function createWorkerEngine(init: WorkerInit, workerCount: number):
           reject(e);
         },
         onToken: options.onToken,
+        onTimings: options.onTimings,
+        sentAt: performance.now(),
         slot,
       });
       slot.inFlight++;
-      const run: HostToWorker = { ...message, type: "run", id, streamTokens: options.onToken !== undefined, cancelFlag };
+      const run: HostToWorker = { ...message, type: "run", id, streamTokens: options.onToken !== undefined, reportTimings: options.onTimings !== undefined, cancelFlag };
       slot.worker.postMessage(run);
     });
   };

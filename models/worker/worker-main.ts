@@ -3,7 +3,7 @@
  * answers the host's messages. Everything that blocks runs here, never on the main thread.
  */
 import { type MessagePort, parentPort, workerData } from "node:worker_threads";
-import type { FlorenceEngine } from "../engine.js";
+import type { FlorenceEngine, RunTimings } from "../engine.js";
 import { toFlorenceError } from "../errors.js";
 import type { GenerationOptions } from "../inputs.js";
 import { createLocalEngine, type LocalEngineOptions } from "../pipeline.js";
@@ -50,6 +50,8 @@ async function handle(message: HostToWorker): Promise<void> {
     case "run": {
       if (engine === undefined) throw new Error("run before ready");
       const controller = new AbortController();
+      const received = performance.now();
+      let timings: RunTimings | undefined;
       running.set(message.id, { controller, flag: new Int32Array(message.cancelFlag) });
       const options: GenerationOptions = {
         ...message.options,
@@ -57,13 +59,20 @@ async function handle(message: HostToWorker): Promise<void> {
         ...(message.streamTokens
           ? { onToken: (t: { id: number; text: string; imageIndex: number }) => post({ type: "token", id: message.id, imageIndex: t.imageIndex, tokenId: t.id, text: t.text }) }
           : {}),
+        ...(message.reportTimings
+          ? {
+              onTimings: (t: RunTimings) => {
+                timings = t;
+              },
+            }
+          : {}),
       };
       try {
         const results =
           message.mode === "multi_task"
             ? await engine.runTasks(message.requests, message.images[0]!, options)
             : await engine.run(message.requests[0]!, message.images, options);
-        post({ type: "result", id: message.id, results });
+        post({ type: "result", id: message.id, results, ...(timings !== undefined ? { timings: { run: timings, workerMs: performance.now() - received } } : {}) });
       } catch (e) {
         post({ type: "error", id: message.id, error: toFlorenceError(e).toJSON() });
       } finally {

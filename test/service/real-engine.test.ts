@@ -5,7 +5,7 @@
  */
 import { readFile } from "node:fs/promises";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createFlorenceClient, type FlorenceClient } from "../../client/index.js";
+import { createFlorenceClient, type FlorenceClient, type Timings } from "../../client/index.js";
 import { createFlorence, type Florence } from "../../models/index.js";
 import { createFlorenceServer, type FlorenceServer, silentLogger } from "../../server/index.js";
 
@@ -86,5 +86,37 @@ describe.each([
     same(await client.run("open_vocabulary_detection", [coffee], { ...beam, text: "a cup" }), await florence.run({ task: "open_vocabulary_detection", text: "a cup" }, [coffee], beam));
     const tasks = [{ task: "caption" }, { task: "object_detection" }, { task: "ocr" }] as const;
     same(await client.runTasks(coffee, tasks, beam), await florence.runTasks(tasks, coffee, beam));
+  });
+
+  it("hands the engine's stage timings to onTimings", async () => {
+    const seen: Timings[] = [];
+    await client.runTasks(gray, [{ task: "caption" }, { task: "ocr" }], { ...options, onTimings: (t) => seen.push(t) });
+    expect(seen).toHaveLength(1);
+    expectEngineStages(seen[0]!);
+  });
+});
+
+const ENGINE_STAGES = ["engineQueueMs", "preprocessMs", "visionMs", "encoderMs", "decoderMs", "postprocessMs"] as const;
+
+/** Every engine stage is reported, none is negative, and together they fit in the engine call. */
+function expectEngineStages(t: Timings): void {
+  for (const f of ENGINE_STAGES) expect(t[f], f).toBeGreaterThanOrEqual(0);
+  expect(t.decoderMs).toBeGreaterThan(0);
+  const stages = ENGINE_STAGES.reduce((sum, f) => sum + (t[f] ?? 0), 0);
+  expect(stages).toBeLessThanOrEqual(t.modelMs + 1);
+}
+
+describe("StreamFrames over gRPC", () => {
+  it("every frame's answer carries its engine stage timings", async () => {
+    const client = createFlorenceClient({ baseUrl: url, protocol: "grpc" });
+    const frames = [coffee, gray, coffee].map((image, frameId) => ({ image, frameId }));
+    const answers = [];
+    for await (const answer of client.streamFrames(frames, { task: { task: "caption" }, options, backpressure: "queue", maxInFlight: 3 })) answers.push(answer);
+    expect(answers.map((a) => [a.frameId, a.kind]).sort((a, b) => Number(a[0]) - Number(b[0]))).toEqual([
+      [0, "result"],
+      [1, "result"],
+      [2, "result"],
+    ]);
+    for (const a of answers) expectEngineStages(a.timings);
   });
 });

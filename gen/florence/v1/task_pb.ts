@@ -12,7 +12,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file florence/v1/task.proto.
  */
 export const file_florence_v1_task: GenFile = /*@__PURE__*/
-  fileDesc("ChZmbG9yZW5jZS92MS90YXNrLnByb3RvEgtmbG9yZW5jZS52MSJkCglUYXNrSW5wdXQSHwoEdGFzaxgBIAEoDjIRLmZsb3JlbmNlLnYxLlRhc2sSDAoEdGV4dBgCIAEoCRIoCgZyZWdpb24YAyABKAsyGC5mbG9yZW5jZS52MS5Cb3VuZGluZ0JveCK1AgoRR2VuZXJhdGlvbk9wdGlvbnMSFgoJbnVtX2JlYW1zGAEgASgNSACIAQESGwoObWF4X25ld190b2tlbnMYAiABKA1IAYgBARIbCg5sZW5ndGhfcGVuYWx0eRgDIAEoAkgCiAEBEhsKDmVhcmx5X3N0b3BwaW5nGAQgASgISAOIAQESIQoUbm9fcmVwZWF0X25ncmFtX3NpemUYBSABKA1IBIgBARIbCg5taW5fbmV3X3Rva2VucxgGIAEoDUgFiAEBQgwKCl9udW1fYmVhbXNCEQoPX21heF9uZXdfdG9rZW5zQhEKD19sZW5ndGhfcGVuYWx0eUIRCg9fZWFybHlfc3RvcHBpbmdCFwoVX25vX3JlcGVhdF9uZ3JhbV9zaXplQhEKD19taW5fbmV3X3Rva2VucyKBAgoHVGltaW5ncxIQCghxdWV1ZV9tcxgBIAEoARIaCg1wcmVwcm9jZXNzX21zGAIgASgBSACIAQESFgoJdmlzaW9uX21zGAMgASgBSAGIAQESFwoKZW5jb2Rlcl9tcxgEIAEoAUgCiAEBEhcKCmRlY29kZXJfbXMYBSABKAFIA4gBARIbCg5wb3N0cHJvY2Vzc19tcxgGIAEoAUgEiAEBEhAKCG1vZGVsX21zGAcgASgBQhAKDl9wcmVwcm9jZXNzX21zQgwKCl92aXNpb25fbXNCDQoLX2VuY29kZXJfbXNCDQoLX2RlY29kZXJfbXNCEQoPX3Bvc3Rwcm9jZXNzX21zKsYDCgRUYXNrEhQKEFRBU0tfVU5TUEVDSUZJRUQQABIQCgxUQVNLX0NBUFRJT04QARIZChVUQVNLX0RFVEFJTEVEX0NBUFRJT04QAhIeChpUQVNLX01PUkVfREVUQUlMRURfQ0FQVElPThADEhkKFVRBU0tfT0JKRUNUX0RFVEVDVElPThAEEh0KGVRBU0tfREVOU0VfUkVHSU9OX0NBUFRJT04QBRIYChRUQVNLX1JFR0lPTl9QUk9QT1NBTBAGEgwKCFRBU0tfT0NSEAcSGAoUVEFTS19PQ1JfV0lUSF9SRUdJT04QCBIZChVUQVNLX1BIUkFTRV9HUk9VTkRJTkcQCRIqCiZUQVNLX1JFRkVSUklOR19FWFBSRVNTSU9OX1NFR01FTlRBVElPThAKEh8KG1RBU0tfUkVHSU9OX1RPX1NFR01FTlRBVElPThALEiIKHlRBU0tfT1BFTl9WT0NBQlVMQVJZX0RFVEVDVElPThAMEhsKF1RBU0tfUkVHSU9OX1RPX0NBVEVHT1JZEA0SHgoaVEFTS19SRUdJT05fVE9fREVTQ1JJUFRJT04QDhIWChJUQVNLX1JFR0lPTl9UT19PQ1IQD2IGcHJvdG8z", [file_florence_v1_geometry]);
+  fileDesc("ChZmbG9yZW5jZS92MS90YXNrLnByb3RvEgtmbG9yZW5jZS52MSJkCglUYXNrSW5wdXQSHwoEdGFzaxgBIAEoDjIRLmZsb3JlbmNlLnYxLlRhc2sSDAoEdGV4dBgCIAEoCRIoCgZyZWdpb24YAyABKAsyGC5mbG9yZW5jZS52MS5Cb3VuZGluZ0JveCK1AgoRR2VuZXJhdGlvbk9wdGlvbnMSFgoJbnVtX2JlYW1zGAEgASgNSACIAQESGwoObWF4X25ld190b2tlbnMYAiABKA1IAYgBARIbCg5sZW5ndGhfcGVuYWx0eRgDIAEoAkgCiAEBEhsKDmVhcmx5X3N0b3BwaW5nGAQgASgISAOIAQESIQoUbm9fcmVwZWF0X25ncmFtX3NpemUYBSABKA1IBIgBARIbCg5taW5fbmV3X3Rva2VucxgGIAEoDUgFiAEBQgwKCl9udW1fYmVhbXNCEQoPX21heF9uZXdfdG9rZW5zQhEKD19sZW5ndGhfcGVuYWx0eUIRCg9fZWFybHlfc3RvcHBpbmdCFwoVX25vX3JlcGVhdF9uZ3JhbV9zaXplQhEKD19taW5fbmV3X3Rva2VucyKzAgoHVGltaW5ncxIQCghxdWV1ZV9tcxgBIAEoARIaCg1wcmVwcm9jZXNzX21zGAIgASgBSACIAQESFgoJdmlzaW9uX21zGAMgASgBSAGIAQESFwoKZW5jb2Rlcl9tcxgEIAEoAUgCiAEBEhcKCmRlY29kZXJfbXMYBSABKAFIA4gBARIbCg5wb3N0cHJvY2Vzc19tcxgGIAEoAUgEiAEBEhAKCG1vZGVsX21zGAcgASgBEhwKD2VuZ2luZV9xdWV1ZV9tcxgIIAEoAUgFiAEBQhAKDl9wcmVwcm9jZXNzX21zQgwKCl92aXNpb25fbXNCDQoLX2VuY29kZXJfbXNCDQoLX2RlY29kZXJfbXNCEQoPX3Bvc3Rwcm9jZXNzX21zQhIKEF9lbmdpbmVfcXVldWVfbXMqxgMKBFRhc2sSFAoQVEFTS19VTlNQRUNJRklFRBAAEhAKDFRBU0tfQ0FQVElPThABEhkKFVRBU0tfREVUQUlMRURfQ0FQVElPThACEh4KGlRBU0tfTU9SRV9ERVRBSUxFRF9DQVBUSU9OEAMSGQoVVEFTS19PQkpFQ1RfREVURUNUSU9OEAQSHQoZVEFTS19ERU5TRV9SRUdJT05fQ0FQVElPThAFEhgKFFRBU0tfUkVHSU9OX1BST1BPU0FMEAYSDAoIVEFTS19PQ1IQBxIYChRUQVNLX09DUl9XSVRIX1JFR0lPThAIEhkKFVRBU0tfUEhSQVNFX0dST1VORElORxAJEioKJlRBU0tfUkVGRVJSSU5HX0VYUFJFU1NJT05fU0VHTUVOVEFUSU9OEAoSHwobVEFTS19SRUdJT05fVE9fU0VHTUVOVEFUSU9OEAsSIgoeVEFTS19PUEVOX1ZPQ0FCVUxBUllfREVURUNUSU9OEAwSGwoXVEFTS19SRUdJT05fVE9fQ0FURUdPUlkQDRIeChpUQVNLX1JFR0lPTl9UT19ERVNDUklQVElPThAOEhYKElRBU0tfUkVHSU9OX1RPX09DUhAPYgZwcm90bzM", [file_florence_v1_geometry]);
 
 /**
  * One task and its extra input.
@@ -112,7 +112,10 @@ export const GenerationOptionsSchema: GenMessage<GenerationOptions> = /*@__PURE_
 
 /**
  * Where the time of one request (or one stream frame) went, in milliseconds of wall time.
- * Stage fields are unset when the engine did not report them.
+ * Stage fields are unset when the engine did not report them. The engine batches requests: the
+ * model stages (vision, encoder, decoder) are the wall time of the stage in the batch this request
+ * ran in, shared with the other requests of that batch, so queue_ms + model_ms ~= the whole call
+ * and engine_queue_ms + the stage fields ~= model_ms.
  *
  * @generated from message florence.v1.Timings
  */
@@ -132,7 +135,7 @@ export type Timings = Message<"florence.v1.Timings"> & {
   preprocessMs?: number | undefined;
 
   /**
-   * The vision encoder (DaViT).
+   * The vision encoder (DaViT); 0 when every image came from the vision-feature cache.
    *
    * @generated from field: optional double vision_ms = 3;
    */
@@ -146,7 +149,7 @@ export type Timings = Message<"florence.v1.Timings"> & {
   encoderMs?: number | undefined;
 
   /**
-   * Autoregressive decoding (all steps and beams).
+   * Autoregressive decoding (all steps and beams), until the batch's last row finished.
    *
    * @generated from field: optional double decoder_ms = 5;
    */
@@ -165,6 +168,14 @@ export type Timings = Message<"florence.v1.Timings"> & {
    * @generated from field: double model_ms = 7;
    */
   modelMs: number;
+
+  /**
+   * Inside the engine, before this request's batch started: waiting for earlier batches to finish
+   * and for the batch to form.
+   *
+   * @generated from field: optional double engine_queue_ms = 8;
+   */
+  engineQueueMs?: number | undefined;
 };
 
 /**
