@@ -9,6 +9,9 @@
  * checked first; the resize difference itself is shown by an informative test at the end.
  *
  * transformers.js is loaded strictly offline; a guard rejects and records any network request.
+ *
+ * FLORENCE_PARITY_MODEL=<folder> runs the same comparison on another model folder, e.g. the base or
+ * large preset made by tools/reference (too big for CI; run by hand, results in tools/reference/README.md).
  */
 import { readFile } from "node:fs/promises";
 import { join } from "node:path";
@@ -32,7 +35,7 @@ import {
   unpaddedRows,
 } from "./helpers/transformers-js.js";
 
-const MODEL = new URL("../fixtures/tiny", import.meta.url).pathname;
+const MODEL = process.env.FLORENCE_PARITY_MODEL ?? new URL("../fixtures/tiny", import.meta.url).pathname;
 const IMAGES_DIR = new URL("../fixtures/images/", import.meta.url).pathname;
 const MAX_NEW_TOKENS = 24;
 /** A JPEG (upscaled), a grayscale PNG, an EXIF-rotated JPEG, and a 12x9 image (coarse region bins). */
