@@ -273,7 +273,7 @@ def verify_fp32(model, ortm: OrtModel, processor, images, num_steps: int = 4) ->
     return {"isolated": iso, "chain": chain, "non_degenerate": nondeg}
 
 
-def smoke_variant(ortm_ref: OrtModel, ortm: OrtModel, processor, images, steps: int = 4) -> dict[str, Any]:
+def smoke_variant(ortm_ref: OrtModel, ortm: OrtModel, processor, images, steps: int = 4, label: str = "variant") -> dict[str, Any]:
     """Run a dtype variant through the whole pipeline (batch 1, step 0 + cached steps)."""
     pv, ids = prepare(processor, images[0][1], "<OD>")
     res: dict[str, Any] = {}
@@ -294,8 +294,11 @@ def smoke_variant(ortm_ref: OrtModel, ortm: OrtModel, processor, images, steps: 
             logits, pres = m.decoder(m.embed(tok), enc, mask, past)
             past = OrtModel.next_past(pres, past)
             all_logits.append(logits[:, -1])
-        for arr in (f, e, enc, logits):
-            assert arr.dtype == np.float32 and np.isfinite(arr).all()
+        for name, arr in (("image_features", f), ("inputs_embeds", e), ("encoder last_hidden_state", enc), ("logits", logits)):
+            if arr.dtype != np.float32 or not np.isfinite(arr).all():
+                # e.g. fp16: random weights at base/large size push DaViT activations past 65504
+                raise SystemExit(f"{label}: {name} is {arr.dtype} with {int((~np.isfinite(arr)).sum())} non-finite of {arr.size} values; "
+                                 "this variant is unusable for these weights (pass --variants quantized to write only the int8 files)")
         outs.append((f, enc, np.stack(all_logits), toks))
     res["image_features_max_abs_diff_vs_fp32"] = _maxdiff(outs[1][0], outs[0][0])
     res["encoder_max_abs_diff_vs_fp32"] = _maxdiff(outs[1][1], outs[0][1])
@@ -326,7 +329,7 @@ def build_model_and_tokenizer(preset: Preset, tok_dir: str):
     return model, processor, vocab, eq, images
 
 
-def export_preset(preset_name: str, out_dir: str, variants: bool | None = None) -> dict[str, Any]:
+def export_preset(preset_name: str, out_dir: str, variants: bool | str | None = None) -> dict[str, Any]:
     """Export + check into OUT/.staging, then move into OUT.  On failure the staging folder is
     removed (kept when FLORENCE2_EXPORT_KEEP_STAGING=1, for debugging) and nothing final is written."""
     staging = os.path.join(os.path.abspath(out_dir), ".staging")
@@ -338,7 +341,7 @@ def export_preset(preset_name: str, out_dir: str, variants: bool | None = None) 
         raise
 
 
-def _export_preset(preset_name: str, out_dir: str, variants: bool | None = None) -> dict[str, Any]:
+def _export_preset(preset_name: str, out_dir: str, variants: bool | str | None = None) -> dict[str, Any]:
     preset = PRESETS[preset_name]
     if variants is None:
         variants = preset.variants
@@ -393,9 +396,12 @@ def _export_preset(preset_name: str, out_dir: str, variants: bool | None = None)
         raise SystemExit(f"[{preset_name}] random weights look degenerate: {nd}")
 
     variant_report: dict[str, Any] = {}
-    if variants:
+    # variants: True = fp16 and int8, "quantized" = int8 only, False = none
+    suffixes = ["_quantized"] if variants == "quantized" else ["_fp16", "_quantized"] if variants else []
+    if suffixes:
         t = time.time()
-        for suffix, convert in (("_fp16", eo.make_fp16), ("_quantized", eo.make_quantized)):
+        converters = {"_fp16": eo.make_fp16, "_quantized": eo.make_quantized}
+        for suffix, convert in ((x, converters[x]) for x in suffixes):
             for n in SESSIONS[:3]:
                 convert(os.path.join(onnx_dir, f"{n}.onnx"), os.path.join(onnx_dir, f"{n}{suffix}.onnx"))
             # the decoder halves are converted separately and then merged (the converters do not
@@ -405,8 +411,8 @@ def _export_preset(preset_name: str, out_dir: str, variants: bool | None = None)
                 convert(src, dst)
             eo.merge_decoders(*conv_halves, os.path.join(onnx_dir, f"decoder_model_merged{suffix}.onnx"), L, H, d // H, vocab)
         timings["variants_s"] = time.time() - t
-        for suffix in ("_fp16", "_quantized"):
-            variant_report[suffix] = smoke_variant(ortm, OrtModel(onnx_dir, suffix), processor, images)
+        for suffix in suffixes:
+            variant_report[suffix] = smoke_variant(ortm, OrtModel(onnx_dir, suffix), processor, images, label=f"[{preset_name}] {suffix}")
             log(f"[{preset_name}] {suffix}: {variant_report[suffix]}")
 
     shutil.rmtree(tmp)
@@ -455,12 +461,13 @@ def main(argv: list[str] | None = None) -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--preset", default="tiny", choices=sorted(PRESETS))
     ap.add_argument("--out", default=None, help="output folder (default: the preset's default_out under the repo root)")
-    ap.add_argument("--variants", choices=["auto", "yes", "no"], default="auto", help="write *_fp16 / *_quantized too")
+    ap.add_argument("--variants", choices=["auto", "yes", "no", "quantized"], default="auto",
+                    help="write *_fp16 and *_quantized too (yes), only *_quantized (quantized), or neither (no)")
     ap.add_argument("--report", default=None, help="write the export report JSON here")
     args = ap.parse_args(argv)
     preset = PRESETS[args.preset]
     out = args.out or os.path.join(REPO, preset.default_out)
-    variants = None if args.variants == "auto" else args.variants == "yes"
+    variants: bool | str | None = None if args.variants == "auto" else "quantized" if args.variants == "quantized" else args.variants == "yes"
     torch.set_num_threads(max(1, os.cpu_count() or 1))
     report = export_preset(args.preset, out, variants)
     if args.report:
