@@ -82,3 +82,12 @@ export function toFlorenceError(e: unknown): FlorenceError {
   }
   return new FlorenceError("internal", "internal error in the Florence-2 engine", { cause: e });
 }
+
+/**
+ * The error a call fails with when one of its caller's callbacks (onTimings) throws: the caller's
+ * bug, named, so it is not mistaken for an engine failure. Only that call fails.
+ */
+export function callbackError(callback: string, thrown: unknown): FlorenceError {
+  const detail = thrown instanceof Error ? thrown.message : String(thrown);
+  return new FlorenceError("invalid_argument", `the ${callback} callback threw: ${detail}`, { cause: thrown });
+}

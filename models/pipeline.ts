@@ -9,7 +9,7 @@
  */
 import type { FlorenceEngine, ModelInfo, TaskRequest } from "./engine.js";
 import type { EngineOptions } from "./engine-options.js";
-import { FlorenceError } from "./errors.js";
+import { callbackError, FlorenceError } from "./errors.js";
 import { createOrtDecoderStepper, type DecodeRequest, type DecodeResult, type DecoderStepper, generate } from "./generation/index.js";
 import { type PreparedImage, parseImagePreprocessConfig, prepareImage, toPixelValues } from "./image/index.js";
 import type { GenerationOptions, ImageInput } from "./inputs.js";
@@ -306,7 +306,11 @@ export async function createLocalEngine(options: LocalEngineOptions): Promise<Fl
       answers.map((a) => a.batch),
       { preprocessMs: submittedAt - started, postprocessMs: performance.now() - answered },
     );
-    callOptions.onTimings?.(timings);
+    try {
+      callOptions.onTimings?.(timings);
+    } catch (e) {
+      throw callbackError("onTimings", e);
+    }
     return results;
   }
 

@@ -5,7 +5,7 @@
  */
 import { Worker } from "node:worker_threads";
 import type { EngineStats, FlorenceEngine, ModelInfo, TaskRequest } from "../engine.js";
-import { FlorenceError } from "../errors.js";
+import { callbackError, FlorenceError } from "../errors.js";
 import type { GenerationOptions, ImageInput } from "../inputs.js";
 import type { TaskResult } from "../results.js";
 import type { HostToWorker, WorkerGenerationOptions, WorkerToHost } from "./protocol.js";
@@ -110,16 +110,22 @@ export async function createWorkerEngine(init: WorkerInit, workerCount: number):
         if (call === undefined) return;
         pending.delete(m.id);
         call.slot.inFlight--;
-        if (m.type === "result") {
-          if (m.timings !== undefined) {
-            // The worker's event loop is blocked while a batch runs: the run message waited in its
-            // port until then. That wait is queue time the worker cannot see.
-            const unseen = Math.max(0, performance.now() - call.sentAt - m.timings.workerMs);
-            call.onTimings?.({ ...m.timings.run, queueMs: m.timings.run.queueMs + unseen });
-          }
-          call.resolve(m.results);
+        if (m.type === "error") {
+          call.reject(FlorenceError.fromJSON(m.error));
+          return;
         }
-        else call.reject(FlorenceError.fromJSON(m.error));
+        if (m.timings !== undefined) {
+          // The worker's event loop is blocked while a batch runs: the run message waited in its
+          // port until then. That wait is queue time the worker cannot see.
+          const unseen = Math.max(0, performance.now() - call.sentAt - m.timings.workerMs);
+          try {
+            call.onTimings?.({ ...m.timings.run, queueMs: m.timings.run.queueMs + unseen });
+          } catch (e) {
+            call.reject(callbackError("onTimings", e));
+            return;
+          }
+        }
+        call.resolve(m.results);
       }
     });
     slot.worker.on("exit", (code) => {

@@ -74,3 +74,17 @@ describe("onTimings", () => {
     expect(timings).toHaveLength(0);
   });
 });
+
+describe("an onTimings callback that throws", () => {
+  it("fails only its own call, with an error that names the callback; the engine keeps serving", async () => {
+    const call = florence.run({ task: "caption" }, [coffee], {
+      maxNewTokens: 4,
+      onTimings: () => {
+        throw new Error("boom");
+      },
+    });
+    await expect(call).rejects.toThrow(/onTimings callback threw: boom/);
+    const [answer] = await florence.run({ task: "caption" }, [coffee], { maxNewTokens: 4 });
+    expect(answer?.kind).toBe("text");
+  });
+});
