@@ -8,7 +8,23 @@ import { createFlorenceClient } from "../client/index.js";
 import { createFlorence, type EngineOptionsInit, findTask, isFlorenceError } from "../models/index.js";
 import { createProgressBar } from "../models/loading/index.js";
 import { startServer } from "../server/index.js";
-import { modelFlags, parseCount, parseDevice, parseDtype, parsePort, parsePositiveInt, parseRegion, runFlags, UsageError } from "./args.js";
+import {
+  modelFlags,
+  modelLimitFlags,
+  parseCount,
+  parseDevice,
+  parseDtype,
+  parseModelLimitFlags,
+  parsePort,
+  parsePositiveInt,
+  parseRegion,
+  parseStreamFlags,
+  parseTransportFlags,
+  runFlags,
+  streamFlags,
+  transportFlags,
+  UsageError,
+} from "./args.js";
 
 const USAGE = `Usage:
   florence2 run   --model <dir|id> --task <token, e.g. "<OD>"> --image <file> [--image <file> ...]
@@ -17,11 +33,40 @@ const USAGE = `Usage:
   florence2 serve --model <dir|id> [--host 127.0.0.1] [--port 50051] [--device cpu|cuda|webgpu]
                   [--dtype fp32|fp16|q8|q4] [--threads N] [--workers N] [--offline] [--cache-dir D]
                   [--max-batch-size 16] [--max-delay-ms 5] [--vision-cache-mb 256]
+                  [--tls-cert FILE --tls-key FILE [--tls-client-ca FILE]] [--auth-tokens-file FILE]
+                  [--auth-health] [--auth-reflection] [--insecure]
+                  [--max-connections 1024] [--max-streams-per-connection 1000]
+                  [--headers-timeout-ms 10000] [--request-timeout-ms 300000]
+                  [--idle-connection-timeout-ms 120000] [--keepalive-min-interval-ms 300000]
+                  [--stream-config-timeout-ms 10000] [--stream-idle-timeout-ms 60000]
+                  [--max-request-megapixels 64]
   florence2 call  [--url http://127.0.0.1:50051] [--protocol grpc|grpc-web|connect] --task <token>
                   --image <file> [--text T] [--region x1,y1,x2,y2] [--num-beams N] [--max-new-tokens N]
 
 <dir|id>: a local folder in the onnx-community layout, florence-2-base, florence-2-large (or -ft),
-or a Hugging Face repo "owner/name". test/fixtures/tiny is a random-weight model for smoke tests.`;
+or a Hugging Face repo "owner/name". test/fixtures/tiny is a random-weight model for smoke tests.
+
+serve, security and connections (each flag also reads FLORENCE2_<FLAG>, e.g. FLORENCE2_TLS_CERT):
+  --tls-cert/--tls-key      PEM certificate and key: the port speaks TLS only (h2 and HTTP/1.1 by ALPN)
+  --tls-client-ca           PEM CA: clients must present a certificate it signed (mutual TLS);
+                            without --auth-tokens-file, that certificate authenticates the calls
+  --auth-tokens-file        one bearer token per line ("name:token" or just the token, # comments);
+                            every call needs "authorization: Bearer <token>"
+  --auth-health, --auth-reflection   require credentials for health / reflection too (open by default)
+  --insecure                allow a non-loopback --host with neither TLS nor tokens
+  SIGHUP re-reads the certificate files and the tokens file; open connections stay up.
+  --max-connections         open connections; more are closed at once
+  --max-streams-per-connection   HTTP/2 concurrent streams per connection
+  --headers-timeout-ms      time for a new connection's handshake and first request headers
+  --request-timeout-ms      HTTP/1.1: time for a whole request to arrive
+  --idle-connection-timeout-ms   a connection without calls is closed after this
+  --keepalive-min-interval-ms    client PINGs closer than this are strikes; the third gets GOAWAY
+  --stream-config-timeout-ms     a StreamFrames call must send its StreamConfig within this, else
+                                 it ends with DEADLINE_EXCEEDED (frees its stream slot)
+  --stream-idle-timeout-ms       a StreamFrames call with every frame answered and no new frame
+                                 for this long ends with DEADLINE_EXCEEDED
+  --max-request-megapixels       decoded pixels one request (or stream frame) may carry, summed over
+                                 its images from their headers; more is INVALID_ARGUMENT (default 64)`;
 
 type ModelFlagValues = { [K in keyof typeof modelFlags]?: K extends "offline" ? boolean : string };
 
@@ -85,14 +130,30 @@ async function run(argv: string[]): Promise<void> {
 }
 
 async function serve(argv: string[]): Promise<void> {
-  const { values } = parseArgs({ args: argv, options: { ...modelFlags, host: { type: "string" }, port: { type: "string" } }, strict: true });
+  const { values } = parseArgs({
+    args: argv,
+    options: { ...modelFlags, ...transportFlags, ...streamFlags, ...modelLimitFlags, host: { type: "string" }, port: { type: "string" } },
+    strict: true,
+  });
   const port = parsePort(values.port);
+  const transport = parseTransportFlags(values, process.env);
   const init = engineInit(values);
+  // The model starts loading only once startServer has accepted the configuration (TLS files,
+  // tokens, --insecure): a refused start must not leave a loading engine behind.
+  let loadEngine = () => {};
+  const engine = new Promise<Awaited<ReturnType<typeof createFlorence>>>((resolve, reject) => {
+    loadEngine = () => createFlorence(init).then(resolve, reject);
+  });
   await startServer({
-    engine: createFlorence(init),
+    ...transport.options,
+    ...parseStreamFlags(values, process.env),
+    ...parseModelLimitFlags(values, process.env),
+    insecure: transport.insecure,
+    engine,
     ...(values.host !== undefined ? { host: values.host } : {}),
     ...(port !== undefined ? { port } : {}),
   });
+  loadEngine();
 }
 
 async function call(argv: string[]): Promise<void> {

@@ -37,6 +37,7 @@ export function createFlorenceClient(init: FlorenceClientInit<BrowserProtocol>):
   const transport = init.transport ?? createBrowserTransport("baseUrl" in init ? init.baseUrl : "", init.protocol ?? "grpc-web");
   return createFlorenceClientOnTransport(transport, {
     headers: init.headers ?? clientDefaults.headers,
+    token: init.token ?? clientDefaults.token,
     timeoutMs: init.timeoutMs ?? clientDefaults.timeoutMs,
     readFile: refuseFilePath,
     // fetch cannot stream a request body in both directions; a custom transport may be able to.

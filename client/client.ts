@@ -72,6 +72,8 @@ export interface FlorenceClient {
 }
 
 export interface ClientSettings extends Pick<FlorenceClientOptions, "headers" | "timeoutMs"> {
+  /** See FlorenceClientOptions.token. */
+  readonly token?: string | undefined;
   readonly readFile: ReadImageFile;
   /**
    * Why this transport cannot carry streamFrames (bidirectional streaming needs HTTP/2 request

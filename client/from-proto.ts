@@ -145,6 +145,8 @@ function fromModelInfo(m: models.ModelInfo): ModelInfo {
     vocabSize: m.vocabSize,
     decoderLayers: m.decoderLayers,
     maxPromptTokens: m.maxPromptTokens,
+    maxNewTokens: m.maxNewTokens,
+    maxTextBytes: m.maxTextBytes,
     stats: m.stats === undefined ? undefined : fromModelStats(m.stats),
   };
 }
@@ -177,6 +179,7 @@ function fromLimits(l: models.ServerLimits | undefined): ServerLimits {
     maxFramesInFlightPerStream: l?.maxFramesInFlightPerStream ?? 0,
     maxNumBeams: l?.maxNumBeams ?? 0,
     maxNewTokens: l?.maxNewTokens ?? 0,
+    maxRequestMegapixels: l?.maxRequestMegapixels ?? 0,
   };
 }
 

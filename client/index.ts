@@ -26,6 +26,19 @@ export interface NodeClientOptions {
    * HTTP/2, and bidirectional streaming (streamFrames) needs it. gRPC is always HTTP/2.
    */
   readonly httpVersion?: "1.1" | "2";
+  /**
+   * TLS settings for an "https://" baseUrl: the CA that signed the server's certificate (when it
+   * is not a public CA), and a client certificate and key for servers that require one (mutual
+   * TLS). PEM text or bytes, not file paths. Default none: Node's built-in CAs, no client
+   * certificate.
+   */
+  readonly tls?: NodeTlsOptions;
+}
+
+export interface NodeTlsOptions {
+  readonly ca?: string | Buffer;
+  readonly cert?: string | Buffer;
+  readonly key?: string | Buffer;
 }
 
 export type NodeClientInit = FlorenceClientInit & NodeClientOptions;
@@ -36,15 +49,17 @@ export async function readImageFile(path: string): Promise<Uint8Array> {
   return fs.readFile(path);
 }
 
-function createNodeTransport(baseUrl: string, protocol: Protocol, httpVersion: "1.1" | "2"): Transport {
+function createNodeTransport(baseUrl: string, protocol: Protocol, httpVersion: "1.1" | "2", tls: NodeTlsOptions | undefined): Transport {
+  // connect-node hands nodeOptions to http2.connect / https.request, which take these TLS fields.
+  const nodeOptions = tls === undefined ? {} : { nodeOptions: { ...tls } };
   switch (protocol) {
     case "grpc":
       if (httpVersion !== "2") throw new TypeError('createFlorenceClient: protocol "grpc" needs httpVersion "2"; use "grpc-web" or "connect" for HTTP/1.1');
-      return createGrpcTransport({ baseUrl });
+      return createGrpcTransport({ baseUrl, ...nodeOptions });
     case "grpc-web":
-      return createGrpcWebTransport({ baseUrl, httpVersion });
+      return createGrpcWebTransport({ baseUrl, httpVersion, ...nodeOptions });
     case "connect":
-      return createConnectTransport({ baseUrl, httpVersion });
+      return createConnectTransport({ baseUrl, httpVersion, ...nodeOptions });
     default:
       throw new TypeError(`createFlorenceClient: unknown protocol ${JSON.stringify(protocol)}; use "grpc", "grpc-web" or "connect"`);
   }
@@ -52,10 +67,11 @@ function createNodeTransport(baseUrl: string, protocol: Protocol, httpVersion: "
 
 export function createFlorenceClient(init: NodeClientInit): FlorenceClient {
   const httpVersion = init.httpVersion ?? "2";
-  const transport = init.transport ?? createNodeTransport("baseUrl" in init ? init.baseUrl : "", init.protocol ?? "grpc", httpVersion);
+  const transport = init.transport ?? createNodeTransport("baseUrl" in init ? init.baseUrl : "", init.protocol ?? "grpc", httpVersion, init.tls);
   const http1 = init.transport === undefined && httpVersion === "1.1";
   return createFlorenceClientOnTransport(transport, {
     headers: init.headers ?? clientDefaults.headers,
+    token: init.token ?? clientDefaults.token,
     timeoutMs: init.timeoutMs ?? clientDefaults.timeoutMs,
     readFile: readImageFile,
     ...(http1 ? { noBidiStreaming: 'streamFrames needs HTTP/2; create the client with httpVersion "2" (the default)' } : {}),

@@ -10,8 +10,13 @@ export interface FlorenceClientOptions<P extends Protocol = Protocol> {
   readonly baseUrl: string;
   /** Wire protocol. Default "grpc" in Node, "grpc-web" in browsers. Ignored with `transport`. */
   readonly protocol: P;
-  /** Headers sent with every call (e.g. authorization); per-call headers override them. Default none. */
+  /** Headers sent with every call; per-call headers override them. Default none. */
   readonly headers: HeadersInit | undefined;
+  /**
+   * Bearer token sent as `authorization: Bearer <token>` with every call (a per-call
+   * `authorization` header overrides it). Default none.
+   */
+  readonly token: string | undefined;
   /**
    * Deadline of every unary call in milliseconds; a call's own timeoutMs overrides it. Default
    * 300 000 (5 minutes): long enough for a batch of beam-search calls on a CPU server, short
@@ -28,6 +33,7 @@ export interface FlorenceClientOptions<P extends Protocol = Protocol> {
 
 export const clientDefaults = {
   headers: undefined,
+  token: undefined,
   timeoutMs: 300_000,
   transport: undefined,
 } as const satisfies Partial<FlorenceClientOptions>;
@@ -39,10 +45,11 @@ export type FlorenceClientInit<P extends Protocol = Protocol> = Partial<Florence
 /** Merges the client's defaults into one call's options; `useDefaultTimeout` is false for streams. */
 export function toCallOptions(
   call: FlorenceCallOptions,
-  client: Pick<FlorenceClientOptions, "headers" | "timeoutMs">,
+  client: Pick<FlorenceClientOptions, "headers" | "timeoutMs"> & { readonly token?: string | undefined },
   useDefaultTimeout = true,
 ): CallOptions {
   const headers = new Headers(client.headers);
+  if (client.token !== undefined) headers.set("authorization", `Bearer ${client.token}`);
   new Headers(call.headers).forEach((value, name) => {
     headers.set(name, value);
   });

@@ -122,6 +122,10 @@ export interface ModelInfo {
   readonly vocabSize: number;
   readonly decoderLayers: number;
   readonly maxPromptTokens: number;
+  /** Most tokens one answer can have (the decoder's positions); 0 from a server that does not report it. */
+  readonly maxNewTokens: number;
+  /** Longest text input in UTF-8 bytes a prompt can hold; 0 from a server that does not report it. */
+  readonly maxTextBytes: number;
   /** Batching and vision-cache counters; undefined when the server reports none. */
   readonly stats: ModelStats | undefined;
 }
@@ -152,7 +156,10 @@ export interface ServerLimits {
   readonly maxConcurrentStreams: number;
   readonly maxFramesInFlightPerStream: number;
   readonly maxNumBeams: number;
+  /** The server's max_new_tokens or the model's, whichever is smaller. */
   readonly maxNewTokens: number;
+  /** Most decoded megapixels per request (or stream frame), summed over its images; 0 if not reported. */
+  readonly maxRequestMegapixels: number;
 }
 
 export interface ModelList {

@@ -34,6 +34,19 @@ export interface ModelInfo {
   readonly decoderLayers: number;
   /** Largest prompt length the encoder accepts (max positions minus image tokens). */
   readonly maxPromptTokens: number;
+  /**
+   * Most tokens one answer can have: the decoder's positions (N new tokens use positions 0..N-1,
+   * the start token's included; 1024 for florence-2-base and -large). A larger max_new_tokens
+   * cannot run; a generation that reaches it stops there.
+   */
+  readonly maxNewTokens: number;
+  /**
+   * Longest text input in UTF-8 bytes (a phrase, the joined class list, a free text) that can fit
+   * in a prompt: the prompt's text tokens (maxPromptTokens minus `<s>` and `</s>`) times the
+   * longest token's bytes. A longer text cannot fit however it tokenizes, so it is refused by its
+   * length before anything tokenizes it.
+   */
+  readonly maxTextBytes: number;
 }
 
 /**
@@ -72,6 +85,20 @@ export interface EngineStats {
   /** Images that went through the vision encoder (cache misses). */
   readonly visionImages: number;
   readonly visionCache: VisionCacheStats;
+  /** Workers started to replace one that exited unexpectedly, failed starts included (worker engines only). */
+  readonly workerRestarts?: number;
+  /** Workers able to take calls now (worker engines only). */
+  readonly workersAvailable?: number;
+}
+
+/**
+ * Whether an engine can take calls. An engine whose workers can die (and be replaced, after a
+ * backoff) reports each change, so the server can turn its health NOT_SERVING while none can run.
+ */
+export interface EngineAvailability {
+  readonly available: boolean;
+  /** Why the engine cannot run, for operators' logs (may name files); never sent to clients. */
+  readonly cause?: unknown;
 }
 
 export interface FlorenceEngine {
@@ -82,6 +109,12 @@ export interface FlorenceEngine {
   runTasks(requests: readonly TaskRequest[], image: ImageInput, options?: GenerationOptions): Promise<TaskResult[]>;
   /** Batching and cache counters; engines that do not batch (test fakes) may leave it out. */
   stats?(): Promise<EngineStats>;
+  /**
+   * Calls `listener` on every change of availability (while unavailable, calls reject at once with
+   * `unavailable`); returns the unsubscribe function. Engines that cannot lose their workers leave
+   * it out and are always available once loaded.
+   */
+  onAvailabilityChange?(listener: (availability: EngineAvailability) => void): () => void;
   /** Releases sessions and worker threads. Pending calls reject with `unavailable`. */
   close(): Promise<void>;
 }

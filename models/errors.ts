@@ -19,6 +19,8 @@ export type FlorenceErrorKind =
   | "download"
   /** The requested execution provider (cuda, webgpu) cannot be loaded on this machine. */
   | "provider_unavailable"
+  /** The call carries no valid credential (bearer token or verified client certificate). */
+  | "unauthenticated"
   /** The work queue is full; retry later. */
   | "queue_full"
   /** The engine is still loading, or is shutting down. */

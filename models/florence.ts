@@ -6,7 +6,7 @@
  *
  * This file only maps method arguments to task requests; the engine does the work.
  */
-import type { EngineStats, FlorenceEngine, ModelInfo, TaskRequest } from "./engine.js";
+import type { EngineAvailability, EngineStats, FlorenceEngine, ModelInfo, TaskRequest } from "./engine.js";
 import { FlorenceError } from "./errors.js";
 import type { GenerationOptions, ImageInput, Region } from "./inputs.js";
 import type { DetectionsResult, OcrResult, OpenVocabularyResult, SegmentationResult, TaskResult, TextResult } from "./results.js";
@@ -107,6 +107,10 @@ export class Florence implements FlorenceEngine {
   /** Batching and vision-cache counters (zeros for an engine that keeps none). */
   async stats(): Promise<EngineStats> {
     return (await this.engine.stats?.()) ?? EMPTY_STATS;
+  }
+
+  onAvailabilityChange(listener: (availability: EngineAvailability) => void): () => void {
+    return this.engine.onAvailabilityChange?.(listener) ?? (() => {});
   }
 
   close(): Promise<void> {

@@ -10,13 +10,13 @@
 import type { FlorenceEngine, ModelInfo, TaskRequest } from "./engine.js";
 import type { EngineOptions } from "./engine-options.js";
 import { callbackError, FlorenceError } from "./errors.js";
-import { createOrtDecoderStepper, type DecodeRequest, type DecodeResult, type DecoderStepper, generate } from "./generation/index.js";
+import { createOrtDecoderStepper, type DecodeRequest, type DecodeResult, type DecoderStepper, decodingDefaults, generate } from "./generation/index.js";
 import { type PreparedImage, parseImagePreprocessConfig, prepareImage, toPixelValues } from "./image/index.js";
 import type { GenerationOptions, ImageInput } from "./inputs.js";
 import { type FlorenceSessions, loadSessions } from "./loading/index.js";
 import { toTaskResult } from "./postprocess/index.js";
 import { buildPrompt } from "./prompts.js";
-import { checkUnusedInputs, taskOf, validateGenerationOptions } from "./request-validation.js";
+import { checkTextLength, checkUnusedInputs, taskOf, validateGenerationOptions } from "./request-validation.js";
 import type { TaskResult } from "./results.js";
 import { BatchScheduler, type ItemOutcome } from "./scheduler/batch-scheduler.js";
 import { encodeBatch, encodeImages } from "./stages/encode.js";
@@ -29,8 +29,10 @@ export type LocalEngineOptions = Omit<EngineOptions, "onDownloadProgress"> & {
   /** What the user asked for (e.g. "florence-2-base"), reported in ModelInfo; default the folder. */
   readonly modelId?: string;
   /**
-   * Called before every model pass of a batch. A worker thread's event loop is blocked during a
-   * batch, so it polls its shared cancellation flags here (see worker/worker-main.ts).
+   * Called before every model pass of a batch, and when a call starts. A worker thread's event
+   * loop is blocked during a batch, so it polls its shared cancellation flags here (see
+   * worker/worker-main.ts); at a call's start this drops a call whose caller gave up (or whose
+   * deadline passed) while its message waited for the worker, before its images are decoded.
    */
   readonly beforeStep?: () => void;
 };
@@ -100,6 +102,9 @@ export async function createLocalEngine(options: LocalEngineOptions): Promise<Fl
     );
   }
   const imageTokens = contract.vision.imageTokens ?? config.preprocessor.imageSeqLength ?? 577;
+  const maxPromptTokens = config.text.maxPositionEmbeddings - imageTokens;
+  // Decoder positions: the encoder and decoder share max_position_embeddings in Florence-2.
+  const decoderPositions = config.text.maxPositionEmbeddings;
   const info: ModelInfo = {
     id: options.modelId ?? options.model,
     path: loaded.dir,
@@ -109,7 +114,10 @@ export async function createLocalEngine(options: LocalEngineOptions): Promise<Fl
     imageSize: imageConfig.size,
     vocabSize: contract.decoder.vocabSize,
     decoderLayers: contract.decoder.layers,
-    maxPromptTokens: config.text.maxPositionEmbeddings - imageTokens,
+    maxPromptTokens,
+    maxNewTokens: decoderPositions,
+    // Every prompt holds `<s>` and `</s>` besides the text's own tokens.
+    maxTextBytes: Math.max(0, maxPromptTokens - 2) * tokenizer.maxTokenBytes,
   };
   const encoderSessions = { vision: sessions.vision_encoder, embed: sessions.embed_tokens, encoder: sessions.encoder_model, contract };
   const gen = config.generation;
@@ -250,6 +258,7 @@ export async function createLocalEngine(options: LocalEngineOptions): Promise<Fl
         instrumented(stepper, counters, options.beforeStep),
         live.map((item) => item.decode),
         {
+          maxNewTokens: Math.min(decodingDefaults.maxNewTokens, info.maxNewTokens),
           numBeams: DEFAULT_NUM_BEAMS,
           noRepeatNgramSize: gen.noRepeatNgramSize,
           forcedBosTokenId: gen.forcedBosTokenId,
@@ -259,6 +268,7 @@ export async function createLocalEngine(options: LocalEngineOptions): Promise<Fl
           earlyStopping: true,
           lengthPenalty: gen.lengthPenalty,
         },
+        decoderPositions,
       );
       decoderMs = performance.now() - encoderEnd;
       live.forEach((item, i) => {
@@ -286,19 +296,40 @@ export async function createLocalEngine(options: LocalEngineOptions): Promise<Fl
     images: readonly ImageInput[],
     callOptions: GenerationOptions,
   ): Promise<TaskResult[]> {
+    // A caller that gave up while this call's message waited for the worker: stop before any work.
+    options.beforeStep?.();
+    throwIfAborted(callOptions.signal);
     validateGenerationOptions(callOptions, requestLimits);
-    for (const pair of pairs) checkUnusedInputs(pair.spec, pair.request);
+    const perTask = pairs.length > 1 && images.length === 1;
+    for (const [i, pair] of pairs.entries()) {
+      checkUnusedInputs(pair.spec, pair.request);
+      // Per image, every pair holds the same request: one check is enough.
+      if (perTask || i === 0) checkTextLength(pair.request.text, info.maxTextBytes, perTask ? `tasks[${i}].text` : "text");
+    }
     const started = performance.now();
     const prepared = await prepareAll(images);
     const keys = prepared.map((p) => visionCacheKey(modelKey, p.resized));
+    // One failed item fails the call, so its other items must stop at once instead of decoding
+    // for an answer nobody will read: they run under this call's own signal, aborted on the
+    // first failure as well as by the caller.
+    const failed = new AbortController();
+    const signal = callOptions.signal === undefined ? failed.signal : AbortSignal.any([callOptions.signal, failed.signal]);
+    const itemOptions = { ...callOptions, signal };
     const items: PreparedItem[] = pairs.map((pair, i) => {
       const image = prepared[pair.imageIndex]!;
-      return { spec: pair.spec, image, imageKey: keys[pair.imageIndex]!, inputIds: promptIds(pair.spec, pair.request, image), decode: decodeRequest(i, callOptions) };
+      return { spec: pair.spec, image, imageKey: keys[pair.imageIndex]!, inputIds: promptIds(pair.spec, pair.request, image), decode: decodeRequest(i, itemOptions) };
     });
     throwIfAborted(callOptions.signal);
     const rows = callOptions.numBeams ?? DEFAULT_NUM_BEAMS;
     const submittedAt = performance.now();
-    const answers = await Promise.all(items.map((item) => scheduler.submit(item, { lane: callOptions.lane, rows, signal: callOptions.signal })));
+    const answers = await Promise.all(
+      items.map((item) =>
+        scheduler.submit(item, { lane: callOptions.lane, rows, signal }).catch((e: unknown) => {
+          failed.abort();
+          throw e;
+        }),
+      ),
+    );
     const answered = performance.now();
     const results = items.map((item, i) => toResult(item, answers[i]!.decoded));
     const timings = callTimings(
@@ -314,7 +345,7 @@ export async function createLocalEngine(options: LocalEngineOptions): Promise<Fl
     return results;
   }
 
-  const requestLimits = { maxNewTokensLimit: options.maxNewTokensLimit, maxBeams: options.maxBeams };
+  const requestLimits = { maxNewTokens: Math.min(options.maxNewTokensLimit, info.maxNewTokens), maxNumBeams: options.maxBeams };
   let closed = false;
 
   return {

@@ -7,9 +7,12 @@ import { FlorenceError } from "./errors.js";
 import type { GenerationOptions } from "./inputs.js";
 import { findTask, TASK_NAMES, type TaskSpec } from "./tasks.js";
 
-export interface RequestLimits {
-  readonly maxNewTokensLimit: number;
-  readonly maxBeams: number;
+/** Bounds of the decoding options a caller may ask for (the server's request limits extend these). */
+export interface GenerationLimits {
+  /** Largest max_new_tokens. */
+  readonly maxNewTokens: number;
+  /** Largest num_beams. */
+  readonly maxNumBeams: number;
 }
 
 function integerIn(field: string, value: number | undefined, min: number, max: number, hint: string): void {
@@ -22,16 +25,40 @@ function integerIn(field: string, value: number | undefined, min: number, max: n
 }
 
 /** Validates the numeric generation options against the engine's limits. */
-export function validateGenerationOptions(options: GenerationOptions, limits: RequestLimits): void {
-  integerIn("max_new_tokens", options.maxNewTokens, 1, limits.maxNewTokensLimit, "detection and segmentation answers need a few hundred tokens, captions fewer");
-  integerIn("min_new_tokens", options.minNewTokens, 0, options.maxNewTokens ?? limits.maxNewTokensLimit, "it must not exceed max_new_tokens; 0 lets the model stop when it is done");
-  integerIn("num_beams", options.numBeams, 1, limits.maxBeams, "use 1 for greedy decoding or 3 for the reference beam search");
+export function validateGenerationOptions(options: GenerationOptions, limits: GenerationLimits): void {
+  integerIn("max_new_tokens", options.maxNewTokens, 1, limits.maxNewTokens, "detection and segmentation answers need a few hundred tokens, captions fewer");
+  integerIn("min_new_tokens", options.minNewTokens, 0, options.maxNewTokens ?? limits.maxNewTokens, "it must not exceed max_new_tokens; 0 lets the model stop when it is done");
+  integerIn("num_beams", options.numBeams, 1, limits.maxNumBeams, "use 1 for greedy decoding or 3 for the reference beam search");
   integerIn("no_repeat_ngram_size", options.noRepeatNgramSize, 0, 16, "the reference uses 3; 0 disables it");
   if (options.lengthPenalty !== undefined && !Number.isFinite(options.lengthPenalty)) {
     throw new FlorenceError("invalid_argument", `length_penalty must be a finite number, got ${options.lengthPenalty}`, {
       violations: [{ field: "length_penalty", description: "must be finite" }],
     });
   }
+}
+
+/** UTF-8 length of a string without copying it (Buffer.byteLength walks the string once). */
+export function utf8Length(text: string): number {
+  return Buffer.byteLength(text, "utf8");
+}
+
+/**
+ * Refuses a text input longer than `maxTextBytes` (ModelInfo.maxTextBytes) by its byte length,
+ * before anything tokenizes it: tokenizing a text of megabytes costs seconds and gigabytes only
+ * to find it too long for the prompt.
+ */
+export function checkTextLength(text: string | undefined, maxTextBytes: number, field = "text"): void {
+  if (text === undefined) return;
+  const bytes = utf8Length(text);
+  if (bytes <= maxTextBytes) return;
+  throw new FlorenceError("invalid_argument", textTooLongMessage(bytes, maxTextBytes), {
+    violations: [{ field, description: `at most ${maxTextBytes} bytes (UTF-8)` }],
+  });
+}
+
+/** The message for a text input over the model's limit; the server says the same. */
+export function textTooLongMessage(bytes: number, maxTextBytes: number): string {
+  return `the text input is ${bytes} bytes (UTF-8), longer than any prompt of this model can hold (at most ${maxTextBytes} bytes); shorten it, or split a class list over several requests`;
 }
 
 /** Resolves the task of a request, failing with the list of valid tasks when it is unknown. */

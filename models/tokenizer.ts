@@ -42,6 +42,15 @@ export interface FlorenceTokenizer {
   decodePieces(ids: readonly number[]): TokenPiece[];
   /** Id of a token string (e.g. "<loc_0>"), or undefined if the vocabulary lacks it. */
   tokenId(token: string): number | undefined;
+  /**
+   * UTF-8 bytes of the longest vocabulary string. No token stands for more bytes of input text
+   * (a byte-level token stands for one byte per character, at most its UTF-8 length; an added
+   * token for exactly its content), so a text that encodes to n tokens is at most
+   * n * maxTokenBytes bytes long: the bound that lets callers refuse a text by its length before
+   * tokenizing it. (Whitespace swallowed by an lstrip/rstrip added token such as `<mask>` is the
+   * one exception, and no real input depends on it.)
+   */
+  readonly maxTokenBytes: number;
 }
 
 /** The 1024 Florence tokens in id order (spec §3.2). */
@@ -201,6 +210,7 @@ function configToken(config: JsonObject, key: string, fallback: string): string 
 
 class LibraryTokenizer implements FlorenceTokenizer {
   readonly vocabSize: number;
+  readonly maxTokenBytes: number;
   readonly specialIds: SpecialTokenIds;
   readonly #lib: Tokenizer;
   /** Contents of added tokens: the decoder emits them literally instead of byte-decoding them. */
@@ -211,7 +221,9 @@ class LibraryTokenizer implements FlorenceTokenizer {
     this.#lib = lib;
     this.#addedContents = new Set(added.map((t) => t.content));
     this.#cleanUp = config.clean_up_tokenization_spaces !== false;
-    this.vocabSize = maxOf(lib.get_vocab(true).values()) + 1;
+    const vocab = lib.get_vocab(true);
+    this.vocabSize = maxOf(vocab.values()) + 1;
+    this.maxTokenBytes = maxOf([...vocab.keys()].map((token) => Buffer.byteLength(token, "utf8")));
     const id = (key: string, fallback: string): number => {
       const token = configToken(config, key, fallback);
       const found = lib.token_to_id(token);

@@ -6,14 +6,18 @@
 import type { ConnectError, HandlerContext } from "@connectrpc/connect";
 import { Code, createContextKey, createContextValues } from "@connectrpc/connect";
 import { codeToString } from "@connectrpc/connect/protocol-connect";
-import type { FlorenceEngine, RunTimings } from "../models/engine.js";
+import type { FlorenceEngine, ModelInfo, RunTimings, TaskRequest } from "../models/engine.js";
+import type { GenerationOptions, ImageInput } from "../models/inputs.js";
+import { probeImageSize } from "../models/index.js";
 import type { AdmissionQueue, SlotLimit } from "./admission.js";
+import { callerKey } from "./auth.js";
 import type { CallTracker } from "./call-tracker.js";
 import type { EngineHandle } from "./engine-handle.js";
 import { isServerFault, toConnectError } from "./errors.js";
 import type { Logger, RequestLogEntry } from "./logger.js";
 import { describeCause } from "./logger.js";
 import type { ServerOptions } from "./options.js";
+import { modelLimitViolations, pixelBudgetViolations, Violations } from "./validation.js";
 
 export interface ServiceDeps {
   readonly options: Readonly<ServerOptions>;
@@ -104,32 +108,87 @@ export function streamCall<I, O>(
   };
 }
 
+/** The engine as `work` sees it inside withEngine: every call is checked, then admitted. */
+export type AdmittedEngine = Pick<FlorenceEngine, "info" | "run" | "runTasks">;
+
+/** A caller's cancellation signal and, where it has one, the time left before its deadline (connect's HandlerContext fits). */
+export interface CallerDeadline {
+  readonly signal: AbortSignal;
+  readonly timeoutMs: () => number | undefined;
+}
+
 /**
- * Runs `work` on the loaded engine inside an admission slot, adding the queue and model time to
- * the record; `work` passes `onTimings` to the engine call so the answer can carry its stage
- * timings. Throws `unavailable` while the model loads and `queue_full` when the queue is full.
+ * Runs `work` on the loaded engine. Each engine call `work` makes is first checked against the
+ * model's limits on this thread (text length in bytes, max_new_tokens against the decoder's
+ * positions, decoded pixels from the image headers), so nothing the model cannot do reaches the
+ * worker, then waits for an admission slot (refused at once when the queue's estimated wait is
+ * longer than the caller's deadline), and runs holding that slot. The queue and model time are
+ * added to the record; `work` passes `onTimings` to the engine call so the answer can carry its
+ * stage timings. Throws `unavailable` while the model loads and `queue_full` when the queue is
+ * full. `caller` is the handler's context (for its deadline), or just a signal.
  */
 export async function withEngine<T>(
   deps: ServiceDeps,
   record: CallRecord,
-  signal: AbortSignal,
-  work: (engine: FlorenceEngine, onTimings: (timings: RunTimings) => void) => Promise<T>,
+  caller: AbortSignal | CallerDeadline,
+  work: (engine: AdmittedEngine, onTimings: (timings: RunTimings) => void) => Promise<T>,
 ): Promise<{ readonly value: T; readonly queueMs: number; readonly modelMs: number; readonly stages: RunTimings | undefined }> {
   const engine = deps.engine.get();
-  const ticket = await deps.admission.acquire(signal);
-  const start = performance.now();
+  const { signal, timeoutMs } = caller instanceof AbortSignal ? { signal: caller, timeoutMs: () => undefined } : caller;
   const reported: { stages?: RunTimings } = {};
-  try {
-    const value = await work(engine, (timings) => {
-      reported.stages = timings;
-    });
-    const modelMs = performance.now() - start;
-    record.queueMs += ticket.queueMs;
-    record.modelMs += modelMs;
-    return { value, queueMs: ticket.queueMs, modelMs, stages: reported.stages };
-  } finally {
-    ticket.release();
-  }
+  let queueMs = 0;
+  let modelMs = 0;
+  const admitted = async <R>(call: EngineCall, run: () => Promise<R>): Promise<R> => {
+    await checkModelLimits(engine.info, deps.options.maxRequestMegapixels, call);
+    const ticket = await deps.admission.acquire(signal, timeoutMs());
+    const start = performance.now();
+    try {
+      return await run();
+    } finally {
+      const ms = performance.now() - start;
+      modelMs += ms;
+      queueMs += ticket.queueMs;
+      record.modelMs += ms;
+      record.queueMs += ticket.queueMs;
+      ticket.release();
+    }
+  };
+  const view: AdmittedEngine = {
+    info: engine.info,
+    run: (request, images, options = {}) =>
+      admitted({ tasks: [request], images, options, taskField: () => "", imageField: "images" }, () => engine.run(request, images, options)),
+    runTasks: (requests, image, options = {}) =>
+      admitted({ tasks: requests, images: [image], options, taskField: (i) => `tasks[${i}].`, imageField: "image" }, () =>
+        engine.runTasks(requests, image, options),
+      ),
+  };
+  const value = await work(view, (timings) => {
+    reported.stages = timings;
+  });
+  return { value, queueMs, modelMs, stages: reported.stages };
+}
+
+/** One engine call's inputs, with the paths that name its fields in violations. */
+interface EngineCall {
+  readonly tasks: readonly TaskRequest[];
+  readonly images: readonly ImageInput[];
+  readonly options: GenerationOptions;
+  /** Prefix of the i-th task's fields, e.g. "tasks[1]." ("" for a call's one task). */
+  readonly taskField: (index: number) => string;
+  /** The field that holds the call's images: "images" or "image". */
+  readonly imageField: string;
+}
+
+/** Throws the FlorenceError of everything in `call` the model or the pixel budget does not allow. */
+async function checkModelLimits(model: ModelInfo, maxRequestMegapixels: number, call: EngineCall): Promise<void> {
+  const v = new Violations();
+  modelLimitViolations(model, call.tasks, call.options, call.taskField, v);
+  v.throwIfAny();
+  // An image whose header cannot be read counts nothing here: decoding refuses it in the engine,
+  // before any pixel work, with the error that says what is wrong with it.
+  const sizes = await Promise.all(call.images.map((image) => probeImageSize(image).catch(() => ({ width: 0, height: 0 }))));
+  pixelBudgetViolations(sizes, maxRequestMegapixels, call.imageField, v);
+  v.throwIfAny();
 }
 
 function logCall(
@@ -141,11 +200,13 @@ function logCall(
 ): void {
   const code = error?.code;
   const level = code === undefined ? "info" : isServerFault(code) ? "error" : isClientFault(code) ? "info" : "warn";
+  const caller = context.values.get(callerKey);
   const entry: RequestLogEntry = {
     level,
     msg: "request",
     method: `${context.service.typeName}/${context.method.name}`,
     protocol: context.protocolName,
+    ...(caller === undefined ? {} : { caller }),
     ...(record.task === undefined ? {} : { task: record.task }),
     images: record.images,
     bytes: record.bytes,

@@ -3,9 +3,13 @@
  * and otherwise throws the FlorenceError the client should see (`unavailable` while loading, the
  * load failure after a failed load).
  */
-import type { FlorenceEngine } from "../models/engine.js";
+import type { EngineAvailability, FlorenceEngine } from "../models/engine.js";
 import type { FlorenceError } from "../models/errors.js";
 import { FlorenceError as FlorenceErrorClass, toFlorenceError } from "../models/errors.js";
+import type { HealthRegistry } from "./health.js";
+import { ServingStatus } from "./health.js";
+import type { Logger } from "./logger.js";
+import { describeCause } from "./logger.js";
 
 export class EngineHandle {
   #engine: FlorenceEngine | undefined;
@@ -70,4 +74,32 @@ export class EngineHandle {
 
 function failWith(error: FlorenceError): never {
   throw new FlorenceErrorClass(error.kind, error.message, { cause: error, violations: error.violations });
+}
+
+/**
+ * Follows a loaded engine's availability into health: NOT_SERVING while none of its workers can
+ * run (calls get UNAVAILABLE meanwhile), SERVING again once one can, each change logged with the
+ * cause for operators. Changes while the server drains are ignored: draining stays NOT_SERVING.
+ * Returns the unsubscribe function.
+ */
+export function followEngineAvailability(
+  engine: FlorenceEngine,
+  target: { readonly health: HealthRegistry; readonly logger: Logger; readonly draining: () => boolean },
+): () => void {
+  return (
+    engine.onAvailabilityChange?.((availability: EngineAvailability) => {
+      if (target.draining()) return;
+      if (availability.available) {
+        target.health.setAll(ServingStatus.SERVING);
+        target.logger({ level: "info", msg: "an inference worker is running again: serving" });
+      } else {
+        target.health.setAll(ServingStatus.NOT_SERVING);
+        target.logger({
+          level: "error",
+          msg: "no inference worker can run: NOT_SERVING, calls get UNAVAILABLE until a replacement starts",
+          cause: describeCause(availability.cause),
+        });
+      }
+    }) ?? (() => {})
+  );
 }

@@ -16,6 +16,7 @@ describe("CODE_BY_KIND", () => {
     ["invalid_region", Code.InvalidArgument],
     ["missing_text", Code.InvalidArgument],
     ["invalid_argument", Code.InvalidArgument],
+    ["unauthenticated", Code.Unauthenticated],
     ["queue_full", Code.ResourceExhausted],
     ["unavailable", Code.Unavailable],
     ["deadline_exceeded", Code.DeadlineExceeded],

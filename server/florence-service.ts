@@ -69,7 +69,7 @@ async function runOnImages(
   v.throwIfAny();
   if (task === undefined) throw v.toError(); // unreachable: build records why it returned nothing
   const { signal } = context;
-  const { value, queueMs, modelMs, stages } = await withEngine(deps, record, signal, (engine, onTimings) =>
+  const { value, queueMs, modelMs, stages } = await withEngine(deps, record, context, (engine, onTimings) =>
     engine.run(task, images, { ...options, signal, lane: laneOf(context), onTimings }),
   );
   if (value.length !== images.length) {
@@ -184,7 +184,7 @@ export function createFlorenceService(deps: ServiceDeps): ServiceImpl<typeof Flo
       record.task = tasks.map((t) => t.task).join(",");
       v.throwIfAny();
       if (image === undefined) throw v.toError(); // unreachable: toImageInput recorded why
-      const { value, queueMs, modelMs, stages } = await withEngine(deps, record, ctx.signal, (engine, onTimings) =>
+      const { value, queueMs, modelMs, stages } = await withEngine(deps, record, ctx, (engine, onTimings) =>
         engine.runTasks(tasks, image, { ...options, signal: ctx.signal, lane: laneOf(ctx), onTimings }),
       );
       return { results: value.map(toTaskResultMessage), timings: toTimingsMessage(queueMs, modelMs, stages) };

@@ -20,8 +20,11 @@ export interface FramePipelineOptions<Job, Answer> {
   readonly maxUnanswered: number;
   /** Runs a job; when the signal aborts, pending work should stop. */
   readonly run: (job: Job, signal: AbortSignal) => Promise<Answer>;
-  /** The answer of a waiting job replaced by a newer one. */
-  readonly skip: (job: Job, newer: Job) => Answer;
+  /**
+   * The answer of a waiting job replaced by a newer one. It may be a promise (e.g. a check of the
+   * skipped job's input that turns "skipped" into an error); its place in the order is kept.
+   */
+  readonly skip: (job: Job, newer: Job) => Answer | Promise<Answer>;
   /** The answer of a job whose run rejected. */
   readonly fail: (job: Job, error: unknown) => Answer;
   /** Aborting stops everything: running jobs see it, and `answers()` ends. */
@@ -52,6 +55,11 @@ export class FramePipeline<Job, Answer> {
     return this.#running;
   }
 
+  /** Admitted jobs whose answers have not been taken by the writer yet (running, waiting or ready). */
+  get outstanding(): number {
+    return this.#slots.length;
+  }
+
   /** Whether the reader may read the next message now. */
   hasRoom(): boolean {
     const limit = this.#o.mode === "queue" ? this.#o.maxInFlight : this.#o.maxUnanswered;
@@ -80,7 +88,16 @@ export class FramePipeline<Job, Answer> {
     }
     const older = this.#waiting;
     this.#waiting = { slot, job };
-    if (older !== undefined) this.#resolve(older.slot, this.#o.skip(older.job, job));
+    if (older === undefined) return;
+    const skipped = this.#o.skip(older.job, job);
+    if (skipped instanceof Promise) {
+      skipped.then(
+        (answer) => this.#resolve(older.slot, answer),
+        (e: unknown) => this.#resolve(older.slot, this.#o.fail(older.job, e)),
+      );
+    } else {
+      this.#resolve(older.slot, skipped);
+    }
   }
 
   /** Admits an answer that needs no work (e.g. a frame that failed validation), in order. */

@@ -1,9 +1,32 @@
 /**
- * One TCP port for HTTP/2 cleartext (gRPC, and gRPC-Web/Connect over h2) and HTTP/1.1
- * (gRPC-Web/Connect from browsers and curl). Node's http2.createServer ignores `allowHTTP1`
- * without TLS (checked on Node 20: an HTTP/1.1 request gets a parse error), so a plain net.Server
- * looks at the first bytes of each connection: the HTTP/2 connection preface goes to an http2
- * server, anything else to an http server, both with the same request handler.
+ * One TCP port for HTTP/2 (gRPC, and gRPC-Web/Connect over h2) and HTTP/1.1 (gRPC-Web/Connect
+ * from browsers and curl), in cleartext or TLS.
+ *
+ * Cleartext: http2.createServer ignores `allowHTTP1` without TLS (checked on Node 20: an HTTP/1.1
+ * request gets a parse error), so a plain net.Server looks at the first bytes of each connection:
+ * the HTTP/2 connection preface goes to an http2 server, anything else to an http server, both
+ * with the same request handler.
+ * TLS: the same net.Server hands each connection to a tls.Server (which never listens itself);
+ * after the handshake, ALPN "h2" goes to the http2 server and "http/1.1" (or no ALPN) to the http
+ * server. Keeping one front server for both modes gives both the same connection limit, timeouts
+ * and tracking. Certificates are swapped with setSecureContext: open connections keep theirs.
+ *
+ * Connection limits, so that connections cost an attacker as much as they cost the server:
+ * - maxConnections: the net.Server closes connections beyond it at once ('drop', logged with a
+ *   rate limit).
+ * - headersTimeoutMs: a connection must finish its TLS handshake and start its first request (the
+ *   HTTP/2 preface and first stream, or complete HTTP/1 request headers) within it, else it is
+ *   destroyed; later HTTP/1 requests get Node's headersTimeout with the same value.
+ * - idleConnectionTimeoutMs: an HTTP/2 session with no open stream for that long gets GOAWAY (and
+ *   is destroyed shortly after if the client keeps it open); HTTP/1 keep-alive connections close
+ *   after it (Node's keepAliveTimeout).
+ * - maxStreamsPerConnection: SETTINGS_MAX_CONCURRENT_STREAMS of every HTTP/2 session.
+ * - keepaliveMinIntervalMs: like grpc-go's keepalive enforcement, a client PING that comes sooner
+ *   than this after the previous one is a strike unless the server has sent something other than
+ *   PING acks since (responses, so pings that go with traffic, like gRPC's BDP probes, are fine);
+ *   the third strike ends the session with GOAWAY ENHANCE_YOUR_CALM. Node 20's Http2Session emits
+ *   'ping' for every PING frame it receives, which is what makes this possible.
+ * - requestTimeoutMs: Node's HTTP/1 requestTimeout (the whole request must arrive within it).
  *
  * Connections are tracked because http2's server.close() waits for every session to end, and
  * gRPC clients keep idle sessions open: without closing them, shutdown hangs.
@@ -12,39 +35,102 @@ import http from "node:http";
 import http2 from "node:http2";
 import type { AddressInfo, Socket } from "node:net";
 import net from "node:net";
+import type { SecureContextOptions, TLSSocket } from "node:tls";
+import tls from "node:tls";
+import type { Logger } from "./logger.js";
 
 /** RFC 9113 §3.4: what every prior-knowledge HTTP/2 client sends first. */
 const HTTP2_PREFACE = Buffer.from("PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n", "latin1");
+
+/** After an idle GOAWAY, how long a session gets to close before it is destroyed. */
+const IDLE_GOAWAY_GRACE_MS = 1000;
+/** grpc-go's maxPingStrikes: the third too-early ping ends the session. */
+const MAX_PING_STRIKES = 2;
+/** Bytes of one PING ack frame (9-byte header + 8-byte payload): what a ping flood makes us write. */
+const PING_ACK_BYTES = 17;
+/** At most one "connection limit reached" warning per this many ms. */
+const DROP_WARNING_INTERVAL_MS = 10_000;
 
 export type RequestHandler = (
   req: http.IncomingMessage | http2.Http2ServerRequest,
   res: http.ServerResponse | http2.Http2ServerResponse,
 ) => void;
 
+export interface ListenerOptions {
+  /** Server certificate, key and optional client CA; undefined: cleartext. */
+  readonly tls: SecureContextOptions | undefined;
+  /** With tls: request a client certificate and refuse the handshake without a verified one. */
+  readonly requireClientCert: boolean;
+  readonly maxConnections: number;
+  readonly headersTimeoutMs: number;
+  readonly requestTimeoutMs: number;
+  readonly idleConnectionTimeoutMs: number;
+  readonly maxStreamsPerConnection: number;
+  readonly keepaliveMinIntervalMs: number;
+  readonly logger: Logger;
+}
+
 export class DualProtocolListener {
+  readonly #options: ListenerOptions;
   readonly #net: net.Server;
+  readonly #tls: tls.Server | undefined;
   readonly #h1: http.Server;
   readonly #h2: http2.Http2Server;
   readonly #sessions = new Set<http2.ServerHttp2Session>();
   readonly #sockets = new Set<Socket>();
+  /** Connections that have not started their first request yet, with the timer that ends them. */
+  readonly #firstRequest = new WeakMap<Socket, NodeJS.Timeout>();
+  #droppedSinceWarning = 0;
+  #lastDropWarning = Number.NEGATIVE_INFINITY;
   #closed: Promise<void> | undefined;
 
-  constructor(handler: RequestHandler) {
-    this.#h2 = http2.createServer({}, handler);
-    this.#h1 = http.createServer({}, (req, res) => {
-      closeIfBodyUnread(req, res);
-      handler(req, res);
-    });
-    this.#h2.on("session", (session) => {
-      this.#sessions.add(session);
-      session.once("close", () => this.#sessions.delete(session));
-    });
-    this.#net = net.createServer((socket) => this.#route(socket));
+  constructor(handler: RequestHandler, options: ListenerOptions) {
+    this.#options = options;
+    this.#h2 = http2.createServer({ settings: { maxConcurrentStreams: options.maxStreamsPerConnection } }, handler);
+    // Node refuses a headersTimeout above a non-zero requestTimeout.
+    const headersTimeout = Math.min(options.headersTimeoutMs, options.requestTimeoutMs);
+    this.#h1 = http.createServer(
+      {
+        headersTimeout,
+        requestTimeout: options.requestTimeoutMs,
+        keepAliveTimeout: options.idleConnectionTimeoutMs,
+        // How often Node checks the two timeouts above; its default (30 s) would let a short
+        // headersTimeout run several times over.
+        connectionsCheckingInterval: Math.max(50, Math.min(1000, Math.floor(headersTimeout / 4))),
+      },
+      (req, res) => {
+        this.#startedRequest(req.socket);
+        closeIfBodyUnread(req, res);
+        handler(req, res);
+      },
+    );
+    this.#h2.on("session", (session) => this.#watchSession(session));
+    if (options.tls !== undefined) {
+      this.#tls = tls.createServer({
+        ...options.tls,
+        ALPNProtocols: ["h2", "http/1.1"],
+        requestCert: options.requireClientCert,
+        rejectUnauthorized: options.requireClientCert,
+        handshakeTimeout: options.headersTimeoutMs,
+      });
+      this.#tls.on("secureConnection", (socket) => this.#routeSecure(socket));
+      // A failed or timed-out handshake (handshakeTimeout): nothing to answer; tls.Server only
+      // reports it, so the connection is ended here.
+      this.#tls.on("tlsClientError", (_error, socket) => socket.destroy());
+    }
+    this.#net = net.createServer((socket) => this.#accept(socket));
+    this.#net.maxConnections = options.maxConnections;
+    this.#net.on("drop", () => this.#warnDropped());
   }
 
   /** Open TCP connections, both protocols (tests check that close() leaves none). */
   get connectionCount(): number {
     return this.#sockets.size;
+  }
+
+  /** True when the listener speaks TLS. */
+  get secure(): boolean {
+    return this.#tls !== undefined;
   }
 
   listen(port: number, host: string): Promise<AddressInfo> {
@@ -58,6 +144,12 @@ export class DualProtocolListener {
         resolve(this.#net.address() as AddressInfo);
       });
     });
+  }
+
+  /** New TLS connections use these; open ones keep the context they were made with. */
+  setSecureContext(options: SecureContextOptions): void {
+    if (this.#tls === undefined) throw new Error("setSecureContext: this listener was started without TLS");
+    this.#tls.setSecureContext(options);
   }
 
   /** Stops accepting connections. Resolves once every existing connection has ended too. */
@@ -89,9 +181,20 @@ export class DualProtocolListener {
     return count;
   }
 
-  #route(socket: Socket): void {
+  #accept(socket: Socket): void {
     this.#sockets.add(socket);
     socket.once("close", () => this.#sockets.delete(socket));
+    socket.on("error", () => socket.destroy());
+    if (this.#tls !== undefined) {
+      // The handshake timeout covers the time until the TLS session is up.
+      this.#tls.emit("connection", socket);
+      return;
+    }
+    this.#awaitFirstRequest(socket);
+    this.#sniff(socket);
+  }
+
+  #sniff(socket: Socket): void {
     let head = Buffer.alloc(0);
     const onData = (chunk: Buffer) => {
       head = Buffer.concat([head, chunk]);
@@ -102,6 +205,8 @@ export class DualProtocolListener {
       socket.pause();
       socket.unshift(head);
       if (isHttp2) {
+        // The session's own timer takes over (see #watchSession).
+        this.#startedRequest(socket);
         // http2 reads what is already buffered in the socket before taking over its handle.
         this.#h2.emit("connection", socket);
       } else {
@@ -110,7 +215,97 @@ export class DualProtocolListener {
       }
     };
     socket.on("data", onData);
+  }
+
+  #routeSecure(socket: TLSSocket): void {
     socket.on("error", () => socket.destroy());
+    if (socket.alpnProtocol === "h2") {
+      this.#h2.emit("connection", socket);
+    } else {
+      this.#awaitFirstRequest(socket);
+      this.#h1.emit("connection", socket);
+    }
+  }
+
+  /** Destroys `socket` unless its first request starts within headersTimeoutMs. */
+  #awaitFirstRequest(socket: Socket): void {
+    const timer = setTimeout(() => socket.destroy(), this.#options.headersTimeoutMs);
+    timer.unref();
+    this.#firstRequest.set(socket, timer);
+    socket.once("close", () => this.#startedRequest(socket));
+  }
+
+  #startedRequest(socket: Socket): void {
+    const timer = this.#firstRequest.get(socket);
+    if (timer === undefined) return;
+    clearTimeout(timer);
+    this.#firstRequest.delete(socket);
+  }
+
+  /**
+   * Per-session policy: the first stream must open within headersTimeoutMs, later idle periods may
+   * last idleConnectionTimeoutMs, and client pings must respect keepaliveMinIntervalMs.
+   */
+  #watchSession(session: http2.ServerHttp2Session): void {
+    const { headersTimeoutMs, idleConnectionTimeoutMs, keepaliveMinIntervalMs } = this.#options;
+    this.#sessions.add(session);
+    let openStreams = 0;
+    let timer: NodeJS.Timeout | undefined;
+    const arm = (ms: number, onExpiry: () => void) => {
+      timer = setTimeout(onExpiry, ms);
+      timer.unref();
+    };
+    const goAwayIdle = () => {
+      session.close();
+      setTimeout(() => session.destroy(), IDLE_GOAWAY_GRACE_MS).unref();
+    };
+    // A client that never opens a stream has no stream to finish: destroy at once.
+    arm(headersTimeoutMs, () => session.destroy());
+    session.on("stream", (stream) => {
+      openStreams++;
+      clearTimeout(timer);
+      strikes = 0;
+      stream.once("close", () => {
+        openStreams--;
+        if (openStreams === 0 && !session.closed && !session.destroyed) arm(idleConnectionTimeoutMs, goAwayIdle);
+      });
+    });
+
+    let strikes = 0;
+    let lastPingAt = Number.NEGATIVE_INFINITY;
+    let writtenAtLastPing = 0;
+    session.on("ping", () => {
+      const now = performance.now();
+      const written = session.socket?.bytesWritten ?? 0;
+      // Anything beyond the acks of pings means the server has been answering: the pings go with
+      // real traffic, as gRPC's BDP probes do, and grpc-go resets its strikes on writes too.
+      const answered = written - writtenAtLastPing > PING_ACK_BYTES;
+      if (answered) strikes = 0;
+      else if (now - lastPingAt < keepaliveMinIntervalMs) strikes++;
+      lastPingAt = now;
+      writtenAtLastPing = written + PING_ACK_BYTES;
+      if (strikes > MAX_PING_STRIKES) {
+        this.#options.logger({ level: "warn", msg: "client pings too often; sending GOAWAY ENHANCE_YOUR_CALM" });
+        session.goaway(http2.constants.NGHTTP2_ENHANCE_YOUR_CALM, 0, Buffer.from("too_many_pings"));
+        setTimeout(() => session.destroy(), IDLE_GOAWAY_GRACE_MS).unref();
+      }
+    });
+    session.once("close", () => {
+      clearTimeout(timer);
+      this.#sessions.delete(session);
+    });
+  }
+
+  #warnDropped(): void {
+    this.#droppedSinceWarning++;
+    const now = performance.now();
+    if (now - this.#lastDropWarning < DROP_WARNING_INTERVAL_MS) return;
+    this.#lastDropWarning = now;
+    this.#options.logger({
+      level: "warn",
+      msg: `connection limit (${this.#options.maxConnections}) reached: closed ${this.#droppedSinceWarning} new connection(s)`,
+    });
+    this.#droppedSinceWarning = 0;
   }
 }
 

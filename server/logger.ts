@@ -13,6 +13,8 @@ export interface RequestLogEntry {
   readonly method: string;
   /** "grpc", "grpc_web" or "connect". */
   readonly protocol: string;
+  /** Who called: a token's name ("token#2" when unnamed) or "cert:CN=..."; absent without auth. */
+  readonly caller?: string;
   /** Our task name(s), when the request named any. */
   readonly task?: string;
   /** Images in the request (streams: frames received). */

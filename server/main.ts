@@ -1,7 +1,10 @@
 /**
- * Process entry helper: start a server and wire SIGTERM/SIGINT to a graceful close. The CLI
+ * Process entry helper: start a server, wire SIGTERM/SIGINT to a graceful close and SIGHUP to
+ * reload (certificates and tokens). The CLI
  * parses its flags into StartServerOptions and calls startServer; nothing here reads argv or env.
  */
+import { insecureExposureProblem } from "./auth.js";
+import { DEFAULT_SERVER_OPTIONS } from "./options.js";
 import type { FlorenceServer, FlorenceServerInit, ServerAddress } from "./server.js";
 import { createFlorenceServer } from "./server.js";
 
@@ -11,6 +14,16 @@ export interface StartServerOptions extends FlorenceServerInit {
    * at once with code 1. Default true; embedders that own the process's signals turn it off.
    */
   readonly handleSignals?: boolean;
+  /**
+   * Allow listening on a non-loopback host with neither TLS nor tokens (a trusted network, or TLS
+   * ended by a proxy in front). Default false: startServer refuses, saying what to pass.
+   */
+  readonly insecure?: boolean;
+}
+
+/** Why startServer refuses to start, naming what to pass; thrown before anything listens. */
+export class InsecureExposureError extends Error {
+  override readonly name = "InsecureExposureError";
 }
 
 export interface RunningServer {
@@ -22,7 +35,14 @@ const SIGNALS = ["SIGTERM", "SIGINT"] as const;
 
 /** Creates the server, listens, and (by default) installs the signal handlers until it closes. */
 export async function startServer(options: StartServerOptions): Promise<RunningServer> {
-  const { handleSignals = true, ...init } = options;
+  const { handleSignals = true, insecure = false, ...init } = options;
+  const problem = insecureExposureProblem({
+    host: init.host ?? DEFAULT_SERVER_OPTIONS.host,
+    tls: init.tlsCertFile !== undefined,
+    tokens: init.authTokensFile !== undefined,
+    insecure,
+  });
+  if (problem !== undefined) throw new InsecureExposureError(problem);
   const server = createFlorenceServer(init);
   const address = await server.listen();
   if (handleSignals) {
@@ -36,9 +56,15 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
       server.options.logger({ level: "info", msg: `${signal}: shutting down` });
       void server.close();
     };
+    const onHangup = () => {
+      server.options.logger({ level: "info", msg: "SIGHUP: reloading certificates and tokens" });
+      server.reload();
+    };
     for (const s of SIGNALS) process.on(s, onSignal);
+    process.on("SIGHUP", onHangup);
     void server.closed.then(() => {
       for (const s of SIGNALS) process.off(s, onSignal);
+      process.off("SIGHUP", onHangup);
     });
   }
   return { server, address };

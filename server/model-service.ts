@@ -5,9 +5,10 @@ import type { ServiceDeps } from "./call-context.js";
 import { unaryCall } from "./call-context.js";
 import type { ServerOptions } from "./options.js";
 import { toModelInfoMessage } from "./to-proto.js";
+import { effectiveMaxNewTokens, type ModelLimits } from "./validation.js";
 
-/** The ServerLimits message fields, from the options. */
-export function limitsOf(options: Readonly<ServerOptions>) {
+/** The ServerLimits message fields: the options, with the model's caps where they are tighter. */
+export function limitsOf(options: Readonly<ServerOptions>, model: ModelLimits) {
   return {
     readMaxBytes: BigInt(options.readMaxBytes),
     maxImagesPerRequest: options.maxImagesPerRequest,
@@ -17,7 +18,8 @@ export function limitsOf(options: Readonly<ServerOptions>) {
     maxConcurrentStreams: options.maxConcurrentStreams,
     maxFramesInFlightPerStream: options.maxFramesInFlightPerStream,
     maxNumBeams: options.maxNumBeams,
-    maxNewTokens: options.maxNewTokens,
+    maxNewTokens: effectiveMaxNewTokens(options.maxNewTokens, model),
+    maxRequestMegapixels: options.maxRequestMegapixels,
   };
 }
 
@@ -25,7 +27,11 @@ export function createModelService(deps: ServiceDeps): ServiceImpl<typeof ModelS
   return {
     listModels: unaryCall(deps, async () => {
       const engine = deps.engine.get();
-      return { models: [toModelInfoMessage(engine.info, await engine.stats?.())], limits: limitsOf(deps.options) };
+      const model = toModelInfoMessage(engine.info, await engine.stats?.());
+      // The model's own caps, so a client can size its requests before sending them.
+      model.maxNewTokens = engine.info.maxNewTokens;
+      model.maxTextBytes = engine.info.maxTextBytes;
+      return { models: [model], limits: limitsOf(deps.options, engine.info) };
     }),
   };
 }

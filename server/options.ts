@@ -36,8 +36,79 @@ export interface ServerOptions {
   readonly maxFramesInFlightPerStream: number;
   /** Largest GenerationOptions.num_beams. Default 8. */
   readonly maxNumBeams: number;
-  /** Largest GenerationOptions.max_new_tokens. Default 4096 (Roboflow's default and cap). */
+  /**
+   * Largest GenerationOptions.max_new_tokens. Default 4096 (Roboflow's default and cap). The
+   * model's own cap (its decoder positions, 1024 for florence-2) applies too: the effective limit,
+   * reported in ServerLimits, is the smaller of the two.
+   */
   readonly maxNewTokens: number;
+  // --- Model work per request (limits that keep one request from holding the engine) ---
+  /**
+   * Most decoded pixels one request (or one stream frame) may carry, in megapixels (10^6), summed
+   * over its images as their headers declare them; more is INVALID_ARGUMENT before any image is
+   * decoded. Decoding and resizing cost about 60 ms of worker time per megapixel on two cores
+   * (16 JPEGs of 6000x6000 took 33 s), so the default 64 allows sixteen 4-megapixel photos (about
+   * 4 s of decoding) while refusing requests that would hold the worker for half a minute.
+   */
+  readonly maxRequestMegapixels: number;
+  // --- Transport security and authentication (see server/tls.ts and server/auth.ts) ---
+  /** PEM certificate chain file; with tlsKeyFile, the port speaks TLS only. Default none (cleartext). */
+  readonly tlsCertFile: string | undefined;
+  /** PEM private key file of tlsCertFile. Default none. */
+  readonly tlsKeyFile: string | undefined;
+  /**
+   * PEM CA bundle file; set, every client must present a certificate that chains to it (mutual
+   * TLS); without authTokensFile, that verified certificate authenticates its calls. Default none.
+   */
+  readonly tlsClientCaFile: string | undefined;
+  /**
+   * File of bearer tokens (one per line, optionally "name:token"; `#` comments); set, every call
+   * needs `authorization: Bearer <token>`. Re-read by FlorenceServer.reload(). Default none.
+   */
+  readonly authTokensFile: string | undefined;
+  /** grpc.health.v1 needs a credential too. Default false: load balancers probe without one. */
+  readonly authHealth: boolean;
+  /** Server reflection needs a credential too. Default false: it only describes the public API. */
+  readonly authReflection: boolean;
+  // --- Connection limits (see server/listener.ts) ---
+  /** Open connections; new ones beyond it are closed at once (logged, rate-limited). Default 1024. */
+  readonly maxConnections: number;
+  /**
+   * Time a connection has to finish its TLS handshake and send its first complete request headers
+   * (HTTP/2: preface and first stream), and Node's HTTP/1 headersTimeout for later requests, in
+   * ms. Default 10 000: real clients need milliseconds; silent or half-sent connections go.
+   */
+  readonly headersTimeoutMs: number;
+  /** HTTP/1.1: time for a whole request (headers and body) to arrive, in ms. Default 300 000. */
+  readonly requestTimeoutMs: number;
+  /**
+   * A connection with no call in flight for this long is closed (HTTP/2: GOAWAY; HTTP/1.1: the
+   * keep-alive timeout), in ms. Default 120 000; clients reconnect on their next call.
+   */
+  readonly idleConnectionTimeoutMs: number;
+  /**
+   * HTTP/2 SETTINGS_MAX_CONCURRENT_STREAMS of each connection. Default 1000: above what admission
+   * lets wait (maxConcurrentRequests + maxQueuedRequests + maxConcurrentStreams), so overload is
+   * answered with RESOURCE_EXHAUSTED instead of streams queueing unseen in clients.
+   */
+  readonly maxStreamsPerConnection: number;
+  /**
+   * Client PINGs closer together than this (without responses in between) are strikes; the third
+   * gets GOAWAY ENHANCE_YOUR_CALM, like grpc-go's enforcement policy. In ms. Default 300 000
+   * (grpc-go's and gRPC C-core's MinTime): clients' keepalive time must be at least this.
+   */
+  readonly keepaliveMinIntervalMs: number;
+  // --- Stream limits (see server/stream-frames.ts): no stream holds a stream slot doing nothing ---
+  /**
+   * Time a StreamFrames call has to send its StreamConfig after it opens, in ms; a stream that
+   * has not sent it by then ends with DEADLINE_EXCEEDED and frees its slot. Default 10 000.
+   */
+  readonly streamConfigTimeoutMs: number;
+  /**
+   * A StreamFrames call that sends no frame for this long while it has nothing in flight (every
+   * frame answered) ends with DEADLINE_EXCEEDED and frees its slot, in ms. Default 60 000.
+   */
+  readonly streamIdleTimeoutMs: number;
   /** Grace period of close() when the caller gives none, in ms. Default 10 000. */
   readonly shutdownGraceMs: number;
   /** Where the one-line-per-request JSON logs go. Default: JSON lines on stderr. */
@@ -56,11 +127,29 @@ export const DEFAULT_SERVER_OPTIONS: Readonly<ServerOptions> = Object.freeze({
   maxFramesInFlightPerStream: 8,
   maxNumBeams: 8,
   maxNewTokens: 4096,
+  maxRequestMegapixels: 64,
+  tlsCertFile: undefined,
+  tlsKeyFile: undefined,
+  tlsClientCaFile: undefined,
+  authTokensFile: undefined,
+  authHealth: false,
+  authReflection: false,
+  maxConnections: 1024,
+  headersTimeoutMs: 10_000,
+  requestTimeoutMs: 300_000,
+  idleConnectionTimeoutMs: 120_000,
+  maxStreamsPerConnection: 1000,
+  keepaliveMinIntervalMs: 300_000,
+  streamConfigTimeoutMs: 10_000,
+  streamIdleTimeoutMs: 60_000,
   shutdownGraceMs: 10_000,
   logger: jsonLineLogger(process.stderr),
 });
 
-type IntegerOption = Exclude<keyof ServerOptions, "host" | "logger">;
+/** Options that are not integers: checked by makeServerOptions on their own. */
+type OtherOption = "host" | "logger" | "tlsCertFile" | "tlsKeyFile" | "tlsClientCaFile" | "authTokensFile" | "authHealth" | "authReflection";
+
+type IntegerOption = Exclude<keyof ServerOptions, OtherOption>;
 
 /** Smallest accepted value of each numeric option (all must be integers). */
 const MINIMUM: Readonly<Record<IntegerOption, number>> = {
@@ -74,6 +163,15 @@ const MINIMUM: Readonly<Record<IntegerOption, number>> = {
   maxFramesInFlightPerStream: 1,
   maxNumBeams: 1,
   maxNewTokens: 1,
+  maxRequestMegapixels: 1,
+  maxConnections: 1,
+  headersTimeoutMs: 1,
+  requestTimeoutMs: 1,
+  idleConnectionTimeoutMs: 1,
+  maxStreamsPerConnection: 1,
+  keepaliveMinIntervalMs: 0,
+  streamConfigTimeoutMs: 1,
+  streamIdleTimeoutMs: 1,
   shutdownGraceMs: 0,
 };
 
@@ -82,6 +180,13 @@ const MAXIMUM: Readonly<Partial<Record<IntegerOption, number>>> = {
   port: 65_535,
   // connect-node's readMaxBytes is capped at 0xffffffff (the gRPC length prefix is 32 bits).
   readMaxBytes: 0xffff_ffff,
+  // Node's timers hold at most 2^31 - 1 ms; HTTP/2 settings are 32-bit.
+  headersTimeoutMs: 0x7fff_ffff,
+  requestTimeoutMs: 0x7fff_ffff,
+  idleConnectionTimeoutMs: 0x7fff_ffff,
+  maxStreamsPerConnection: 0xffff_ffff,
+  streamConfigTimeoutMs: 0x7fff_ffff,
+  streamIdleTimeoutMs: 0x7fff_ffff,
 };
 
 /**
@@ -92,6 +197,15 @@ export function makeServerOptions(options: Partial<ServerOptions> = {}): Readonl
   const merged: ServerOptions = { ...DEFAULT_SERVER_OPTIONS, ...options };
   if (typeof merged.host !== "string" || merged.host === "") {
     throw new TypeError(`ServerOptions.host must be a non-empty string, got ${JSON.stringify(merged.host)}`);
+  }
+  for (const key of ["tlsCertFile", "tlsKeyFile", "tlsClientCaFile", "authTokensFile"] as const) {
+    const value = merged[key];
+    if (value !== undefined && (typeof value !== "string" || value === "")) {
+      throw new TypeError(`ServerOptions.${key} must be a file path or undefined, got ${JSON.stringify(value)}`);
+    }
+  }
+  for (const key of ["authHealth", "authReflection"] as const) {
+    if (typeof merged[key] !== "boolean") throw new TypeError(`ServerOptions.${key} must be true or false, got ${String(merged[key])}`);
   }
   for (const key of Object.keys(MINIMUM) as IntegerOption[]) {
     const value = merged[key];

@@ -20,7 +20,8 @@ import type { FlorenceEngine } from "../models/engine.js";
 import { AdmissionQueue, SlotLimit } from "./admission.js";
 import { connectionContextValues, type ServiceDeps } from "./call-context.js";
 import { CallTracker } from "./call-tracker.js";
-import { EngineHandle } from "./engine-handle.js";
+import { EngineHandle, followEngineAvailability } from "./engine-handle.js";
+import { answerDecodeErrorsAsInvalidArgument } from "./errors.js";
 import { createFlorenceService } from "./florence-service.js";
 import { createHealthService, HealthRegistry, ServingStatus } from "./health.js";
 import { DualProtocolListener } from "./listener.js";
@@ -28,6 +29,7 @@ import { describeCause } from "./logger.js";
 import { createModelService } from "./model-service.js";
 import type { ServerOptions } from "./options.js";
 import { makeServerOptions } from "./options.js";
+import { createSecurity, type ReloadResult } from "./security.js";
 import { buildReflectionIndex, createReflectionV1alphaService, createReflectionV1Service } from "./reflection.js";
 
 /** After GOAWAY, how long sessions get to end on their own before they are destroyed. */
@@ -62,6 +64,12 @@ export interface FlorenceServer {
   close(options?: CloseOptions): Promise<void>;
   /** Resolves when a close() has finished. */
   readonly closed: Promise<void>;
+  /**
+   * Re-reads the TLS certificate files and the tokens file (the CLI calls it on SIGHUP). New
+   * connections get the new certificates, open ones keep theirs; new calls are checked against the
+   * new tokens. A part whose files are bad keeps its previous state and logs an error.
+   */
+  reload(): ReloadResult;
 }
 
 /** The services this server registers, for health and reflection. */
@@ -77,6 +85,7 @@ export function createFlorenceServer(init: FlorenceServerInit): FlorenceServer {
   const { engine: engineInit, ...rest } = init;
   const options = makeServerOptions(rest);
   const logger = options.logger;
+  const security = createSecurity(options);
   const deps: ServiceDeps = {
     options,
     engine: new EngineHandle(engineInit),
@@ -99,12 +108,14 @@ export function createFlorenceServer(init: FlorenceServerInit): FlorenceServer {
       router.service(Health, createHealthService(health));
       router.service(ServerReflectionV1, createReflectionV1Service(reflection));
       router.service(ServerReflectionV1alpha, createReflectionV1alphaService(reflection));
+      answerDecodeErrorsAsInvalidArgument(router);
     },
     readMaxBytes: options.readMaxBytes,
     shutdownSignal: shutdown.signal,
-    contextValues: (req) => connectionContextValues(req.socket),
+    interceptors: security.interceptors,
+    contextValues: (req) => security.addConnectionValues(connectionContextValues(req.socket), req.socket),
   });
-  const listener = new DualProtocolListener(handler);
+  const listener = new DualProtocolListener(handler, security.listenerOptions);
 
   const ready = deps.engine.ready.then((engine) => {
     if (engine === undefined) {
@@ -113,6 +124,7 @@ export function createFlorenceServer(init: FlorenceServerInit): FlorenceServer {
     }
     if (!deps.calls.draining) health.setAll(ServingStatus.SERVING);
     logger({ level: "info", msg: "model loaded" });
+    followEngineAvailability(engine, { health, logger, draining: () => deps.calls.draining });
     return true;
   });
 
@@ -152,9 +164,12 @@ export function createFlorenceServer(init: FlorenceServerInit): FlorenceServer {
     async listen() {
       const address = await listener.listen(options.port, options.host);
       const host = address.family === "IPv6" ? `[${address.address}]` : address.address;
-      const result = { host: address.address, port: address.port, url: `http://${host}:${address.port}` };
+      const result = { host: address.address, port: address.port, url: `${listener.secure ? "https" : "http"}://${host}:${address.port}` };
       logger({ level: "info", msg: "listening", address: result.url });
       return result;
+    },
+    reload() {
+      return security.reload((material) => listener.setSecureContext(material.secureContext));
     },
     close(closeOptions = {}) {
       closing ??= close(closeOptions.graceMs ?? options.shutdownGraceMs);

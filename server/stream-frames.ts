@@ -10,7 +10,8 @@ import type { HandlerContext } from "@connectrpc/connect";
 import type { StreamFramesRequest, StreamFramesResponse } from "../gen/florence/v1/frames_pb.js";
 import { BackpressureModeSchema, StreamFramesResponseSchema } from "../gen/florence/v1/frames_pb.js";
 import type { TaskRequest } from "../models/engine.js";
-import { FlorenceError } from "../models/errors.js";
+import { FlorenceError, isFlorenceError } from "../models/errors.js";
+import { probeImageSize } from "../models/index.js";
 import type { GenerationOptions, ImageInput } from "../models/inputs.js";
 import type { CallRecord, ServiceDeps } from "./call-context.js";
 import { streamCall, withEngine } from "./call-context.js";
@@ -27,6 +28,93 @@ import { imageBytes, toGenerationOptions, toImageInput, toTaskRequest, Violation
  * for a client that does not read them, so memory stays bounded.
  */
 const MAX_UNANSWERED_LATEST = 256;
+
+/**
+ * A frame whose id equals one of the stream's last this-many frame ids is refused as a duplicate.
+ * A window, not every id ever seen: a stream may run for millions of frames, and its memory must
+ * not grow with them (1024 bigints are a few tens of KB).
+ */
+export const DUPLICATE_FRAME_ID_WINDOW = 1024;
+
+/** The last `capacity` ids added, to find a repeated id in O(1) with bounded memory. */
+export class RecentIds {
+  readonly #capacity: number;
+  readonly #seen = new Set<bigint>();
+  readonly #ring: bigint[] = [];
+  #next = 0;
+
+  constructor(capacity: number) {
+    this.#capacity = capacity;
+  }
+
+  /** Records `id`; false (recording nothing) when it is among the last `capacity` ids recorded. */
+  add(id: bigint): boolean {
+    if (this.#seen.has(id)) return false;
+    if (this.#ring.length < this.#capacity) {
+      this.#ring.push(id);
+    } else {
+      this.#seen.delete(this.#ring[this.#next] as bigint);
+      this.#ring[this.#next] = id;
+      this.#next = (this.#next + 1) % this.#capacity;
+    }
+    this.#seen.add(id);
+    return true;
+  }
+}
+
+/**
+ * Calls `onIdle` once the stream has had nothing in flight (`busy()` false) and seen no activity
+ * (`touch()`) for `ms`. While busy, the clock does not run: a stream waiting for a slow model
+ * is not idle.
+ */
+export class IdleTimer {
+  readonly #ms: number;
+  readonly #busy: () => boolean;
+  readonly #onIdle: () => void;
+  #last = performance.now();
+  #timer: NodeJS.Timeout | undefined;
+
+  constructor(ms: number, busy: () => boolean, onIdle: () => void) {
+    this.#ms = ms;
+    this.#busy = busy;
+    this.#onIdle = onIdle;
+    this.#arm(ms);
+  }
+
+  touch(): void {
+    this.#last = performance.now();
+  }
+
+  stop(): void {
+    clearTimeout(this.#timer);
+    this.#timer = undefined;
+  }
+
+  #arm(delay: number): void {
+    this.#timer = setTimeout(() => this.#check(), delay);
+  }
+
+  #check(): void {
+    const now = performance.now();
+    if (this.#busy()) this.#last = now;
+    const idle = now - this.#last;
+    if (idle >= this.#ms) {
+      this.#timer = undefined;
+      this.#onIdle();
+    } else {
+      this.#arm(this.#ms - idle);
+    }
+  }
+}
+
+/**
+ * The status of a stream that ran past one of the server's stream time limits. DEADLINE_EXCEEDED,
+ * not INVALID_ARGUMENT: nothing the client sent was wrong, the stream ran out of the time the
+ * server gives it; the message says which limit and what to do.
+ */
+function streamTimeLimit(message: string): FlorenceError {
+  return new FlorenceError("deadline_exceeded", message);
+}
 
 /** A validated StreamConfig. */
 export interface StreamSettings {
@@ -91,11 +179,26 @@ async function* streamFrames(
   const abort = new AbortController();
   const onCallAbort = () => abort.abort(context.signal.reason);
   context.signal.addEventListener("abort", onCallAbort, { once: true });
-  const stopReading = AbortSignal.any([abort.signal, deps.calls.drainSignal]);
+  // Aborted (with the status to end the stream with) when the stream runs past a time limit.
+  const timeLimit = new AbortController();
+  const stopReading = AbortSignal.any([abort.signal, deps.calls.drainSignal, timeLimit.signal]);
+  const configMs = deps.options.streamConfigTimeoutMs;
+  const configTimer = setTimeout(
+    () =>
+      timeLimit.abort(
+        streamTimeLimit(
+          `no StreamConfig within ${configMs} ms of opening the stream: send StreamFramesRequest.config as the first message, right away; the stream was closed to free its slot`,
+        ),
+      ),
+    configMs,
+  );
+  let idle: IdleTimer | undefined;
   try {
     const iterator = requests[Symbol.asyncIterator]();
     const first = await nextOrStop(iterator, stopReading);
+    clearTimeout(configTimer);
     if (first === undefined || first.done) {
+      if (timeLimit.signal.aborted && !abort.signal.aborted) throw timeLimit.signal.reason;
       if (deps.calls.draining) throw shuttingDown();
       return;
     }
@@ -108,6 +211,7 @@ async function* streamFrames(
     let current = settings.task;
     let fatal: unknown;
     let drained = false;
+    const recentIds = new RecentIds(DUPLICATE_FRAME_ID_WINDOW);
 
     const pipeline = new FramePipeline<FrameJob, StreamFramesResponse>({
       mode: settings.mode,
@@ -115,11 +219,7 @@ async function* streamFrames(
       maxUnanswered: MAX_UNANSWERED_LATEST,
       signal: abort.signal,
       run: (job, signal) => runFrame(deps, record, job, { ...settings.options, lane }, signal),
-      skip: (job, newer) =>
-        answer(job, {
-          case: "skipped",
-          value: { reason: `superseded by frame ${newer.frameId}`, supersededBy: newer.frameId },
-        }),
+      skip: (job, newer) => skipAnswer(job, newer),
       fail: (job, e) => answer(job, { case: "error", value: toFrameError(e, abort.signal) }),
     });
 
@@ -142,21 +242,41 @@ async function* streamFrames(
         if (changed !== undefined) current = changed;
       }
       const job = { frameId: frame.frameId, timestampUs: frame.timestampUs, task: current };
+      if (!recentIds.add(frame.frameId)) {
+        v.add(
+          "invalid_argument",
+          "frame.frame_id",
+          `frame id ${frame.frameId} was already used by one of this stream's last ${DUPLICATE_FRAME_ID_WINDOW} frames; give every frame its own id (e.g. a counter)`,
+        );
+      }
       const image = toImageInput(frame.image, "frame.image", v);
       if (v.isEmpty && image !== undefined) pipeline.push({ ...job, image });
       else pipeline.pushAnswer(answer(job, { case: "error", value: toFrameError(v.toError()) }));
       return true;
     };
 
+    const idleMs = deps.options.streamIdleTimeoutMs;
+    idle = new IdleTimer(
+      idleMs,
+      () => pipeline.outstanding > 0,
+      () =>
+        timeLimit.abort(
+          streamTimeLimit(
+            `no frame for ${idleMs} ms with every frame answered: the stream was idle and was closed to free its slot; open a new stream when there are frames to send`,
+          ),
+        ),
+    );
     const reader = (async () => {
       try {
         for (;;) {
           await pipeline.waitForRoom(stopReading);
           const next = stopReading.aborted ? undefined : await nextOrStop(iterator, stopReading);
           if (next === undefined) {
-            drained = deps.calls.draining && !abort.signal.aborted;
+            if (timeLimit.signal.aborted && !abort.signal.aborted) fatal = timeLimit.signal.reason;
+            else drained = deps.calls.draining && !abort.signal.aborted;
             return;
           }
+          idle?.touch();
           if (next.done || !admit(next.value)) return;
         }
       } catch (e) {
@@ -170,17 +290,41 @@ async function* streamFrames(
       if (response.outcome.case === "result") frames.results++;
       else if (response.outcome.case === "skipped") frames.skipped++;
       else frames.errors++;
+      idle.touch();
       yield response;
+      idle.touch();
     }
     await reader;
     if (abort.signal.aborted) return;
     if (fatal !== undefined) throw fatal;
     if (drained) throw shuttingDown();
   } finally {
+    clearTimeout(configTimer);
+    idle?.stop();
     abort.abort();
     context.signal.removeEventListener("abort", onCallAbort);
     releaseStream();
   }
+}
+
+/**
+ * The answer of a LATEST-mode frame replaced by a newer one: "skipped", unless its image cannot
+ * be decoded at all. That is checked from the header alone (no pixel is decoded), so a client
+ * sending garbage learns it even when every garbage frame is superseded.
+ */
+async function skipAnswer(job: FrameJob, newer: FrameJob): Promise<StreamFramesResponse> {
+  try {
+    await probeImageSize(job.image);
+  } catch (e) {
+    if (!isFlorenceError(e)) throw e;
+    const field = "frame.image";
+    const error = new FlorenceError(e.kind, `${field}: ${e.message}`, { cause: e, violations: [{ field, description: e.message }] });
+    return answer(job, { case: "error", value: toFrameError(error) });
+  }
+  return answer(job, {
+    case: "skipped",
+    value: { reason: `superseded by frame ${newer.frameId}`, supersededBy: newer.frameId },
+  });
 }
 
 let nextStreamId = 1;

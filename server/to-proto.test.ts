@@ -5,7 +5,7 @@ import { TaskResultSchema } from "../gen/florence/v1/results_pb.js";
 import { Task } from "../gen/florence/v1/task_pb.js";
 import type { ModelInfo } from "../models/engine.js";
 import type { OcrResult, OpenVocabularyResult, SegmentationResult, TaskResult, TextResult } from "../models/results.js";
-import { expectKind, toModelInfoMessage, toTaskResultMessage, toTimingsMessage } from "./to-proto.js";
+import { expectKind, publicModelId, toModelInfoMessage, toTaskResultMessage, toTimingsMessage } from "./to-proto.js";
 
 const meta = { imageSize: { width: 640, height: 480 }, rawText: "</s><s>x</s>", generatedTokens: 7 };
 const box = { x1: 1.5, y1: 2.5, x2: 100.25, y2: 200.75 };
@@ -112,6 +112,8 @@ describe("toModelInfoMessage", () => {
       vocabSize: 51289,
       decoderLayers: 6,
       maxPromptTokens: 447,
+      maxNewTokens: 1024,
+      maxTextBytes: 445 * 64,
     };
     expect(toModelInfoMessage(info)).toMatchObject({
       id: "florence-2-base",
@@ -120,6 +122,22 @@ describe("toModelInfoMessage", () => {
       tasks: [Task.CAPTION, Task.OCR],
       imageSize: { width: 768, height: 768 },
       maxPromptTokens: 447,
+      path: "",
     });
+  });
+});
+
+describe("publicModelId", () => {
+  it.each([
+    ["florence-2-base", "florence-2-base"],
+    ["onnx-community/Florence-2-base", "onnx-community/Florence-2-base"],
+    ["/srv/models/tiny", "tiny"],
+    ["/srv/models/tiny/", "tiny"],
+    ["./tiny", "tiny"],
+    ["test/fixtures/tiny", "tiny"],
+    ["~/models/florence", "florence"],
+    ["C:\\models\\florence", "florence"],
+  ])("%s -> %s", (id, expected) => {
+    expect(publicModelId(id)).toBe(expected);
   });
 });

@@ -181,6 +181,19 @@ export function toTimingsMessage(queueMs: number, modelMs: number, stages?: RunT
   });
 }
 
+/** A short name ("florence-2-base") or a hub repo id ("owner/name"): safe to show as it is. */
+const PUBLIC_MODEL_NAME = /^[A-Za-z0-9][\w.-]*(\/[A-Za-z0-9][\w.-]*)?$/;
+
+/**
+ * The model's name as clients see it: a short name or hub id unchanged, a local folder only by its
+ * last path component, so no answer tells a client where the server keeps its files.
+ */
+export function publicModelId(id: string): string {
+  if (PUBLIC_MODEL_NAME.test(id)) return id;
+  const parts = id.split(/[\\/]+/).filter((p) => p !== "" && p !== "." && p !== "..");
+  return parts.at(-1) ?? "";
+}
+
 export function toModelInfoMessage(info: ModelInfo, stats?: EngineStats): ModelInfoMessage {
   return create(ModelInfoSchema, {
     ...(stats === undefined
@@ -199,10 +212,12 @@ export function toModelInfoMessage(info: ModelInfo, stats?: EngineStats): ModelI
             visionCacheEvictions: BigInt(stats.visionCache.evictions),
             visionCacheBytes: BigInt(stats.visionCache.bytes),
             visionCacheMaxBytes: BigInt(stats.visionCache.maxBytes),
+            workerRestarts: BigInt(stats.workerRestarts ?? 0),
+            workersAvailable: stats.workersAvailable ?? 0,
           },
         }),
-    id: info.id,
-    path: info.path,
+    id: publicModelId(info.id),
+    // ModelInfo.path is deprecated and left empty: where the files live is the server's business.
     tasks: info.tasks.map((t) => TASK_BY_NAME[t]),
     dtype: DTYPE_BY_NAME[info.dtype],
     executionProvider: EXECUTION_PROVIDER_BY_NAME[info.executionProvider],

@@ -7,6 +7,9 @@ import { GenerationOptionsSchema, Task } from "../gen/florence/v1/task_pb.js";
 import type { FlorenceError } from "../models/errors.js";
 import type { RequestLimits } from "./validation.js";
 import {
+  effectiveMaxNewTokens,
+  modelLimitViolations,
+  pixelBudgetViolations,
   toGenerationOptions,
   toImageInput,
   toImageInputs,
@@ -159,5 +162,51 @@ describe("toGenerationOptions", () => {
     const bad = new Violations();
     toGenerationOptions(create(GenerationOptionsSchema, { maxNewTokens: 8, minNewTokens: 9 }), "options", LIMITS, bad);
     expect(bad.list.map((x) => `${x.field}: ${x.description}`)).toEqual(["options.min_new_tokens: must be at most max_new_tokens (8), got 9"]);
+  });
+});
+
+describe("model limits", () => {
+  const model = { maxNewTokens: 1024, maxTextBytes: 100 };
+  const check = (tasks: { task: "phrase_grounding" | "caption"; text?: string }[], maxNewTokens?: number) => {
+    const v = new Violations();
+    modelLimitViolations(model, tasks, maxNewTokens === undefined ? {} : { maxNewTokens }, (i) => `tasks[${i}].`, v);
+    return v.list;
+  };
+  it.each([
+    ["within both limits", [{ task: "phrase_grounding" as const, text: "a".repeat(100) }], 1024, []],
+    ["no text, no max_new_tokens", [{ task: "caption" as const }], undefined, []],
+    ["a text one byte over", [{ task: "phrase_grounding" as const, text: "a".repeat(101) }], undefined, ["tasks[0].text"]],
+    // 34 three-byte characters are 102 bytes but only 34 UTF-16 units: bytes are what count.
+    ["multi-byte text counted in UTF-8 bytes", [{ task: "phrase_grounding" as const, text: "\u20ac".repeat(34) }], undefined, ["tasks[0].text"]],
+    ["max_new_tokens past the decoder's positions", [{ task: "caption" as const }], 1025, ["options.max_new_tokens"]],
+    ["both, on the second task", [{ task: "caption" as const }, { task: "phrase_grounding" as const, text: "b".repeat(200) }], 2048, ["tasks[1].text", "options.max_new_tokens"]],
+  ])("%s", (_name, tasks, maxNewTokens, fields) => {
+    expect(check(tasks, maxNewTokens).map((x) => x.field)).toEqual(fields);
+  });
+
+  it("the text violation says the limit and what to do", () => {
+    const [violation] = check([{ task: "phrase_grounding", text: "a".repeat(150) }]);
+    expect(violation?.description).toContain("150 bytes");
+    expect(violation?.description).toContain("at most 100 bytes");
+    expect(violation?.description).toContain("shorten");
+  });
+
+  it.each([
+    [4096, 1024],
+    [512, 512],
+  ])("effective max_new_tokens: server %i, model 1024 -> %i", (server, expected) => {
+    expect(effectiveMaxNewTokens(server, model)).toBe(expected);
+  });
+
+  it.each([
+    ["one image at the budget", [{ width: 2000, height: 1000 }], 2, false],
+    ["one image over", [{ width: 2001, height: 1000 }], 2, true],
+    ["images summed over the budget", [{ width: 1000, height: 1000 }, { width: 1000, height: 1000 }, { width: 1, height: 1 }], 2, true],
+    ["unreadable headers count nothing", [{ width: 0, height: 0 }], 1, false],
+  ])("pixel budget: %s", (_name, sizes, budget, over) => {
+    const v = new Violations();
+    pixelBudgetViolations(sizes, budget, "images", v);
+    expect(v.isEmpty).toBe(!over);
+    if (over) expect(v.list[0]?.description).toContain(`budget of ${budget} megapixels`);
   });
 });

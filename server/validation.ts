@@ -8,20 +8,23 @@ import type { Image } from "../gen/florence/v1/image_pb.js";
 import { PixelFormatSchema } from "../gen/florence/v1/image_pb.js";
 import type { GenerationOptions as GenerationOptionsMessage, Task } from "../gen/florence/v1/task_pb.js";
 import { TaskSchema } from "../gen/florence/v1/task_pb.js";
-import type { TaskRequest } from "../models/engine.js";
+import type { ModelInfo, TaskRequest } from "../models/engine.js";
 import type { FieldViolation, FlorenceErrorKind } from "../models/errors.js";
 import { FlorenceError } from "../models/errors.js";
 import type { GenerationOptions, ImageInput, Region } from "../models/inputs.js";
+import { type GenerationLimits, textTooLongMessage, utf8Length } from "../models/request-validation.js";
 import type { TaskName } from "../models/tasks.js";
 import { TASKS } from "../models/tasks.js";
 import { CHANNELS, describeEnumValues, enumValueName, pixelFormatNameOf, TASK_BY_NAME, taskNameOf } from "./enums.js";
 
-/** The limits validation enforces (a subset of ServerOptions). */
-export interface RequestLimits {
+/**
+ * The limits validation enforces (a subset of ServerOptions). The generation limits are the
+ * engine's own (models' GenerationLimits); the model's limits (ModelInfo) are checked by
+ * modelLimitViolations once the engine is loaded.
+ */
+export interface RequestLimits extends GenerationLimits {
   readonly maxImagesPerRequest: number;
   readonly maxTasksPerRequest: number;
-  readonly maxNumBeams: number;
-  readonly maxNewTokens: number;
   readonly maxFramesInFlightPerStream: number;
 }
 
@@ -253,4 +256,58 @@ export function toGenerationOptions(
   if (options.earlyStopping !== undefined) out.earlyStopping = options.earlyStopping;
   if (options.noRepeatNgramSize !== undefined) out.noRepeatNgramSize = options.noRepeatNgramSize;
   return out;
+}
+
+/** The limits of the loaded model that bound a request (see ModelInfo). */
+export type ModelLimits = Pick<ModelInfo, "maxNewTokens" | "maxTextBytes">;
+
+/** The smaller of the server's and the model's max_new_tokens: what a request may really ask for. */
+export function effectiveMaxNewTokens(serverMax: number, model: ModelLimits): number {
+  return Math.min(serverMax, model.maxNewTokens);
+}
+
+/**
+ * Records what in an engine call the model cannot do: a text input longer (in UTF-8 bytes) than
+ * any prompt of the model holds, measured without tokenizing it, and a max_new_tokens beyond the
+ * decoder's positions. `taskField(i)` names the i-th task's path for violations.
+ */
+export function modelLimitViolations(
+  model: ModelLimits,
+  tasks: readonly TaskRequest[],
+  options: GenerationOptions,
+  taskField: (index: number) => string,
+  v: Violations,
+): void {
+  tasks.forEach((task, i) => {
+    if (task.text === undefined) return;
+    const bytes = utf8Length(task.text);
+    if (bytes > model.maxTextBytes) v.add("invalid_argument", `${taskField(i)}text`, textTooLongMessage(bytes, model.maxTextBytes));
+  });
+  if (options.maxNewTokens !== undefined && options.maxNewTokens > model.maxNewTokens) {
+    v.add(
+      "invalid_argument",
+      "options.max_new_tokens",
+      `is ${options.maxNewTokens}, but this model's decoder has positions for at most ${model.maxNewTokens} tokens; ask for ${model.maxNewTokens} or fewer (ListModels reports the limit)`,
+    );
+  }
+}
+
+/**
+ * Records a request whose images together exceed the decoded-pixel budget. `sizes` are the
+ * images' sizes from their headers.
+ */
+export function pixelBudgetViolations(
+  sizes: readonly { readonly width: number; readonly height: number }[],
+  maxMegapixels: number,
+  field: string,
+  v: Violations,
+): void {
+  const pixels = sizes.reduce((sum, s) => sum + s.width * s.height, 0);
+  if (pixels <= maxMegapixels * 1_000_000) return;
+  const what = sizes.length === 1 ? "the image has" : `the ${sizes.length} images have`;
+  v.add(
+    "invalid_argument",
+    field,
+    `${what} ${(pixels / 1_000_000).toFixed(1)} megapixels in all, over this server's budget of ${maxMegapixels} megapixels per request; downscale the images (the model sees them at 768x768) or send fewer per request`,
+  );
 }

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { isFlorenceError } from "../errors.js";
-import { generate } from "./batch-decoder.js";
-import type { DecodingOptions } from "./decoding-options.js";
+import { capAtPositions, generate } from "./batch-decoder.js";
+import { type DecodingOptions, makeDecodingOptions } from "./decoding-options.js";
 import { type FakeModelSpec, FakeStepper } from "./testing/fake-stepper.js";
 import type { DecodeRequest, TokenEvent } from "./types.js";
 
@@ -131,5 +131,17 @@ describe("generate: streaming tokens", () => {
     // The forced BOS is final as soon as it is chosen (every beam starts with it).
     expect(events[0]).toMatchObject({ id: 0, step: 1 });
     expect(events.at(-1)!.step).toBe(steps);
+  });
+});
+
+describe("capAtPositions", () => {
+  it.each([
+    ["no limit known", 5000, 0, undefined, undefined],
+    ["fits the positions", 1024, 0, 1024, undefined],
+    ["one past the positions", 1025, 0, 1024, { maxNewTokens: 1024, minNewTokens: 0 }],
+    ["min_new_tokens capped with it", 4096, 4096, 1024, { maxNewTokens: 1024, minNewTokens: 1024 }],
+  ] as const)("%s", (_name, maxNewTokens, minNewTokens, positions, expected) => {
+    const capped = capAtPositions(makeDecodingOptions({ maxNewTokens, minNewTokens }), positions);
+    expect(capped === undefined ? undefined : { maxNewTokens: capped.maxNewTokens, minNewTokens: capped.minNewTokens }).toEqual(expected);
   });
 });

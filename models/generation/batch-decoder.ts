@@ -27,17 +27,42 @@ interface Live {
 }
 
 /**
+ * Caps a request's options at the decoder's positions. The decoder is fed one token per step at
+ * position = tokens before it: the start token at 0, the k-th generated token at k, and the last
+ * generated token is never fed. N new tokens therefore use positions 0..N-1, so N may be at most
+ * `maxPositions`; one more would index past the position table and fail inside the model.
+ * Returns undefined when the options already fit.
+ */
+export function capAtPositions(options: Readonly<DecodingOptions>, maxPositions: number | undefined): Readonly<DecodingOptions> | undefined {
+  if (maxPositions === undefined || options.maxNewTokens <= maxPositions) return undefined;
+  return { ...options, maxNewTokens: maxPositions, minNewTokens: Math.min(options.minNewTokens, maxPositions) };
+}
+
+/**
  * Runs greedy / beam search for every request over `stepper` until each is done or cancelled.
  * `defaults` are merged under each request's own options. Row r of the stepper's encoder batch
  * belongs to requests[r]. Errors from the stepper or from an onToken callback propagate.
  * Throws FlorenceError("invalid_argument") for invalid options, before any model work.
+ *
+ * `maxPositions` is the decoder's position limit (max_position_embeddings): whatever a request's
+ * max_new_tokens says, its sequence stops there with stopReason "max_length" (HF's max_length,
+ * the forced end token included) instead of running the model past its positions.
  */
 export async function generate(
   stepper: DecoderStepper,
   requests: readonly DecodeRequest[],
   defaults?: Partial<DecodingOptions>,
+  maxPositions?: number,
 ): Promise<DecodeResult[]> {
-  const searches = requests.map((r, i) => createSearch(makeDecodingOptions({ ...defaults, ...r.options }, `requests[${i}].options`)));
+  const capped: boolean[] = [];
+  const searches = requests.map((r, i) => {
+    const options = makeDecodingOptions({ ...defaults, ...r.options }, `requests[${i}].options`);
+    const cap = capAtPositions(options, maxPositions);
+    capped[i] = cap !== undefined;
+    return createSearch(cap ?? options);
+  });
+  const finish = (index: number, result: DecodeResult): DecodeResult =>
+    capped[index] === true && result.stopReason === "max_new_tokens" ? { ...result, stopReason: "max_length" } : result;
   const results: DecodeResult[] = [];
   let live: Live[] = requests.map((request, index) => ({ index, request, search: searches[index]!, batchRows: [], reported: 1 }));
   let firstStep = true;
@@ -46,7 +71,7 @@ export async function generate(
       // A search that finished keeps its full result even if the abort came during its last step.
       if (l.search.done) {
         report(l);
-        results[l.index] = l.search.result(false);
+        results[l.index] = finish(l.index, l.search.result(false));
         return false;
       }
       if (l.request.signal?.aborted !== true) return true;

@@ -25,7 +25,11 @@ export interface DecoderStepper {
   step(input: DecoderStepInput): Promise<StepLogits>;
 }
 
-export type StopReason = "eos" | "max_new_tokens" | "cancelled";
+/**
+ * Why a sequence ended: its end token, its max_new_tokens, the decoder's position limit (HF's
+ * max_length: the model has no position for another token), or its caller cancelled it.
+ */
+export type StopReason = "eos" | "max_new_tokens" | "max_length" | "cancelled";
 
 /** A token that can no longer change, reported while decoding (for streaming). */
 export interface TokenEvent {

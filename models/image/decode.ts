@@ -19,7 +19,7 @@ import { FlorenceError } from "../errors.js";
 import type { ImageInput } from "../inputs.js";
 import { type ImageLimits, imageLimitDefaults } from "./limits.js";
 import { checkDimensions, rawToRgb } from "./raw-pixels.js";
-import type { DecodedImage } from "./types.js";
+import type { DecodedImage, ImageSize } from "./types.js";
 
 /** Container formats we decode (sharp's `format` names; AVIF is reported as "heif"). */
 const SUPPORTED_FORMATS: ReadonlySet<string> = new Set(["jpeg", "png", "webp", "gif", "tiff", "heif"]);
@@ -46,6 +46,31 @@ export async function decodeImage(input: ImageInput, limits: ImageLimits = image
         `unknown image input kind ${JSON.stringify((input as { kind?: unknown }).kind)}; ` +
           'use bytes, {kind:"encoded"}, {kind:"raw"} or {kind:"path"}',
       );
+  }
+}
+
+/**
+ * The size of an image as decoding would see it, from its header only: no pixel is decoded, so a
+ * caller can budget pixels across a request before any decoding work is queued. Same errors as
+ * decodeImage for bytes that are not a supported image; raw frames report their declared size.
+ */
+export async function probeImageSize(input: ImageInput, limits: ImageLimits = imageLimitDefaults): Promise<ImageSize> {
+  const probe = async (data: Uint8Array, what: string): Promise<ImageSize> => {
+    checkByteSize(data.length, limits, what);
+    const meta = await readHeader(Buffer.from(data.buffer, data.byteOffset, data.byteLength), what);
+    checkFormat(meta, what);
+    return { width: meta.width, height: meta.height };
+  };
+  if (input instanceof Uint8Array) return probe(input, "image");
+  switch (input.kind) {
+    case "encoded":
+      return probe(input.data, "image");
+    case "raw":
+      return { width: input.width, height: input.height };
+    case "path":
+      return probe(await readImageFile(input.path, limits), `image file ${input.path}`);
+    default:
+      return decodeImage(input, limits); // unknown kinds: the same error as decoding
   }
 }
 

@@ -5,6 +5,10 @@
 Generates the Python modules from the .proto files into --out, then calls DetectObjects and checks
 the shape of the result, and checks that a bad request fails with INVALID_ARGUMENT. Prints one
 PASS/FAIL line per check; exits 1 if any failed.
+
+With --ca (and --cert/--key for mutual TLS) it connects over TLS with grpc.ssl_channel_credentials;
+with --token it sends `authorization: Bearer <token>` and also checks that the same call without
+the token fails with UNAUTHENTICATED.
 """
 
 from __future__ import annotations
@@ -39,6 +43,10 @@ def main() -> int:
     parser.add_argument("--out", required=True, type=Path)
     parser.add_argument("--image", default="test/fixtures/images/tiny_12x9.png", type=Path)
     parser.add_argument("--deadline-s", default=60.0, type=float)
+    parser.add_argument("--ca", type=Path, help="PEM CA of the server's certificate: connect with TLS")
+    parser.add_argument("--cert", type=Path, help="PEM client certificate (mutual TLS)")
+    parser.add_argument("--key", type=Path, help="PEM client key (mutual TLS)")
+    parser.add_argument("--token", help="bearer token to send with every call")
     args = parser.parse_args()
 
     generate(args.proto.resolve(), args.out)
@@ -60,13 +68,22 @@ def main() -> int:
             failures.append(name)
             print(f"FAIL python {name}: {type(e).__name__}: {e}", flush=True)
 
-    channel = grpc.insecure_channel(args.address)
+    if args.ca is not None:
+        credentials = grpc.ssl_channel_credentials(
+            root_certificates=args.ca.read_bytes(),
+            private_key=args.key.read_bytes() if args.key else None,
+            certificate_chain=args.cert.read_bytes() if args.cert else None,
+        )
+        channel = grpc.secure_channel(args.address, credentials)
+    else:
+        channel = grpc.insecure_channel(args.address)
+    metadata = [("authorization", f"Bearer {args.token}")] if args.token else []
     stub = pb_grpc.FlorenceServiceStub(channel)
     options = task_pb.GenerationOptions(num_beams=1, max_new_tokens=8)
 
     def detect() -> str:
         request = pb.DetectObjectsRequest(images=[image_pb.Image(encoded=png)], options=options)
-        response = stub.DetectObjects(request, timeout=args.deadline_s)
+        response = stub.DetectObjects(request, timeout=args.deadline_s, metadata=metadata)
         assert len(response.results) == 1, f"expected 1 result, got {len(response.results)}"
         result = response.results[0]
         assert result.task == task_pb.TASK_OBJECT_DETECTION, f"task {result.task}"
@@ -86,14 +103,26 @@ def main() -> int:
             images=[image_pb.Image(encoded=png)], region=geometry_pb.BoundingBox(x1=10, y1=1, x2=2, y2=5)
         )
         try:
-            stub.ClassifyImageRegion(request, timeout=args.deadline_s)
+            stub.ClassifyImageRegion(request, timeout=args.deadline_s, metadata=metadata)
         except grpc.RpcError as e:
             assert e.code() == grpc.StatusCode.INVALID_ARGUMENT, f"status {e.code()}"
             return f"{e.code().name}: {e.details()}"
         raise AssertionError("the call succeeded")
 
-    check("DetectObjects (unary)", detect)
-    check("ClassifyImageRegion with an inverted region -> INVALID_ARGUMENT", bad_region)
+    def no_token() -> str:
+        request = pb.DetectObjectsRequest(images=[image_pb.Image(encoded=png)], options=options)
+        try:
+            stub.DetectObjects(request, timeout=args.deadline_s)
+        except grpc.RpcError as e:
+            assert e.code() == grpc.StatusCode.UNAUTHENTICATED, f"status {e.code()}: {e.details()}"
+            return f"{e.code().name}: {e.details()}"
+        raise AssertionError("the call without a token succeeded")
+
+    mode = ("TLS " if args.ca else "") + ("+ token " if args.token else "")
+    check(f"{mode}DetectObjects (unary)", detect)
+    check(f"{mode}ClassifyImageRegion with an inverted region -> INVALID_ARGUMENT", bad_region)
+    if args.token:
+        check(f"{mode}DetectObjects without the token -> UNAUTHENTICATED", no_token)
     channel.close()
     print("python interop: all checks passed" if not failures else f"python interop: FAILED {'; '.join(failures)}")
     return 0 if not failures else 1

@@ -22,6 +22,11 @@ const { values: args } = parseArgs({
     port: { type: "string", default: "0" },
     engine: { type: "string", default: "real" },
     model: { type: "string", default: "test/fixtures/tiny" },
+    // TLS and tokens, for the second server of .ci/interop (see the server's ServerOptions).
+    "tls-cert": { type: "string" },
+    "tls-key": { type: "string" },
+    "tls-client-ca": { type: "string" },
+    "auth-tokens-file": { type: "string" },
   },
 });
 
@@ -36,7 +41,16 @@ if (args.engine === "fake") {
   throw new Error(`--engine must be "fake" or "real", got ${JSON.stringify(args.engine)}`);
 }
 
-const { server, address } = await startServer({ engine, host: args.host, port: Number(args.port), shutdownGraceMs: 5000 });
+const { server, address } = await startServer({
+  engine,
+  host: args.host,
+  port: Number(args.port),
+  shutdownGraceMs: 5000,
+  ...(args["tls-cert"] === undefined ? {} : { tlsCertFile: args["tls-cert"] }),
+  ...(args["tls-key"] === undefined ? {} : { tlsKeyFile: args["tls-key"] }),
+  ...(args["tls-client-ca"] === undefined ? {} : { tlsClientCaFile: args["tls-client-ca"] }),
+  ...(args["auth-tokens-file"] === undefined ? {} : { authTokensFile: args["auth-tokens-file"] }),
+});
 await server.ready;
 console.log(`PORT=${address.port}`);
 await server.closed;

@@ -24,6 +24,8 @@ export const FAKE_MODEL_INFO: ModelInfo = {
   vocabSize: 51289,
   decoderLayers: 6,
   maxPromptTokens: 1024 - 577,
+  maxNewTokens: 1024,
+  maxTextBytes: (1024 - 577 - 2) * 64,
 };
 
 export const LEAKY_ERROR_TEXT = "onnxruntime::RunImpl failed at /opt/ort/session.cc:1234";

@@ -110,8 +110,9 @@ export const StreamConfigSchema: GenMessage<StreamConfig> = /*@__PURE__*/
  */
 export type Frame = Message<"florence.v1.Frame"> & {
   /**
-   * The client's id for this frame, echoed in its answer. Not interpreted; unique ids make
-   * "superseded by frame N" reasons useful.
+   * The client's id for this frame, echoed in its answer. Must differ from the ids of the
+   * stream's last 1024 frames (a repeat is answered with a per-frame INVALID_ARGUMENT); unique ids
+   * also make "superseded by frame N" reasons useful.
    *
    * @generated from field: uint64 frame_id = 1;
    */

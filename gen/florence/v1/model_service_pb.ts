@@ -14,7 +14,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file florence/v1/model_service.proto.
  */
 export const file_florence_v1_model_service: GenFile = /*@__PURE__*/
-  fileDesc("Ch9mbG9yZW5jZS92MS9tb2RlbF9zZXJ2aWNlLnByb3RvEgtmbG9yZW5jZS52MSITChFMaXN0TW9kZWxzUmVxdWVzdCJnChJMaXN0TW9kZWxzUmVzcG9uc2USJgoGbW9kZWxzGAEgAygLMhYuZmxvcmVuY2UudjEuTW9kZWxJbmZvEikKBmxpbWl0cxgCIAEoCzIZLmZsb3JlbmNlLnYxLlNlcnZlckxpbWl0cyLGAgoJTW9kZWxJbmZvEgoKAmlkGAEgASgJEgwKBHBhdGgYAiABKAkSIAoFdGFza3MYAyADKA4yES5mbG9yZW5jZS52MS5UYXNrEiYKBWR0eXBlGAQgASgOMhcuZmxvcmVuY2UudjEuTW9kZWxEdHlwZRI6ChJleGVjdXRpb25fcHJvdmlkZXIYBSABKA4yHi5mbG9yZW5jZS52MS5FeGVjdXRpb25Qcm92aWRlchIqCgppbWFnZV9zaXplGAYgASgLMhYuZmxvcmVuY2UudjEuSW1hZ2VTaXplEhIKCnZvY2FiX3NpemUYByABKA0SFgoOZGVjb2Rlcl9sYXllcnMYCCABKA0SGQoRbWF4X3Byb21wdF90b2tlbnMYCSABKA0SJgoFc3RhdHMYCiABKAsyFy5mbG9yZW5jZS52MS5Nb2RlbFN0YXRzIrkCCgpNb2RlbFN0YXRzEg8KB2JhdGNoZXMYASABKAQSFQoNYmF0Y2hlZF9pdGVtcxgCIAEoBBIVCg1sYXJnZXN0X2JhdGNoGAMgASgNEhQKDHF1ZXVlZF9pdGVtcxgEIAEoDRIVCg1kZWNvZGVyX3N0ZXBzGAUgASgEEhQKDGRlY29kZXJfcm93cxgGIAEoBBIVCg12aXNpb25faW1hZ2VzGAcgASgEEhkKEXZpc2lvbl9jYWNoZV9oaXRzGAggASgEEhsKE3Zpc2lvbl9jYWNoZV9taXNzZXMYCSABKAQSHgoWdmlzaW9uX2NhY2hlX2V2aWN0aW9ucxgKIAEoBBIaChJ2aXNpb25fY2FjaGVfYnl0ZXMYCyABKAQSHgoWdmlzaW9uX2NhY2hlX21heF9ieXRlcxgMIAEoBCKbAgoMU2VydmVyTGltaXRzEhYKDnJlYWRfbWF4X2J5dGVzGAEgASgEEh4KFm1heF9pbWFnZXNfcGVyX3JlcXVlc3QYAiABKA0SHQoVbWF4X3Rhc2tzX3Blcl9yZXF1ZXN0GAMgASgNEh8KF21heF9jb25jdXJyZW50X3JlcXVlc3RzGAQgASgNEhsKE21heF9xdWV1ZWRfcmVxdWVzdHMYBSABKA0SHgoWbWF4X2NvbmN1cnJlbnRfc3RyZWFtcxgGIAEoDRInCh9tYXhfZnJhbWVzX2luX2ZsaWdodF9wZXJfc3RyZWFtGAcgASgNEhUKDW1heF9udW1fYmVhbXMYCCABKA0SFgoObWF4X25ld190b2tlbnMYCSABKA0q1wEKCk1vZGVsRHR5cGUSGwoXTU9ERUxfRFRZUEVfVU5TUEVDSUZJRUQQABIUChBNT0RFTF9EVFlQRV9GUDMyEAESFAoQTU9ERUxfRFRZUEVfRlAxNhACEhIKDk1PREVMX0RUWVBFX1E4EAMSFAoQTU9ERUxfRFRZUEVfSU5UOBAEEhUKEU1PREVMX0RUWVBFX1VJTlQ4EAUSEgoOTU9ERUxfRFRZUEVfUTQQBhIVChFNT0RFTF9EVFlQRV9RNEYxNhAHEhQKEE1PREVMX0RUWVBFX0JOQjQQCCqPAQoRRXhlY3V0aW9uUHJvdmlkZXISIgoeRVhFQ1VUSU9OX1BST1ZJREVSX1VOU1BFQ0lGSUVEEAASGgoWRVhFQ1VUSU9OX1BST1ZJREVSX0NQVRABEhsKF0VYRUNVVElPTl9QUk9WSURFUl9DVURBEAISHQoZRVhFQ1VUSU9OX1BST1ZJREVSX1dFQkdQVRADMl8KDE1vZGVsU2VydmljZRJPCgpMaXN0TW9kZWxzEh4uZmxvcmVuY2UudjEuTGlzdE1vZGVsc1JlcXVlc3QaHy5mbG9yZW5jZS52MS5MaXN0TW9kZWxzUmVzcG9uc2UiAGIGcHJvdG8z", [file_florence_v1_image, file_florence_v1_task]);
+  fileDesc("Ch9mbG9yZW5jZS92MS9tb2RlbF9zZXJ2aWNlLnByb3RvEgtmbG9yZW5jZS52MSITChFMaXN0TW9kZWxzUmVxdWVzdCJnChJMaXN0TW9kZWxzUmVzcG9uc2USJgoGbW9kZWxzGAEgAygLMhYuZmxvcmVuY2UudjEuTW9kZWxJbmZvEikKBmxpbWl0cxgCIAEoCzIZLmZsb3JlbmNlLnYxLlNlcnZlckxpbWl0cyL6AgoJTW9kZWxJbmZvEgoKAmlkGAEgASgJEhAKBHBhdGgYAiABKAlCAhgBEiAKBXRhc2tzGAMgAygOMhEuZmxvcmVuY2UudjEuVGFzaxImCgVkdHlwZRgEIAEoDjIXLmZsb3JlbmNlLnYxLk1vZGVsRHR5cGUSOgoSZXhlY3V0aW9uX3Byb3ZpZGVyGAUgASgOMh4uZmxvcmVuY2UudjEuRXhlY3V0aW9uUHJvdmlkZXISKgoKaW1hZ2Vfc2l6ZRgGIAEoCzIWLmZsb3JlbmNlLnYxLkltYWdlU2l6ZRISCgp2b2NhYl9zaXplGAcgASgNEhYKDmRlY29kZXJfbGF5ZXJzGAggASgNEhkKEW1heF9wcm9tcHRfdG9rZW5zGAkgASgNEiYKBXN0YXRzGAogASgLMhcuZmxvcmVuY2UudjEuTW9kZWxTdGF0cxIWCg5tYXhfbmV3X3Rva2VucxgLIAEoDRIWCg5tYXhfdGV4dF9ieXRlcxgMIAEoDSLtAgoKTW9kZWxTdGF0cxIPCgdiYXRjaGVzGAEgASgEEhUKDWJhdGNoZWRfaXRlbXMYAiABKAQSFQoNbGFyZ2VzdF9iYXRjaBgDIAEoDRIUCgxxdWV1ZWRfaXRlbXMYBCABKA0SFQoNZGVjb2Rlcl9zdGVwcxgFIAEoBBIUCgxkZWNvZGVyX3Jvd3MYBiABKAQSFQoNdmlzaW9uX2ltYWdlcxgHIAEoBBIZChF2aXNpb25fY2FjaGVfaGl0cxgIIAEoBBIbChN2aXNpb25fY2FjaGVfbWlzc2VzGAkgASgEEh4KFnZpc2lvbl9jYWNoZV9ldmljdGlvbnMYCiABKAQSGgoSdmlzaW9uX2NhY2hlX2J5dGVzGAsgASgEEh4KFnZpc2lvbl9jYWNoZV9tYXhfYnl0ZXMYDCABKAQSFwoPd29ya2VyX3Jlc3RhcnRzGA0gASgEEhkKEXdvcmtlcnNfYXZhaWxhYmxlGA4gASgNIrsCCgxTZXJ2ZXJMaW1pdHMSFgoOcmVhZF9tYXhfYnl0ZXMYASABKAQSHgoWbWF4X2ltYWdlc19wZXJfcmVxdWVzdBgCIAEoDRIdChVtYXhfdGFza3NfcGVyX3JlcXVlc3QYAyABKA0SHwoXbWF4X2NvbmN1cnJlbnRfcmVxdWVzdHMYBCABKA0SGwoTbWF4X3F1ZXVlZF9yZXF1ZXN0cxgFIAEoDRIeChZtYXhfY29uY3VycmVudF9zdHJlYW1zGAYgASgNEicKH21heF9mcmFtZXNfaW5fZmxpZ2h0X3Blcl9zdHJlYW0YByABKA0SFQoNbWF4X251bV9iZWFtcxgIIAEoDRIWCg5tYXhfbmV3X3Rva2VucxgJIAEoDRIeChZtYXhfcmVxdWVzdF9tZWdhcGl4ZWxzGAogASgNKtcBCgpNb2RlbER0eXBlEhsKF01PREVMX0RUWVBFX1VOU1BFQ0lGSUVEEAASFAoQTU9ERUxfRFRZUEVfRlAzMhABEhQKEE1PREVMX0RUWVBFX0ZQMTYQAhISCg5NT0RFTF9EVFlQRV9ROBADEhQKEE1PREVMX0RUWVBFX0lOVDgQBBIVChFNT0RFTF9EVFlQRV9VSU5UOBAFEhIKDk1PREVMX0RUWVBFX1E0EAYSFQoRTU9ERUxfRFRZUEVfUTRGMTYQBxIUChBNT0RFTF9EVFlQRV9CTkI0EAgqjwEKEUV4ZWN1dGlvblByb3ZpZGVyEiIKHkVYRUNVVElPTl9QUk9WSURFUl9VTlNQRUNJRklFRBAAEhoKFkVYRUNVVElPTl9QUk9WSURFUl9DUFUQARIbChdFWEVDVVRJT05fUFJPVklERVJfQ1VEQRACEh0KGUVYRUNVVElPTl9QUk9WSURFUl9XRUJHUFUQAzJfCgxNb2RlbFNlcnZpY2USTwoKTGlzdE1vZGVscxIeLmZsb3JlbmNlLnYxLkxpc3RNb2RlbHNSZXF1ZXN0Gh8uZmxvcmVuY2UudjEuTGlzdE1vZGVsc1Jlc3BvbnNlIgBiBnByb3RvMw", [file_florence_v1_image, file_florence_v1_task]);
 
 /**
  * Request of ListModels.
@@ -66,16 +66,19 @@ export const ListModelsResponseSchema: GenMessage<ListModelsResponse> = /*@__PUR
  */
 export type ModelInfo = Message<"florence.v1.ModelInfo"> & {
   /**
-   * What the operator asked for: a local path, "florence-2-base", or "owner/name".
+   * The model's name: "florence-2-base", "owner/name", or for a local folder its last path
+   * component. Never a machine path: a client has no business knowing the server's file layout.
    *
    * @generated from field: string id = 1;
    */
   id: string;
 
   /**
-   * The folder the model files were loaded from.
+   * Deprecated: always empty. It used to carry the folder the model was loaded from, which told
+   * every client the server's file layout; the model is named by `id` instead.
    *
-   * @generated from field: string path = 2;
+   * @generated from field: string path = 2 [deprecated = true];
+   * @deprecated
    */
   path: string;
 
@@ -134,6 +137,22 @@ export type ModelInfo = Message<"florence.v1.ModelInfo"> & {
    * @generated from field: florence.v1.ModelStats stats = 10;
    */
   stats?: ModelStats | undefined;
+
+  /**
+   * Most tokens one answer can have: the decoder's positions. A larger
+   * GenerationOptions.max_new_tokens is INVALID_ARGUMENT; a generation that reaches it stops there.
+   *
+   * @generated from field: uint32 max_new_tokens = 11;
+   */
+  maxNewTokens: number;
+
+  /**
+   * Longest text input (a phrase, the class names joined, a free text) in UTF-8 bytes that can fit
+   * in a prompt of this model; a longer one is INVALID_ARGUMENT before it is tokenized.
+   *
+   * @generated from field: uint32 max_text_bytes = 12;
+   */
+  maxTextBytes: number;
 };
 
 /**
@@ -226,6 +245,22 @@ export type ModelStats = Message<"florence.v1.ModelStats"> & {
    * @generated from field: uint64 vision_cache_max_bytes = 12;
    */
   visionCacheMaxBytes: bigint;
+
+  /**
+   * Inference workers started to replace one that exited unexpectedly (failed starts included).
+   * Replacements back off exponentially, so a worker that cannot start is not retried in a loop.
+   *
+   * @generated from field: uint64 worker_restarts = 13;
+   */
+  workerRestarts: bigint;
+
+  /**
+   * Inference workers able to take calls now. 0 means the model cannot run: calls get
+   * UNAVAILABLE and health reports NOT_SERVING until a replacement starts.
+   *
+   * @generated from field: uint32 workers_available = 14;
+   */
+  workersAvailable: number;
 };
 
 /**
@@ -298,11 +333,20 @@ export type ServerLimits = Message<"florence.v1.ServerLimits"> & {
   maxNumBeams: number;
 
   /**
-   * Largest GenerationOptions.max_new_tokens.
+   * Largest GenerationOptions.max_new_tokens: the server's limit or the model's
+   * (ModelInfo.max_new_tokens), whichever is smaller.
    *
    * @generated from field: uint32 max_new_tokens = 9;
    */
   maxNewTokens: number;
+
+  /**
+   * Most decoded pixels of one request (or one stream frame), in megapixels, summed over its
+   * images as their headers declare them (more: INVALID_ARGUMENT).
+   *
+   * @generated from field: uint32 max_request_megapixels = 10;
+   */
+  maxRequestMegapixels: number;
 };
 
 /**
