@@ -4,27 +4,13 @@
  * (call). Results are printed as JSON on stdout; errors say what to fix on stderr.
  */
 import { parseArgs } from "node:util";
-import { createFlorenceClient } from "../client/index.js";
+import { readFile } from "node:fs/promises";
+import { createFlorenceClient, type NodeTlsOptions } from "../client/index.js";
 import { createFlorence, type EngineOptionsInit, findTask, isFlorenceError } from "../models/index.js";
 import { createProgressBar } from "../models/loading/index.js";
 import { startServer } from "../server/index.js";
-import {
-  modelFlags,
-  modelLimitFlags,
-  parseCount,
-  parseDevice,
-  parseDtype,
-  parseModelLimitFlags,
-  parsePort,
-  parsePositiveInt,
-  parseRegion,
-  parseStreamFlags,
-  parseTransportFlags,
-  runFlags,
-  streamFlags,
-  transportFlags,
-  UsageError,
-} from "./args.js";
+import { modelFlags, parseCount, parseDevice, parseDtype, parsePositiveInt, parseRegion, runFlags, stringFlag, UsageError } from "./args.js";
+import { parseServerFlags, serverFlagOptions, serverFlagsHelp } from "./server-flags.js";
 
 const USAGE = `Usage:
   florence2 run   --model <dir|id> --task <token, e.g. "<OD>"> --image <file> [--image <file> ...]
@@ -34,39 +20,17 @@ const USAGE = `Usage:
                   [--dtype fp32|fp16|q8|q4] [--threads N] [--workers N] [--offline] [--cache-dir D]
                   [--max-batch-size 16] [--max-delay-ms 5] [--vision-cache-mb 256]
                   [--tls-cert FILE --tls-key FILE [--tls-client-ca FILE]] [--auth-tokens-file FILE]
-                  [--auth-health] [--auth-reflection] [--insecure]
-                  [--max-connections 1024] [--max-streams-per-connection 1000]
-                  [--headers-timeout-ms 10000] [--request-timeout-ms 300000]
-                  [--idle-connection-timeout-ms 120000] [--keepalive-min-interval-ms 300000]
-                  [--stream-config-timeout-ms 10000] [--stream-idle-timeout-ms 60000]
-                  [--max-request-megapixels 64]
+                  [server limits, below]
   florence2 call  [--url http://127.0.0.1:50051] [--protocol grpc|grpc-web|connect] --task <token>
                   --image <file> [--text T] [--region x1,y1,x2,y2] [--num-beams N] [--max-new-tokens N]
+                  [--token T (or FLORENCE2_TOKEN)] [--ca FILE] [--cert FILE --key FILE]
+                  (an https:// --url speaks TLS: --ca for a private CA, --cert/--key for mutual TLS)
 
 <dir|id>: a local folder in the onnx-community layout, florence-2-base, florence-2-large (or -ft),
 or a Hugging Face repo "owner/name". test/fixtures/tiny is a random-weight model for smoke tests.
 
-serve, security and connections (each flag also reads FLORENCE2_<FLAG>, e.g. FLORENCE2_TLS_CERT):
-  --tls-cert/--tls-key      PEM certificate and key: the port speaks TLS only (h2 and HTTP/1.1 by ALPN)
-  --tls-client-ca           PEM CA: clients must present a certificate it signed (mutual TLS);
-                            without --auth-tokens-file, that certificate authenticates the calls
-  --auth-tokens-file        one bearer token per line ("name:token" or just the token, # comments);
-                            every call needs "authorization: Bearer <token>"
-  --auth-health, --auth-reflection   require credentials for health / reflection too (open by default)
-  --insecure                allow a non-loopback --host with neither TLS nor tokens
-  SIGHUP re-reads the certificate files and the tokens file; open connections stay up.
-  --max-connections         open connections; more are closed at once
-  --max-streams-per-connection   HTTP/2 concurrent streams per connection
-  --headers-timeout-ms      time for a new connection's handshake and first request headers
-  --request-timeout-ms      HTTP/1.1: time for a whole request to arrive
-  --idle-connection-timeout-ms   a connection without calls is closed after this
-  --keepalive-min-interval-ms    client PINGs closer than this are strikes; the third gets GOAWAY
-  --stream-config-timeout-ms     a StreamFrames call must send its StreamConfig within this, else
-                                 it ends with DEADLINE_EXCEEDED (frees its stream slot)
-  --stream-idle-timeout-ms       a StreamFrames call with every frame answered and no new frame
-                                 for this long ends with DEADLINE_EXCEEDED
-  --max-request-megapixels       decoded pixels one request (or stream frame) may carry, summed over
-                                 its images from their headers; more is INVALID_ARGUMENT (default 64)`;
+serve's server options (each flag also reads FLORENCE2_<FLAG>; the command line wins):
+${serverFlagsHelp()}`;
 
 type ModelFlagValues = { [K in keyof typeof modelFlags]?: K extends "offline" ? boolean : string };
 
@@ -132,11 +96,10 @@ async function run(argv: string[]): Promise<void> {
 async function serve(argv: string[]): Promise<void> {
   const { values } = parseArgs({
     args: argv,
-    options: { ...modelFlags, ...transportFlags, ...streamFlags, ...modelLimitFlags, host: { type: "string" }, port: { type: "string" } },
+    options: { ...modelFlags, ...serverFlagOptions },
     strict: true,
   });
-  const port = parsePort(values.port);
-  const transport = parseTransportFlags(values, process.env);
+  const server = parseServerFlags(values, process.env);
   const init = engineInit(values);
   // The model starts loading only once startServer has accepted the configuration (TLS files,
   // tokens, --insecure): a refused start must not leave a loading engine behind.
@@ -144,31 +107,52 @@ async function serve(argv: string[]): Promise<void> {
   const engine = new Promise<Awaited<ReturnType<typeof createFlorence>>>((resolve, reject) => {
     loadEngine = () => createFlorence(init).then(resolve, reject);
   });
-  await startServer({
-    ...transport.options,
-    ...parseStreamFlags(values, process.env),
-    ...parseModelLimitFlags(values, process.env),
-    insecure: transport.insecure,
-    engine,
-    ...(values.host !== undefined ? { host: values.host } : {}),
-    ...(port !== undefined ? { port } : {}),
-  });
+  await startServer({ ...server.options, insecure: server.insecure, engine });
   loadEngine();
 }
 
+/** `call`'s connection flags; each also reads FLORENCE2_<FLAG> (FLORENCE2_TOKEN keeps the token out of argv and shell history). */
+const callFlags = {
+  url: { type: "string" },
+  protocol: { type: "string" },
+  token: { type: "string" },
+  ca: { type: "string" },
+  cert: { type: "string" },
+  key: { type: "string" },
+} as const;
+
+/** Reads the PEM files named by --ca, --cert and --key, naming the flag of a file that cannot be read. */
+async function clientTls(values: Readonly<Record<string, unknown>>): Promise<NodeTlsOptions | undefined> {
+  const tls: { ca?: Buffer; cert?: Buffer; key?: Buffer } = {};
+  for (const flag of ["ca", "cert", "key"] as const) {
+    const path = stringFlag(values, flag, process.env);
+    if (path === undefined) continue;
+    try {
+      tls[flag] = await readFile(path);
+    } catch (e) {
+      throw new UsageError(`--${flag} ${path}: cannot read the file (${(e as NodeJS.ErrnoException).code ?? String(e)})`);
+    }
+  }
+  if ((tls.cert === undefined) !== (tls.key === undefined)) throw new UsageError("--cert and --key go together: give both for a client certificate, or neither");
+  return Object.keys(tls).length === 0 ? undefined : tls;
+}
+
 async function call(argv: string[]): Promise<void> {
-  const { values } = parseArgs({
-    args: argv,
-    options: { ...runFlags, url: { type: "string" }, protocol: { type: "string" } },
-    strict: true,
-  });
+  const { values } = parseArgs({ args: argv, options: { ...runFlags, ...callFlags }, strict: true });
   const request = taskArgs(values);
   const files = images(values);
-  const protocol = values.protocol ?? "grpc";
+  const protocol = stringFlag(values, "protocol", process.env) ?? "grpc";
   if (protocol !== "grpc" && protocol !== "grpc-web" && protocol !== "connect") {
     throw new UsageError(`--protocol ${protocol} is not supported; use grpc, grpc-web or connect`);
   }
-  const client = createFlorenceClient({ baseUrl: values.url ?? "http://127.0.0.1:50051", protocol });
+  const token = stringFlag(values, "token", process.env);
+  const tls = await clientTls(values);
+  const client = createFlorenceClient({
+    baseUrl: stringFlag(values, "url", process.env) ?? "http://127.0.0.1:50051",
+    protocol,
+    ...(token !== undefined ? { token } : {}),
+    ...(tls !== undefined ? { tls } : {}),
+  });
   const { task, ...inputs } = request;
   const results = await client.run(task, files, { ...inputs, ...generationArgs(values) });
   process.stdout.write(`${JSON.stringify(results.length === 1 ? results[0] : results, null, 2)}\n`);

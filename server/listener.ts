@@ -37,7 +37,7 @@ import type { AddressInfo, Socket } from "node:net";
 import net from "node:net";
 import type { SecureContextOptions, TLSSocket } from "node:tls";
 import tls from "node:tls";
-import type { Logger } from "./logger.js";
+import type { ServerOptions } from "./options.js";
 
 /** RFC 9113 §3.4: what every prior-knowledge HTTP/2 client sends first. */
 const HTTP2_PREFACE = Buffer.from("PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n", "latin1");
@@ -56,18 +56,22 @@ export type RequestHandler = (
   res: http.ServerResponse | http2.Http2ServerResponse,
 ) => void;
 
-export interface ListenerOptions {
+/** The connection limits are the server's options of the same names (documented there). */
+export interface ListenerOptions
+  extends Pick<
+    ServerOptions,
+    | "maxConnections"
+    | "headersTimeoutMs"
+    | "requestTimeoutMs"
+    | "idleConnectionTimeoutMs"
+    | "maxStreamsPerConnection"
+    | "keepaliveMinIntervalMs"
+    | "logger"
+  > {
   /** Server certificate, key and optional client CA; undefined: cleartext. */
   readonly tls: SecureContextOptions | undefined;
   /** With tls: request a client certificate and refuse the handshake without a verified one. */
   readonly requireClientCert: boolean;
-  readonly maxConnections: number;
-  readonly headersTimeoutMs: number;
-  readonly requestTimeoutMs: number;
-  readonly idleConnectionTimeoutMs: number;
-  readonly maxStreamsPerConnection: number;
-  readonly keepaliveMinIntervalMs: number;
-  readonly logger: Logger;
 }
 
 export class DualProtocolListener {

@@ -1,0 +1,211 @@
+/**
+ * Every `florence2 serve` flag that sets a server option, in one table: the flag's name, the
+ * ServerOptions field it sets, how its value is read, and its help line. The parseArgs options,
+ * the help text (with each default read from DEFAULT_SERVER_OPTIONS) and the parsing all come from
+ * this table, so a new limit is one row. Each flag also reads FLORENCE2_<FLAG> from the
+ * environment (--tls-cert -> FLORENCE2_TLS_CERT); a flag on the command line wins.
+ */
+import { DEFAULT_SERVER_OPTIONS, type ServerOptions } from "../server/options.js";
+import { booleanFlag, envName, parseCount, parsePort, parsePositiveInt, stringFlag } from "./args.js";
+
+/** How a flag's text becomes its option's value. */
+type FlagKind =
+  /** Any non-empty text (a host, a file path). */
+  | "text"
+  /** A TCP port, 0..65535. */
+  | "port"
+  /** A whole number >= 1. */
+  | "positive"
+  /** A whole number >= 0. */
+  | "count"
+  /** A switch without a value (in the environment: 1/true/yes or 0/false/no). */
+  | "switch";
+
+type OptionOf<K extends FlagKind> = {
+  [O in keyof ServerOptions]-?: K extends "text"
+    ? ServerOptions[O] extends string | undefined
+      ? O
+      : never
+    : K extends "switch"
+      ? ServerOptions[O] extends boolean
+        ? O
+        : never
+      : ServerOptions[O] extends number
+        ? O
+        : never;
+}[keyof ServerOptions];
+
+type ServerFlag = {
+  [K in FlagKind]: {
+    readonly flag: string;
+    readonly kind: K;
+    readonly option: OptionOf<K>;
+    /** What it does; the default and the environment variable are appended by the help text. */
+    readonly help: string;
+    /** The help text's group heading. */
+    readonly group: FlagGroup;
+  };
+}[FlagKind];
+
+type FlagGroup = "listen" | "security" | "requests" | "streams" | "connections";
+
+const GROUP_TITLES: Readonly<Record<FlagGroup, string>> = {
+  listen: "where it listens",
+  security: "TLS and authentication (SIGHUP re-reads the certificate files and the tokens file)",
+  requests: "what one request may ask for, and how many run or wait",
+  streams: "StreamFrames",
+  connections: "connections",
+};
+
+export const SERVER_FLAGS: readonly ServerFlag[] = [
+  { group: "listen", flag: "host", kind: "text", option: "host", help: "interface to listen on; any but loopback needs TLS or tokens, or --insecure" },
+  { group: "listen", flag: "port", kind: "port", option: "port", help: "TCP port; 0 picks a free one" },
+  { group: "listen", flag: "shutdown-grace-ms", kind: "count", option: "shutdownGraceMs", help: "on SIGTERM, how long calls in flight may finish before they are aborted" },
+  { group: "security", flag: "tls-cert", kind: "text", option: "tlsCertFile", help: "PEM certificate chain: the port speaks TLS only (h2 and HTTP/1.1 by ALPN)" },
+  { group: "security", flag: "tls-key", kind: "text", option: "tlsKeyFile", help: "PEM private key of --tls-cert" },
+  {
+    group: "security",
+    flag: "tls-client-ca",
+    kind: "text",
+    option: "tlsClientCaFile",
+    help: "PEM CA: every client must present a certificate it signed (mutual TLS); without --auth-tokens-file that certificate authenticates the calls",
+  },
+  {
+    group: "security",
+    flag: "auth-tokens-file",
+    kind: "text",
+    option: "authTokensFile",
+    help: 'one bearer token per line ("name:token" or the token alone; # comments): every call needs "authorization: Bearer <token>"',
+  },
+  { group: "security", flag: "auth-health", kind: "switch", option: "authHealth", help: "the health service needs credentials too" },
+  { group: "security", flag: "auth-reflection", kind: "switch", option: "authReflection", help: "server reflection needs credentials too" },
+  { group: "requests", flag: "read-max-bytes", kind: "positive", option: "readMaxBytes", help: "largest request message in bytes (RESOURCE_EXHAUSTED beyond)" },
+  { group: "requests", flag: "max-images-per-request", kind: "positive", option: "maxImagesPerRequest", help: "images in one request" },
+  { group: "requests", flag: "max-tasks-per-request", kind: "positive", option: "maxTasksPerRequest", help: "tasks in one RunTasks request" },
+  {
+    group: "requests",
+    flag: "max-request-megapixels",
+    kind: "positive",
+    option: "maxRequestMegapixels",
+    help: "decoded pixels of one request or stream frame, summed over its images from their headers (INVALID_ARGUMENT beyond)",
+  },
+  { group: "requests", flag: "max-num-beams", kind: "positive", option: "maxNumBeams", help: "largest num_beams a request may ask for" },
+  {
+    group: "requests",
+    flag: "max-new-tokens-limit",
+    kind: "positive",
+    option: "maxNewTokens",
+    help: "largest max_new_tokens a request may ask for (the model's decoder positions cap it too)",
+  },
+  { group: "requests", flag: "max-concurrent-requests", kind: "positive", option: "maxConcurrentRequests", help: "engine calls (requests and stream frames) running at once" },
+  {
+    group: "requests",
+    flag: "max-queued-requests",
+    kind: "count",
+    option: "maxQueuedRequests",
+    help: "engine calls waiting for a slot; beyond, RESOURCE_EXHAUSTED at once (also when the estimated wait exceeds the caller's deadline)",
+  },
+  { group: "streams", flag: "max-concurrent-streams", kind: "count", option: "maxConcurrentStreams", help: "open StreamFrames calls" },
+  { group: "streams", flag: "max-frames-in-flight-per-stream", kind: "positive", option: "maxFramesInFlightPerStream", help: "largest StreamConfig.max_in_flight" },
+  {
+    group: "streams",
+    flag: "stream-config-timeout-ms",
+    kind: "positive",
+    option: "streamConfigTimeoutMs",
+    help: "a stream must send its StreamConfig within this, else it ends with DEADLINE_EXCEEDED",
+  },
+  {
+    group: "streams",
+    flag: "stream-idle-timeout-ms",
+    kind: "positive",
+    option: "streamIdleTimeoutMs",
+    help: "a stream with every frame answered and no new frame for this long ends with DEADLINE_EXCEEDED",
+  },
+  { group: "connections", flag: "max-connections", kind: "positive", option: "maxConnections", help: "open connections; more are closed at once" },
+  { group: "connections", flag: "max-streams-per-connection", kind: "positive", option: "maxStreamsPerConnection", help: "HTTP/2 concurrent streams per connection" },
+  { group: "connections", flag: "headers-timeout-ms", kind: "positive", option: "headersTimeoutMs", help: "time for a new connection's handshake and first request headers" },
+  { group: "connections", flag: "request-timeout-ms", kind: "positive", option: "requestTimeoutMs", help: "HTTP/1.1: time for a whole request to arrive" },
+  { group: "connections", flag: "idle-connection-timeout-ms", kind: "positive", option: "idleConnectionTimeoutMs", help: "a connection with no call in flight is closed after this" },
+  {
+    group: "connections",
+    flag: "keepalive-min-interval-ms",
+    kind: "count",
+    option: "keepaliveMinIntervalMs",
+    help: "client PINGs closer together than this are strikes; the third gets GOAWAY ENHANCE_YOUR_CALM",
+  },
+];
+
+/** The switch that is not a server option: it allows an exposed start without TLS or tokens. */
+export const INSECURE_FLAG = "insecure";
+
+/** parseArgs' option table for the server flags and --insecure. */
+export const serverFlagOptions: Readonly<Record<string, { readonly type: "string" | "boolean" }>> = Object.freeze({
+  ...Object.fromEntries(SERVER_FLAGS.map((f) => [f.flag, { type: f.kind === "switch" ? "boolean" : "string" }] as const)),
+  [INSECURE_FLAG]: { type: "boolean" },
+});
+
+type Env = Readonly<Record<string, string | undefined>>;
+type Writable<T> = { -readonly [K in keyof T]: T[K] };
+
+/** What the server flags set: the options given (others keep their defaults), and --insecure. */
+export interface ServerFlagSettings {
+  readonly options: Partial<ServerOptions>;
+  readonly insecure: boolean;
+}
+
+/** Reads every server flag from parsed argv `values`, else from its environment variable. */
+export function parseServerFlags(values: Readonly<Record<string, unknown>>, env: Env): ServerFlagSettings {
+  const options: Writable<Partial<ServerOptions>> = {};
+  const set = <K extends keyof ServerOptions>(key: K, value: ServerOptions[K]) => {
+    options[key] = value;
+  };
+  for (const f of SERVER_FLAGS) {
+    if (f.kind === "switch") {
+      const on = booleanFlag(values, f.flag, env);
+      if (on !== undefined) set(f.option, on);
+      continue;
+    }
+    const text = stringFlag(values, f.flag, env);
+    if (text === undefined) continue;
+    const name = `--${f.flag}`;
+    switch (f.kind) {
+      case "text":
+        set(f.option, text);
+        break;
+      case "port":
+        set(f.option, parsePort(text) as number);
+        break;
+      case "positive":
+        set(f.option, parsePositiveInt(name, text) as number);
+        break;
+      case "count":
+        set(f.option, parseCount(name, text) as number);
+        break;
+    }
+  }
+  return { options, insecure: booleanFlag(values, INSECURE_FLAG, env) ?? false };
+}
+
+function defaultOf(f: ServerFlag): string | undefined {
+  const value = DEFAULT_SERVER_OPTIONS[f.option];
+  return value === undefined || value === false ? undefined : String(value);
+}
+
+/** The help text of the server flags, grouped, each with its default and environment variable. */
+export function serverFlagsHelp(): string {
+  const lines: string[] = [];
+  for (const group of Object.keys(GROUP_TITLES) as FlagGroup[]) {
+    lines.push(`  ${GROUP_TITLES[group]}:`);
+    for (const f of SERVER_FLAGS.filter((x) => x.group === group)) {
+      const value = f.kind === "switch" ? "" : f.kind === "text" ? (f.option.endsWith("File") ? " FILE" : " HOST") : " N";
+      const def = defaultOf(f);
+      lines.push(`    --${f.flag}${value}`);
+      lines.push(`        ${f.help}${def === undefined ? "" : ` (default ${def})`}; env ${envName(f.flag)}`);
+    }
+    if (group === "security") {
+      lines.push(`    --${INSECURE_FLAG}`);
+      lines.push(`        allow a non-loopback --host with neither TLS nor tokens; env ${envName(INSECURE_FLAG)}`);
+    }
+  }
+  return lines.join("\n");
+}
