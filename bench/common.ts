@@ -3,7 +3,6 @@
  * how a measurement is timed and reported. Each system runs in its own process and prints one
  * JSON line per measurement on stdout prefixed with RESULT_PREFIX; bench/main.ts collects them.
  */
-import { monitorEventLoopDelay } from "node:perf_hooks";
 
 export const RESULT_PREFIX = "BENCH_RESULT ";
 
@@ -142,16 +141,4 @@ export async function throughput(
 /** Peak resident memory of this process so far, in MiB. */
 export function peakRssMiB(): number {
   return process.resourceUsage().maxRSS / 1024;
-}
-
-/** p99 event-loop delay in ms while `fn` runs. */
-export async function withLoopLag<T>(fn: () => Promise<T>): Promise<{ value: T; p99Ms: number }> {
-  const h = monitorEventLoopDelay({ resolution: 10 });
-  h.enable();
-  try {
-    const value = await fn();
-    return { value, p99Ms: h.percentile(99) / 1e6 };
-  } finally {
-    h.disable();
-  }
 }

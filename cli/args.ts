@@ -1,5 +1,4 @@
-/** Parsing of the CLI's flags into typed options; pure, so it is unit-tested. */
-import { parseArgs } from "node:util";
+/** Parsing of the CLI's flag values into typed options, shared by cli/main.ts and cli/server-flags.ts; pure functions. */
 import type { ModelDtype, ExecutionProviderName } from "../models/engine.js";
 import type { Region } from "../models/inputs.js";
 
@@ -77,10 +76,6 @@ export const runFlags = {
   "num-beams": { type: "string" },
   "max-new-tokens": { type: "string" },
 } as const;
-
-export function parseRunArgs(argv: readonly string[]) {
-  return parseArgs({ args: [...argv], options: runFlags, allowPositionals: false, strict: true }).values;
-}
 
 /** The environment variable of a flag: --tls-cert -> FLORENCE2_TLS_CERT. */
 export function envName(flag: string): string {

@@ -7,7 +7,7 @@ import { parseArgs } from "node:util";
 import { readFile } from "node:fs/promises";
 import { createFlorenceClient, type NodeTlsOptions } from "../client/index.js";
 import { createFlorence, type EngineOptionsInit, findTask, isFlorenceError } from "../models/index.js";
-import { createProgressBar } from "../models/loading/index.js";
+import { createProgressBar } from "../models/hub/index.js";
 import { startServer } from "../server/index.js";
 import { modelFlags, parseCount, parseDevice, parseDtype, parsePositiveInt, parseRegion, runFlags, stringFlag, UsageError } from "./args.js";
 import { parseServerFlags, serverFlagOptions, serverFlagsHelp } from "./server-flags.js";

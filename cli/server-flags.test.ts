@@ -63,3 +63,13 @@ describe("parseServerFlags", () => {
     expect(help).toContain("--insecure");
   });
 });
+
+describe("--cors-allow-origin", () => {
+  it.each<[string, string[], Record<string, string>, object]>([
+    ["repeatable", ["--cors-allow-origin", "https://a.example", "--cors-allow-origin", "http://localhost:5173"], {}, { corsAllowedOrigins: ["https://a.example", "http://localhost:5173"] }],
+    ["comma-separated in the environment", [], { FLORENCE2_CORS_ALLOW_ORIGIN: "https://a.example, *" }, { corsAllowedOrigins: ["https://a.example", "*"] }],
+    ["a blank variable is unset", [], { FLORENCE2_CORS_ALLOW_ORIGIN: " " }, {}],
+  ])("%s", (_name, argv, env, options) => {
+    expect(parse(argv, env).options).toEqual(options);
+  });
+});

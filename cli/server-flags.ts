@@ -19,7 +19,9 @@ type FlagKind =
   /** A whole number >= 0. */
   | "count"
   /** A switch without a value (in the environment: 1/true/yes or 0/false/no). */
-  | "switch";
+  | "switch"
+  /** Repeatable text (in the environment: comma-separated). */
+  | "list";
 
 type OptionOf<K extends FlagKind> = {
   [O in keyof ServerOptions]-?: K extends "text"
@@ -30,7 +32,11 @@ type OptionOf<K extends FlagKind> = {
       ? ServerOptions[O] extends boolean
         ? O
         : never
-      : ServerOptions[O] extends number
+      : K extends "list"
+        ? ServerOptions[O] extends readonly string[]
+          ? O
+          : never
+        : ServerOptions[O] extends number
         ? O
         : never;
 }[keyof ServerOptions];
@@ -47,11 +53,12 @@ type ServerFlag = {
   };
 }[FlagKind];
 
-type FlagGroup = "listen" | "security" | "requests" | "streams" | "connections";
+type FlagGroup = "listen" | "security" | "browsers" | "requests" | "streams" | "connections";
 
 const GROUP_TITLES: Readonly<Record<FlagGroup, string>> = {
   listen: "where it listens",
   security: "TLS and authentication (SIGHUP re-reads the certificate files and the tokens file)",
+  browsers: "browsers on other origins (Connect and gRPC-Web)",
   requests: "what one request may ask for, and how many run or wait",
   streams: "StreamFrames",
   connections: "connections",
@@ -79,6 +86,13 @@ export const SERVER_FLAGS: readonly ServerFlag[] = [
   },
   { group: "security", flag: "auth-health", kind: "switch", option: "authHealth", help: "the health service needs credentials too" },
   { group: "security", flag: "auth-reflection", kind: "switch", option: "authReflection", help: "server reflection needs credentials too" },
+  {
+    group: "browsers",
+    flag: "cors-allow-origin",
+    kind: "list",
+    option: "corsAllowedOrigins",
+    help: 'an origin whose pages may call the server, e.g. https://app.example.com (repeat the flag for more; "*" = any origin, for development only)',
+  },
   { group: "requests", flag: "read-max-bytes", kind: "positive", option: "readMaxBytes", help: "largest request message in bytes (RESOURCE_EXHAUSTED beyond)" },
   { group: "requests", flag: "max-images-per-request", kind: "positive", option: "maxImagesPerRequest", help: "images in one request" },
   { group: "requests", flag: "max-tasks-per-request", kind: "positive", option: "maxTasksPerRequest", help: "tasks in one RunTasks request" },
@@ -139,8 +153,10 @@ export const SERVER_FLAGS: readonly ServerFlag[] = [
 export const INSECURE_FLAG = "insecure";
 
 /** parseArgs' option table for the server flags and --insecure. */
-export const serverFlagOptions: Readonly<Record<string, { readonly type: "string" | "boolean" }>> = Object.freeze({
-  ...Object.fromEntries(SERVER_FLAGS.map((f) => [f.flag, { type: f.kind === "switch" ? "boolean" : "string" }] as const)),
+export const serverFlagOptions: Readonly<Record<string, { readonly type: "string" | "boolean"; readonly multiple?: boolean }>> = Object.freeze({
+  ...Object.fromEntries(
+    SERVER_FLAGS.map((f) => [f.flag, f.kind === "switch" ? { type: "boolean" } : f.kind === "list" ? { type: "string", multiple: true } : { type: "string" }] as const),
+  ),
   [INSECURE_FLAG]: { type: "boolean" },
 });
 
@@ -165,6 +181,12 @@ export function parseServerFlags(values: Readonly<Record<string, unknown>>, env:
       if (on !== undefined) set(f.option, on);
       continue;
     }
+    if (f.kind === "list") {
+      const given = values[f.flag];
+      const list = Array.isArray(given) ? given.filter((v): v is string => typeof v === "string") : listFromEnv(env[envName(f.flag)]);
+      if (list !== undefined) set(f.option, list);
+      continue;
+    }
     const text = stringFlag(values, f.flag, env);
     if (text === undefined) continue;
     const name = `--${f.flag}`;
@@ -186,9 +208,16 @@ export function parseServerFlags(values: Readonly<Record<string, unknown>>, env:
   return { options, insecure: booleanFlag(values, INSECURE_FLAG, env) ?? false };
 }
 
+/** A comma-separated environment variable; unset or blank is undefined. */
+function listFromEnv(value: string | undefined): string[] | undefined {
+  const items = value?.split(",").map((item) => item.trim()).filter((item) => item !== "");
+  return items === undefined || items.length === 0 ? undefined : items;
+}
+
 function defaultOf(f: ServerFlag): string | undefined {
   const value = DEFAULT_SERVER_OPTIONS[f.option];
-  return value === undefined || value === false ? undefined : String(value);
+  if (value === undefined || value === false || (Array.isArray(value) && value.length === 0)) return undefined;
+  return String(value);
 }
 
 /** The help text of the server flags, grouped, each with its default and environment variable. */
@@ -197,7 +226,7 @@ export function serverFlagsHelp(): string {
   for (const group of Object.keys(GROUP_TITLES) as FlagGroup[]) {
     lines.push(`  ${GROUP_TITLES[group]}:`);
     for (const f of SERVER_FLAGS.filter((x) => x.group === group)) {
-      const value = f.kind === "switch" ? "" : f.kind === "text" ? (f.option.endsWith("File") ? " FILE" : " HOST") : " N";
+      const value = f.kind === "switch" ? "" : f.kind === "list" ? " ORIGIN" : f.kind === "text" ? (f.option.endsWith("File") ? " FILE" : " HOST") : " N";
       const def = defaultOf(f);
       lines.push(`    --${f.flag}${value}`);
       lines.push(`        ${f.help}${def === undefined ? "" : ` (default ${def})`}; env ${envName(f.flag)}`);

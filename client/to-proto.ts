@@ -77,7 +77,11 @@ export function toTaskInput(request: TaskRequest, field = "task"): MessageInitSh
   };
 }
 
-/** Copies only the decoding fields, so call options in the same object never reach the message. */
+/**
+ * Copies only the decoding fields, so call options in the same object never reach the message.
+ * (core's pickDecodingParams does the same; the client takes only types from core/, so its module
+ * graph stays client/ and gen/.)
+ */
 export function toGenerationOptions(o: GenerationOptions): MessageInitShape<typeof GenerationOptionsSchema> {
   const out: { -readonly [K in keyof GenerationOptions]: GenerationOptions[K] } = {};
   if (o.numBeams !== undefined) out.numBeams = o.numBeams;

@@ -5,7 +5,7 @@
  */
 import { type EngineOptionsInit, makeEngineOptions } from "./engine-options.js";
 import { Florence } from "./florence.js";
-import { resolveModel } from "./loading/index.js";
+import { resolveModel } from "./hub/index.js";
 import { createWorkerEngine } from "./worker/worker-host.js";
 
 export async function createFlorence(init: EngineOptionsInit): Promise<Florence> {

@@ -1,7 +1,7 @@
 /** Options for creating an engine, with their defaults in one place. */
 import type { ExecutionProviderName, ModelDtype } from "./engine.js";
 import { FlorenceError } from "./errors.js";
-import type { ProgressCallback } from "./loading/index.js";
+import type { ProgressCallback } from "./hub/index.js";
 
 export interface EngineOptions {
   /**

@@ -6,88 +6,49 @@
  *
  * This file only maps method arguments to task requests; the engine does the work.
  */
+import type { OneOrMany } from "../core/inputs.js";
+import {
+  CAPTION_TASKS,
+  type CaptionChoice,
+  CLASSES_TASK,
+  DEFAULT_CAPTION_GRANULARITY,
+  DEFAULT_LABELS_MODE,
+  DETECTION_TASKS,
+  type DetectChoice,
+  joinClasses,
+  openVocabularyToDetections,
+} from "../core/shortcuts.js";
 import type { EngineAvailability, EngineStats, FlorenceEngine, ModelInfo, TaskRequest } from "./engine.js";
 import { FlorenceError } from "./errors.js";
 import type { GenerationOptions, ImageInput, Region } from "./inputs.js";
-import type { DetectionsResult, OcrResult, OpenVocabularyResult, SegmentationResult, TaskResult, TextResult } from "./results.js";
-import type { TaskName } from "./tasks.js";
+import type { DetectionsResult, OcrResult, SegmentationResult, TaskResult, TextResult } from "./results.js";
 
-export type CaptionGranularity = "normal" | "detailed" | "very_detailed";
+export type { CaptionGranularity, LabelsMode } from "../core/shortcuts.js";
+export { openVocabularyToDetections } from "../core/shortcuts.js";
 
-/** "classes" = category names (<OD>), "captions" = dense region captions, "rois" = region proposals. */
-export type LabelsMode = "classes" | "captions" | "rois";
+export interface CaptionOptions extends GenerationOptions, CaptionChoice {}
 
-export interface CaptionOptions extends GenerationOptions {
-  /** Default "normal" (<CAPTION>); "detailed" = <DETAILED_CAPTION>; "very_detailed" = <MORE_DETAILED_CAPTION>. */
-  readonly granularity?: CaptionGranularity;
-}
+export interface DetectOptions extends GenerationOptions, DetectChoice {}
 
-export interface DetectOptions extends GenerationOptions {
-  /** Default "classes". Ignored when `classes` is given. */
-  readonly labelsMode?: LabelsMode;
-  /**
-   * Detect only these classes: <OPEN_VOCABULARY_DETECTION> of the classes joined with "<and>".
-   * When the model answers with polygons, each instance becomes a detection with the polygons'
-   * bounding box (use run("open_vocabulary_detection") to keep the polygons).
-   */
-  readonly classes?: readonly string[];
-}
-
-export type Images = ImageInput | readonly ImageInput[];
-
-const CAPTION_TASKS: Readonly<Record<CaptionGranularity, TaskName>> = {
-  normal: "caption",
-  detailed: "detailed_caption",
-  very_detailed: "more_detailed_caption",
-};
-
-const DETECTION_TASKS: Readonly<Record<LabelsMode, TaskName>> = {
-  classes: "object_detection",
-  captions: "dense_region_caption",
-  rois: "region_proposal",
-};
+export type Images = OneOrMany<ImageInput>;
 
 /** A bare Uint8Array is one encoded image; everything array-like of images is a batch. */
-export function toImageList(images: Images): readonly ImageInput[] {
+function toImageList(images: Images): readonly ImageInput[] {
   if (images instanceof Uint8Array) return [images];
   if (Array.isArray(images)) return images as readonly ImageInput[];
   return [images as ImageInput];
 }
 
-/** Joins open-vocabulary classes the way Florence-2's fine-tuning data separates phrases. */
-export function joinClasses(classes: readonly string[]): string {
-  const cleaned = classes.map((c) => c.trim()).filter((c) => c.length > 0);
-  if (cleaned.length === 0) {
+/** The text input of open-vocabulary detection for `classes`; at least one must not be blank. */
+function classesText(classes: readonly string[]): string {
+  const joined = joinClasses(classes);
+  if (joined === "") {
     throw new FlorenceError("missing_text", "detectObjects: `classes` is empty; pass at least one class name, or omit it to detect all objects", {
       violations: [{ field: "classes", description: "must contain at least one non-blank class name" }],
     });
   }
-  return cleaned.join("<and>");
+  return joined;
 }
-
-/** Folds an open-vocabulary answer into plain detections: polygon instances keep their box. */
-export function openVocabularyToDetections(r: OpenVocabularyResult): DetectionsResult {
-  const fromInstances = r.instances.map((i) => ({ label: i.label, box: i.box, confidence: i.confidence }));
-  return {
-    kind: "detections",
-    task: r.task,
-    imageSize: r.imageSize,
-    rawText: r.rawText,
-    generatedTokens: r.generatedTokens,
-    detections: [...r.detections, ...fromInstances],
-  };
-}
-
-const EMPTY_STATS: EngineStats = {
-  batches: 0,
-  batchedItems: 0,
-  largestBatch: 0,
-  queuedItems: 0,
-  decoderSteps: 0,
-  decoderRows: 0,
-  visionImages: 0,
-  visionCache: { hits: 0, misses: 0, evictions: 0, entries: 0, bytes: 0, maxBytes: 0 },
-};
 
 export class Florence implements FlorenceEngine {
   constructor(private readonly engine: FlorenceEngine) {}
@@ -105,8 +66,8 @@ export class Florence implements FlorenceEngine {
   }
 
   /** Batching and vision-cache counters (zeros for an engine that keeps none). */
-  async stats(): Promise<EngineStats> {
-    return (await this.engine.stats?.()) ?? EMPTY_STATS;
+  stats(): Promise<EngineStats> {
+    return this.engine.stats();
   }
 
   onAvailabilityChange(listener: (availability: EngineAvailability) => void): () => void {
@@ -118,17 +79,17 @@ export class Florence implements FlorenceEngine {
   }
 
   captionImage(images: Images, options: CaptionOptions = {}): Promise<TextResult[]> {
-    const task = CAPTION_TASKS[options.granularity ?? "normal"];
+    const task = CAPTION_TASKS[options.granularity ?? DEFAULT_CAPTION_GRANULARITY];
     return this.typed({ task }, images, options, "text");
   }
 
   async detectObjects(images: Images, options: DetectOptions = {}): Promise<DetectionsResult[]> {
     if (options.classes !== undefined) {
-      const request: TaskRequest = { task: "open_vocabulary_detection", text: joinClasses(options.classes) };
+      const request: TaskRequest = { task: CLASSES_TASK, text: classesText(options.classes) };
       const results = await this.typed(request, images, options, "open_vocabulary");
       return results.map(openVocabularyToDetections);
     }
-    return this.typed({ task: DETECTION_TASKS[options.labelsMode ?? "classes"] }, images, options, "detections");
+    return this.typed({ task: DETECTION_TASKS[options.labelsMode ?? DEFAULT_LABELS_MODE] }, images, options, "detections");
   }
 
   ocrImage(images: Images, options: GenerationOptions = {}): Promise<TextResult[]> {

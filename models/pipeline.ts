@@ -16,7 +16,7 @@ import type { GenerationOptions, ImageInput } from "./inputs.js";
 import { type FlorenceSessions, loadSessions } from "./loading/index.js";
 import { toTaskResult } from "./postprocess/index.js";
 import { buildPrompt } from "./prompts.js";
-import { checkTextLength, checkUnusedInputs, taskOf, validateGenerationOptions } from "./request-validation.js";
+import { checkTextLength, checkUnusedInputs, taskOf, validateDecodingParams } from "./request-validation.js";
 import type { TaskResult } from "./results.js";
 import { BatchScheduler, type ItemOutcome } from "./scheduler/batch-scheduler.js";
 import { encodeBatch, encodeImages } from "./stages/encode.js";
@@ -299,7 +299,7 @@ export async function createLocalEngine(options: LocalEngineOptions): Promise<Fl
     // A caller that gave up while this call's message waited for the worker: stop before any work.
     options.beforeStep?.();
     throwIfAborted(callOptions.signal);
-    validateGenerationOptions(callOptions, requestLimits);
+    validateDecodingParams(callOptions, requestLimits);
     const perTask = pairs.length > 1 && images.length === 1;
     for (const [i, pair] of pairs.entries()) {
       checkUnusedInputs(pair.spec, pair.request);

@@ -2,7 +2,8 @@ import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import { FlorenceError } from "./errors.js";
 import type { Region } from "./inputs.js";
-import { buildPrompt, buildRawPrompt, encodeRegion, quantizeCoordinate, validateRegion } from "./prompts.js";
+import { buildRawPrompt } from "../test/support/raw-prompt.js";
+import { buildPrompt, encodeRegion, quantizeCoordinate, validateRegion } from "./prompts.js";
 import type { ImageSize } from "./results.js";
 import { findTask, TASKS, type TaskName } from "./tasks.js";
 
@@ -19,7 +20,7 @@ function thrown(f: () => unknown): FlorenceError {
 }
 
 describe("buildPrompt", () => {
-  // Prompt strings of spec §3.5 (the templates' missing trailing punctuation included).
+  // The prompt strings of docs/florence2-contract.md#2-tasks (the templates' missing trailing punctuation included).
   it.each<[TaskName, { text?: string; region?: Region }, string]>([
     ["caption", {}, "What does the image describe?"],
     ["detailed_caption", {}, "Describe in detail what is shown in the image."],
@@ -36,7 +37,8 @@ describe("buildPrompt", () => {
       { text: "A green car parked in front of a yellow building." },
       "Locate the phrases in the caption: A green car parked in front of a yellow building.",
     ],
-    // §1.3: the notebook's OD car box [33.6, 159.6, 596.8, 371.76] is the region it then asks about.
+    // docs/florence2-contract.md#33-region-input: the notebook's OD car box
+    // [33.6, 159.6, 596.8, 371.76] is the region it then asks about.
     ["region_to_category", { region: [33.6, 159.6, 596.8, 371.76] }, "What is the region <loc_52><loc_332><loc_932><loc_774>?"],
     [
       "region_to_description",

@@ -1,12 +1,12 @@
 /**
- * Task + input -> the prompt text the tokenizer encodes (spec §1.2, §1.3), and the native
- * processor's rules for free-form prompt strings (for fine-tuned models and parity tests).
+ * Task + input -> the prompt text the tokenizer encodes (docs/florence2-contract.md#3-prompts;
+ * regions: docs/florence2-contract.md#33-region-input).
  */
 import { FlorenceError } from "./errors.js";
 import type { Region } from "./inputs.js";
 import { pyStrip } from "./postprocess/python-text.js";
 import type { ImageSize } from "./results.js";
-import { TASKS, type TaskName, type TaskSpec } from "./tasks.js";
+import type { TaskName, TaskSpec } from "./tasks.js";
 
 /** What a task may take besides the image; which one it needs is `TaskSpec.input`. */
 export interface PromptInput {
@@ -112,52 +112,4 @@ const TEXT_INPUT_HINT: Partial<Record<TaskName, string>> = {
 /** The template with `{input}` replaced (a function replacer, so "$&" in user text stays literal). */
 function fill(template: string, input: string): string {
   return template.replace("{input}", () => input);
-}
-
-/** Task tokens in the order the native processor tries them (it stops at the first one found). */
-const NATIVE_NO_INPUT_ORDER: readonly TaskName[] = [
-  "ocr",
-  "ocr_with_region",
-  "caption",
-  "detailed_caption",
-  "more_detailed_caption",
-  "object_detection",
-  "dense_region_caption",
-  "region_proposal",
-];
-const NATIVE_WITH_INPUT_ORDER: readonly TaskName[] = [
-  "phrase_grounding",
-  "referring_expression_segmentation",
-  "region_to_segmentation",
-  "open_vocabulary_detection",
-  "region_to_category",
-  "region_to_description",
-  "region_to_ocr",
-];
-
-/**
- * A free-form prompt string as transformers' native Florence2Processor turns it into a prompt:
- * text without a task token is used unchanged (e.g. a fine-tuned model's own question);
- * a no-input task token must be the whole text and becomes its prompt; text containing a
- * with-input task token becomes that task's template, filled with the text minus the token
- * (every occurrence), trimmed. Region tokens must already be in the text, e.g.
- * "<REGION_TO_CATEGORY><loc_52><loc_332><loc_932><loc_774>".
- *
- * @throws FlorenceError "invalid_argument" when a no-input task token comes with other text.
- */
-export function buildRawPrompt(text: string): string {
-  for (const name of NATIVE_NO_INPUT_ORDER) {
-    const { token, prompt } = TASKS[name];
-    if (!text.includes(token)) continue;
-    if (text !== token) {
-      const description = `${token} takes no input, so it must be the whole prompt; got ${JSON.stringify(text)}`;
-      throw new FlorenceError("invalid_argument", description, { violations: [{ field: "prompt", description }] });
-    }
-    return prompt;
-  }
-  for (const name of NATIVE_WITH_INPUT_ORDER) {
-    const { token, prompt } = TASKS[name];
-    if (text.includes(token)) return fill(prompt, pyStrip(text.split(token).join("")));
-  }
-  return text;
 }

@@ -2,18 +2,11 @@
  * Checks of a call's arguments that need no model work, so bad requests fail fast with a message
  * that says what to change.
  */
-import type { TaskRequest } from "./engine.js";
+import type { DecodingParams } from "../core/decoding.js";
+import type { TaskRequest } from "../core/inputs.js";
+import type { DecodingLimits } from "../core/limits.js";
+import { findTask, TASK_NAMES, type TaskSpec } from "../core/tasks.js";
 import { FlorenceError } from "./errors.js";
-import type { GenerationOptions } from "./inputs.js";
-import { findTask, TASK_NAMES, type TaskSpec } from "./tasks.js";
-
-/** Bounds of the decoding options a caller may ask for (the server's request limits extend these). */
-export interface GenerationLimits {
-  /** Largest max_new_tokens. */
-  readonly maxNewTokens: number;
-  /** Largest num_beams. */
-  readonly maxNumBeams: number;
-}
 
 function integerIn(field: string, value: number | undefined, min: number, max: number, hint: string): void {
   if (value === undefined) return;
@@ -24,8 +17,8 @@ function integerIn(field: string, value: number | undefined, min: number, max: n
   }
 }
 
-/** Validates the numeric generation options against the engine's limits. */
-export function validateGenerationOptions(options: GenerationOptions, limits: GenerationLimits): void {
+/** Validates the decoding parameters against the engine's limits (core/limits.ts). */
+export function validateDecodingParams(options: DecodingParams, limits: DecodingLimits): void {
   integerIn("max_new_tokens", options.maxNewTokens, 1, limits.maxNewTokens, "detection and segmentation answers need a few hundred tokens, captions fewer");
   integerIn("min_new_tokens", options.minNewTokens, 0, options.maxNewTokens ?? limits.maxNewTokens, "it must not exceed max_new_tokens; 0 lets the model stop when it is done");
   integerIn("num_beams", options.numBeams, 1, limits.maxNumBeams, "use 1 for greedy decoding or 3 for the reference beam search");

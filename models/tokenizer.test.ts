@@ -103,7 +103,8 @@ describe.each(["tiny", "padded"] as const)("%s tokenizer", (name) => {
     for (const c of promptCases) expect(tok.decode(tok.encode(c.prompt))).toBe(`<s>${c.prompt}</s>`);
   });
 
-  it("keeps the space before a loc token as the standalone Ġ token (spec §3.4)", () => {
+  // docs/florence2-contract.md#64-encoding-prompts
+  it("keeps the space before a loc token as the standalone Ġ token", () => {
     const ids = tok.encode("What is the region <loc_52><loc_332><loc_932><loc_774>?");
     const loc52 = tok.tokenId("<loc_52>") as number;
     const at = ids.indexOf(loc52);
@@ -114,7 +115,8 @@ describe.each(["tiny", "padded"] as const)("%s tokenizer", (name) => {
 });
 
 describe("Florence tokens", () => {
-  it("spec order: 1024 tokens, <od> first, <loc_k> at 4 + k, <and> last", () => {
+  // The order of docs/florence2-contract.md#62-special-tokens-and-ids.
+  it("documented order: 1024 tokens, <od> first, <loc_k> at 4 + k, <and> last", () => {
     expect(FLORENCE_TOKENS.length).toBe(1024);
     expect(FLORENCE_TOKENS[0]).toBe("<od>");
     expect(FLORENCE_TOKENS[4 + 999]).toBe("<loc_999>");
@@ -122,7 +124,8 @@ describe("Florence tokens", () => {
     expect(FLORENCE_TOKENS[1023]).toBe("<and>");
   });
 
-  it("maps to the real model ids in the padded tokenizer (spec §3.2)", () => {
+  // docs/florence2-contract.md#62-special-tokens-and-ids
+  it("maps to the real model ids in the padded tokenizer", () => {
     const tok = tokenizers.padded;
     expect(FLORENCE_TOKENS.map((t) => tok.tokenId(t))).toEqual(FLORENCE_TOKENS.map((_, k) => 50265 + k));
   });

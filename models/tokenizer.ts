@@ -1,9 +1,11 @@
 /**
- * The Florence-2 tokenizer: BART byte-level BPE plus the 1024 Florence tokens (spec §3), over
+ * The Florence-2 tokenizer: BART byte-level BPE plus the 1024 Florence tokens
+ * (docs/florence2-contract.md#6-tokenizer), over
  * `@huggingface/tokenizers`, which reproduces the reference ids and texts exactly on every prompt
  * and decode case of test/fixtures/goldens/prompts.json (so no hand-written BPE).
  *
- * Loading checks that the Florence tokens are present with consecutive ids in the spec's order
+ * Loading checks that the Florence tokens are present with consecutive ids in the documented order
+ * (docs/florence2-contract.md#62-special-tokens-and-ids)
  * (ids 50265..51288 in the real model); when tokenizer.json lacks them we take them from
  * tokenizer_config.json's `added_tokens_decoder` (what transformers does) or append them after the
  * vocabulary (what the original Florence2Processor does at runtime).
@@ -53,7 +55,7 @@ export interface FlorenceTokenizer {
   readonly maxTokenBytes: number;
 }
 
-/** The 1024 Florence tokens in id order (spec §3.2). */
+/** The 1024 Florence tokens in id order (docs/florence2-contract.md#62-special-tokens-and-ids). */
 export const FLORENCE_TOKENS: readonly string[] = [
   "<od>",
   "</od>",
@@ -65,8 +67,8 @@ export const FLORENCE_TOKENS: readonly string[] = [
   ...["<proposal>", "</proposal>", "<poly>", "</poly>", "<and>"],
 ];
 
-export const TOKENIZER_FILE = "tokenizer.json";
-export const TOKENIZER_CONFIG_FILE = "tokenizer_config.json";
+const TOKENIZER_FILE = "tokenizer.json";
+const TOKENIZER_CONFIG_FILE = "tokenizer_config.json";
 
 interface AddedTokenJson {
   id: number;
@@ -310,7 +312,8 @@ class LibraryTokenizer implements FlorenceTokenizer {
   }
 }
 
-/** GPT-2's byte-level alphabet: printable byte -> same code point, others -> 256 + k (spec §3.3). */
+/** GPT-2's byte-level alphabet: printable byte -> same code point, others -> 256 + k
+ * (docs/florence2-contract.md#63-byte-level-alphabet). */
 const BYTE_OF_CHAR: ReadonlyMap<string, number> = (() => {
   const printable = (b: number): boolean => (b >= 33 && b <= 126) || (b >= 161 && b <= 172) || (b >= 174 && b <= 255);
   const map = new Map<string, number>();

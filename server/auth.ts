@@ -37,7 +37,7 @@ export const UNAUTHENTICATED_MESSAGE = "this call needs a valid bearer token: se
 const TOKEN_PATTERN = /^[A-Za-z0-9\-._~+/]+=*$/;
 const NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
 /** Shorter tokens can be guessed; `openssl rand -hex 32` gives 64 characters. */
-export const MIN_TOKEN_LENGTH = 16;
+const MIN_TOKEN_LENGTH = 16;
 
 export interface TokenEntry {
   /** The name from the file, or "token#<n>" (n counts tokens from 1) when the line has none. */
@@ -87,7 +87,7 @@ export function parseTokensFile(text: string): TokenEntry[] {
 }
 
 /** Reads and parses the tokens file; errors name the option and flag, not the contents. */
-export function loadTokensFile(path: string): TokenEntry[] {
+function loadTokensFile(path: string): TokenEntry[] {
   let text: string;
   try {
     text = readFileSync(path, "utf8");

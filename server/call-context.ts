@@ -6,8 +6,11 @@
 import type { ConnectError, HandlerContext } from "@connectrpc/connect";
 import { Code, createContextKey, createContextValues } from "@connectrpc/connect";
 import { codeToString } from "@connectrpc/connect/protocol-connect";
-import type { FlorenceEngine, ModelInfo, RunTimings, TaskRequest } from "../models/engine.js";
-import type { GenerationOptions, ImageInput } from "../models/inputs.js";
+import type { DecodingParams } from "../core/decoding.js";
+import type { ImageInput, TaskRequest } from "../core/inputs.js";
+import type { ModelInfo } from "../core/model-info.js";
+import type { RunTimings } from "../core/timings.js";
+import type { FlorenceEngine } from "../models/engine.js";
 import { probeImageSize } from "../models/index.js";
 import type { AdmissionQueue, SlotLimit } from "./admission.js";
 import { callerKey } from "./auth.js";
@@ -172,7 +175,7 @@ export async function withEngine<T>(
 interface EngineCall {
   readonly tasks: readonly TaskRequest[];
   readonly images: readonly ImageInput[];
-  readonly options: GenerationOptions;
+  readonly options: DecodingParams;
   /** Prefix of the i-th task's fields, e.g. "tasks[1]." ("" for a call's one task). */
   readonly taskField: (index: number) => string;
   /** The field that holds the call's images: "images" or "image". */

@@ -1,11 +1,14 @@
 import { describe, expect, it } from "vitest";
+import { TASK_NAMES } from "../core/tasks.js";
+import { CaptionGranularity, DetectionLabelsMode } from "../gen/florence/v1/florence_service_pb.js";
 import { PixelFormatSchema } from "../gen/florence/v1/image_pb.js";
 import { ExecutionProviderSchema, ModelDtypeSchema } from "../gen/florence/v1/model_service_pb.js";
 import { Task, TaskSchema } from "../gen/florence/v1/task_pb.js";
-import { TASK_NAMES } from "../models/tasks.js";
 import {
+  captionTaskOf,
   DTYPE_BY_NAME,
   describeEnumValues,
+  detectionTaskOf,
   EXECUTION_PROVIDER_BY_NAME,
   PIXEL_FORMAT_BY_NAME,
   pixelFormatNameOf,
@@ -46,5 +49,27 @@ describe("enum tables", () => {
       "PIXEL_FORMAT_RGB (1), PIXEL_FORMAT_BGR (2), PIXEL_FORMAT_RGBA (3), PIXEL_FORMAT_BGRA (4), PIXEL_FORMAT_GRAY (5)",
     );
     expect(describeEnumValues(PixelFormatSchema, true)).toMatch(/^PIXEL_FORMAT_UNSPECIFIED \(0\), /);
+  });
+});
+
+describe("shortcut enums -> tasks (core/shortcuts.ts)", () => {
+  it.each([
+    [CaptionGranularity.UNSPECIFIED, "caption"],
+    [CaptionGranularity.NORMAL, "caption"],
+    [CaptionGranularity.DETAILED, "detailed_caption"],
+    [CaptionGranularity.VERY_DETAILED, "more_detailed_caption"],
+    [99 as CaptionGranularity, undefined],
+  ])("caption granularity %i -> %s", (granularity, task) => {
+    expect(captionTaskOf(granularity)).toBe(task);
+  });
+
+  it.each([
+    [DetectionLabelsMode.UNSPECIFIED, "object_detection"],
+    [DetectionLabelsMode.CLASSES, "object_detection"],
+    [DetectionLabelsMode.CAPTIONS, "dense_region_caption"],
+    [DetectionLabelsMode.ROIS, "region_proposal"],
+    [-1 as DetectionLabelsMode, undefined],
+  ])("labels mode %i -> %s", (mode, task) => {
+    expect(detectionTaskOf(mode)).toBe(task);
   });
 });

@@ -1,16 +1,24 @@
 /**
- * Proto enums <-> our string unions. Each table is a Record over the string union, so adding a
- * task, pixel format, dtype or provider to models/ fails to compile until it is mapped here.
+ * Proto enums <-> core's string unions. Each table is a Record over the string union, so adding a
+ * task, pixel format, dtype or provider to core/ fails to compile until it is mapped here.
  */
 import type { DescEnum } from "@bufbuild/protobuf";
+import type { RawPixelFormat } from "../core/inputs.js";
+import type { ExecutionProviderName, ModelDtype as ModelDtypeName } from "../core/model-info.js";
+import {
+  CAPTION_TASKS,
+  type CaptionGranularity as CaptionGranularityName,
+  DEFAULT_CAPTION_GRANULARITY,
+  DEFAULT_LABELS_MODE,
+  DETECTION_TASKS,
+  type LabelsMode,
+} from "../core/shortcuts.js";
+import type { TaskName } from "../core/tasks.js";
 import { CaptionGranularity, DetectionLabelsMode } from "../gen/florence/v1/florence_service_pb.js";
 import { BackpressureMode } from "../gen/florence/v1/frames_pb.js";
 import { PixelFormat } from "../gen/florence/v1/image_pb.js";
 import { ExecutionProvider, ModelDtype } from "../gen/florence/v1/model_service_pb.js";
 import { Task } from "../gen/florence/v1/task_pb.js";
-import type { ExecutionProviderName, ModelDtype as ModelDtypeName } from "../models/engine.js";
-import type { RawPixelFormat } from "../models/inputs.js";
-import type { TaskName } from "../models/tasks.js";
 
 export const TASK_BY_NAME: Readonly<Record<TaskName, Task>> = {
   caption: Task.CAPTION,
@@ -47,9 +55,6 @@ export const PIXEL_FORMAT_BY_NAME: Readonly<Record<RawPixelFormat, PixelFormat>>
   gray: PixelFormat.GRAY,
 };
 
-/** Bytes per pixel of each raw format. */
-export const CHANNELS: Readonly<Record<RawPixelFormat, number>> = { rgb: 3, bgr: 3, rgba: 4, bgra: 4, gray: 1 };
-
 const NAME_BY_PIXEL_FORMAT: ReadonlyMap<PixelFormat, RawPixelFormat> = new Map(
   (Object.entries(PIXEL_FORMAT_BY_NAME) as [RawPixelFormat, PixelFormat][]).map(([n, f]) => [f, n]),
 );
@@ -59,21 +64,28 @@ export function pixelFormatNameOf(format: PixelFormat): RawPixelFormat | undefin
   return NAME_BY_PIXEL_FORMAT.get(format);
 }
 
-/** CaptionImage's granularity -> task; UNSPECIFIED means NORMAL (documented in the proto). */
-export const CAPTION_TASK: ReadonlyMap<CaptionGranularity, TaskName> = new Map<CaptionGranularity, TaskName>([
-  [CaptionGranularity.UNSPECIFIED, "caption"],
-  [CaptionGranularity.NORMAL, "caption"],
-  [CaptionGranularity.DETAILED, "detailed_caption"],
-  [CaptionGranularity.VERY_DETAILED, "more_detailed_caption"],
-]);
+/**
+ * The core name of a shortcut enum value: the proto names them as core does (DETAILED ->
+ * "detailed"), so the name is derived instead of listed a second time; UNSPECIFIED means `unset`
+ * (the default the proto documents), an unknown number undefined.
+ */
+function shortcutName<N extends string>(enumObject: object, value: number, names: Readonly<Record<N, unknown>>, unset: N): N | undefined {
+  if (value === 0) return unset;
+  const key = (enumObject as Readonly<Record<number, string | undefined>>)[value]?.toLowerCase();
+  return key !== undefined && Object.hasOwn(names, key) ? (key as N) : undefined;
+}
 
-/** DetectObjects' labels mode -> task (without classes); UNSPECIFIED means CLASSES. */
-export const DETECTION_TASK: ReadonlyMap<DetectionLabelsMode, TaskName> = new Map<DetectionLabelsMode, TaskName>([
-  [DetectionLabelsMode.UNSPECIFIED, "object_detection"],
-  [DetectionLabelsMode.CLASSES, "object_detection"],
-  [DetectionLabelsMode.CAPTIONS, "dense_region_caption"],
-  [DetectionLabelsMode.ROIS, "region_proposal"],
-]);
+/** CaptionImage's granularity -> its task (core/shortcuts.ts); undefined for unknown numbers. */
+export function captionTaskOf(granularity: CaptionGranularity): TaskName | undefined {
+  const name = shortcutName<CaptionGranularityName>(CaptionGranularity, granularity, CAPTION_TASKS, DEFAULT_CAPTION_GRANULARITY);
+  return name === undefined ? undefined : CAPTION_TASKS[name];
+}
+
+/** DetectObjects' labels mode -> its task without classes (core/shortcuts.ts); undefined for unknown numbers. */
+export function detectionTaskOf(labelsMode: DetectionLabelsMode): TaskName | undefined {
+  const name = shortcutName<LabelsMode>(DetectionLabelsMode, labelsMode, DETECTION_TASKS, DEFAULT_LABELS_MODE);
+  return name === undefined ? undefined : DETECTION_TASKS[name];
+}
 
 export const DTYPE_BY_NAME: Readonly<Record<ModelDtypeName, ModelDtype>> = {
   fp32: ModelDtype.FP32,

@@ -1,5 +1,6 @@
 /**
- * The ONLY place that maps engine errors (FlorenceError kinds) to gRPC status codes (style L4).
+ * The ONLY place that maps engine errors (FlorenceError kinds) to gRPC status codes, so that
+ * every protocol and every handler answers the same failure with the same code.
  * Clients get the FlorenceError's message, which is written for them, plus google.rpc details:
  * ErrorInfo (reason = kind, domain "florence2"), BadRequest field violations, and RetryInfo for
  * overload. Library text and stacks stay in `cause`, which connect never sends; the call log
@@ -123,7 +124,7 @@ function detailsOf(error: FlorenceError): ConstructorParameters<typeof ConnectEr
  * fault, and the answer is INVALID_ARGUMENT saying what to fix (JSON decode failures and broken
  * envelope lengths already are INVALID_ARGUMENT). Returns undefined for every other error.
  */
-export function asRequestDecodeError(code: Code, rawMessage: string): ConnectError | undefined {
+function asRequestDecodeError(code: Code, rawMessage: string): ConnectError | undefined {
   if (code !== Code.Internal) return undefined;
   let message: string | undefined;
   if (rawMessage.startsWith(BINARY_DECODE_PREFIX)) {

@@ -4,19 +4,25 @@
  * no sharp: the engine interface is all this file knows of the model.
  */
 import type { HandlerContext, ServiceImpl } from "@connectrpc/connect";
+import type { TaskRequest } from "../core/inputs.js";
+import type { ResultKind, TaskResult } from "../core/results.js";
+import { CLASSES_TASK, joinClasses, openVocabularyToDetections } from "../core/shortcuts.js";
+import { TASKS, type TaskName } from "../core/tasks.js";
 import type { FlorenceService } from "../gen/florence/v1/florence_service_pb.js";
 import { CaptionGranularitySchema, DetectionLabelsMode, DetectionLabelsModeSchema } from "../gen/florence/v1/florence_service_pb.js";
 import type { BoundingBox } from "../gen/florence/v1/geometry_pb.js";
 import type { Image } from "../gen/florence/v1/image_pb.js";
+import type {
+  DetectionsResult as DetectionsResultMessage,
+  OcrResult as OcrResultMessage,
+  SegmentationResult as SegmentationResultMessage,
+  TextResult as TextResultMessage,
+} from "../gen/florence/v1/results_pb.js";
 import type { GenerationOptions as GenerationOptionsMessage, Timings } from "../gen/florence/v1/task_pb.js";
-import type { TaskRequest } from "../models/engine.js";
 import { FlorenceError } from "../models/errors.js";
-import { openVocabularyToDetections } from "../models/florence.js";
-import type { TaskResult } from "../models/results.js";
-import type { TaskName } from "../models/tasks.js";
 import type { CallRecord, ServiceDeps } from "./call-context.js";
 import { laneOf, unaryCall, withEngine } from "./call-context.js";
-import { CAPTION_TASK, DETECTION_TASK, describeEnumValues } from "./enums.js";
+import { captionTaskOf, describeEnumValues, detectionTaskOf } from "./enums.js";
 import { createStreamFramesHandler } from "./stream-frames.js";
 import {
   expectKind,
@@ -27,15 +33,7 @@ import {
   toTextResultMessage,
   toTimingsMessage,
 } from "./to-proto.js";
-import {
-  imageBytes,
-  toGenerationOptions,
-  toImageInput,
-  toImageInputs,
-  toTaskRequest,
-  toTaskRequestFor,
-  Violations,
-} from "./validation.js";
+import { imageBytes, toGenerationOptions, toImageInput, toImageInputs, toTaskRequest, toTaskRequestFor, Violations } from "./validation.js";
 
 /** The fields every "images + options" request has. */
 interface ImagesRequest {
@@ -80,26 +78,58 @@ async function runOnImages(
   return { results: value, timings: toTimingsMessage(queueMs, modelMs, stages) };
 }
 
-/** A request with a fixed task and no extra input. */
-const fixedTask = (name: TaskName) => (v: Violations) => toTaskRequestFor(name, { text: "", region: undefined }, "", v);
-/** A request whose task needs the `phrase` field. */
-const phraseTask = (name: TaskName, phrase: string) => (v: Violations) =>
-  toTaskRequestFor(name, { text: phrase, region: undefined }, "", v, "phrase");
-/** A request whose task needs the `region` field. */
-const regionTask = (name: TaskName, region: BoundingBox | undefined) => (v: Violations) =>
-  toTaskRequestFor(name, { text: "", region }, "", v);
+/** The message of each result kind a high-level RPC answers with. */
+interface ResultMessages {
+  readonly text: TextResultMessage;
+  readonly detections: DetectionsResultMessage;
+  readonly segmentation: SegmentationResultMessage;
+  readonly ocr: OcrResultMessage;
+}
+
+type AnsweredKind = keyof ResultMessages & ResultKind;
+
+const TO_MESSAGE: { readonly [K in AnsweredKind]: (r: Extract<TaskResult, { kind: K }>) => ResultMessages[K] } = {
+  text: toTextResultMessage,
+  detections: toDetectionsResultMessage,
+  segmentation: toSegmentationResultMessage,
+  ocr: toOcrResultMessage,
+};
+
+/** The extra fields a high-level RPC's request may carry (its task's text is `phrase`). */
+interface TaskFields {
+  readonly phrase?: string;
+  readonly region?: BoundingBox | undefined;
+}
+
+/** Reads the input `task` takes (TASKS[task].input) from the RPC's `phrase` or `region` field. */
+const fixedTask =
+  (task: TaskName) =>
+  (req: TaskFields, v: Violations): TaskRequest | undefined => {
+    const textField = TASKS[task].input === "text" ? "phrase" : "text";
+    return toTaskRequestFor(task, { text: req.phrase ?? "", region: req.region }, "", v, textField);
+  };
+
+/** CaptionImage: the task of the granularity (core/shortcuts.ts). */
+function captionTask(req: { readonly granularity: number }, v: Violations): TaskRequest | undefined {
+  const task = captionTaskOf(req.granularity);
+  if (task === undefined) {
+    v.add("invalid_argument", "granularity", `unknown value ${req.granularity}; use one of ${describeEnumValues(CaptionGranularitySchema)}`);
+  }
+  return task === undefined ? undefined : { task };
+}
 
 /**
  * DetectObjects: a labels mode, or open-vocabulary detection of the given classes joined by
- * "<and>" (the engine's detectObjects does the same; see models/florence.ts).
+ * "<and>" (core/shortcuts.ts; the engine's detectObjects does the same).
  */
-function detectionTask(labelsMode: DetectionLabelsMode, classes: readonly string[], v: Violations): TaskRequest | undefined {
+function detectionTask(req: { readonly labelsMode: DetectionLabelsMode; readonly classes: readonly string[] }, v: Violations): TaskRequest | undefined {
+  const { labelsMode, classes } = req;
   if (classes.length === 0) {
-    const name = DETECTION_TASK.get(labelsMode);
-    if (name === undefined) {
+    const task = detectionTaskOf(labelsMode);
+    if (task === undefined) {
       v.add("invalid_argument", "labels_mode", `unknown value ${labelsMode}; use one of ${describeEnumValues(DetectionLabelsModeSchema)}`);
     }
-    return name === undefined ? undefined : { task: name };
+    return task === undefined ? undefined : { task };
   }
   if (labelsMode !== DetectionLabelsMode.UNSPECIFIED && labelsMode !== DetectionLabelsMode.CLASSES) {
     v.add("invalid_argument", "labels_mode", "must be unset or DETECTION_LABELS_MODE_CLASSES when classes are given");
@@ -107,60 +137,41 @@ function detectionTask(labelsMode: DetectionLabelsMode, classes: readonly string
   classes.forEach((c, i) => {
     if (c.trim() === "") v.add("missing_text", `classes[${i}]`, "a class name must not be blank");
   });
-  return { task: "open_vocabulary_detection", text: classes.map((c) => c.trim()).join("<and>") };
+  return { task: CLASSES_TASK, text: joinClasses(classes) };
+}
+
+/** With classes the engine answers open-vocabulary results; polygon instances keep their box. */
+function asDetections(results: readonly TaskResult[]): TaskResult[] {
+  return results.map((r) => (r.kind === "open_vocabulary" ? openVocabularyToDetections(r) : r));
 }
 
 export function createFlorenceService(deps: ServiceDeps): ServiceImpl<typeof FlorenceService> {
+  /**
+   * One high-level RPC: `task` reads the request's own fields, the images and options are checked
+   * and run by runOnImages, and the results must all be of `kind`.
+   */
+  const imageRpc = <Fields, K extends AnsweredKind>(
+    kind: K,
+    task: (req: Fields, v: Violations) => TaskRequest | undefined,
+    fold: (results: readonly TaskResult[]) => readonly TaskResult[] = (results) => results,
+  ) =>
+    unaryCall(deps, async (req: ImagesRequest & Fields, ctx, record) => {
+      const out = await runOnImages(deps, req, ctx, record, (v) => task(req, v));
+      const results: ResultMessages[K][] = expectKind(fold(out.results), kind).map(TO_MESSAGE[kind]);
+      return { results, timings: out.timings };
+    });
+
   return {
-    captionImage: unaryCall(deps, async (req, ctx, record) => {
-      const out = await runOnImages(deps, req, ctx, record, (v) => {
-        const name = CAPTION_TASK.get(req.granularity);
-        if (name === undefined) {
-          v.add("invalid_argument", "granularity", `unknown value ${req.granularity}; use one of ${describeEnumValues(CaptionGranularitySchema)}`);
-          return undefined;
-        }
-        return { task: name };
-      });
-      return { results: expectKind(out.results, "text").map(toTextResultMessage), timings: out.timings };
-    }),
-    detectObjects: unaryCall(deps, async (req, ctx, record) => {
-      const out = await runOnImages(deps, req, ctx, record, (v) => detectionTask(req.labelsMode, req.classes, v));
-      // With classes the engine answers open-vocabulary results; polygon instances keep their box.
-      const detections = out.results.map((r) => (r.kind === "open_vocabulary" ? openVocabularyToDetections(r) : r));
-      return { results: expectKind(detections, "detections").map(toDetectionsResultMessage), timings: out.timings };
-    }),
-    ocrImage: unaryCall(deps, async (req, ctx, record) => {
-      const out = await runOnImages(deps, req, ctx, record, fixedTask("ocr"));
-      return { results: expectKind(out.results, "text").map(toTextResultMessage), timings: out.timings };
-    }),
-    parseDocument: unaryCall(deps, async (req, ctx, record) => {
-      const out = await runOnImages(deps, req, ctx, record, fixedTask("ocr_with_region"));
-      return { results: expectKind(out.results, "ocr").map(toOcrResultMessage), timings: out.timings };
-    }),
-    groundPhrase: unaryCall(deps, async (req, ctx, record) => {
-      const out = await runOnImages(deps, req, ctx, record, phraseTask("phrase_grounding", req.phrase));
-      return { results: expectKind(out.results, "detections").map(toDetectionsResultMessage), timings: out.timings };
-    }),
-    segmentPhrase: unaryCall(deps, async (req, ctx, record) => {
-      const out = await runOnImages(deps, req, ctx, record, phraseTask("referring_expression_segmentation", req.phrase));
-      return { results: expectKind(out.results, "segmentation").map(toSegmentationResultMessage), timings: out.timings };
-    }),
-    segmentRegion: unaryCall(deps, async (req, ctx, record) => {
-      const out = await runOnImages(deps, req, ctx, record, regionTask("region_to_segmentation", req.region));
-      return { results: expectKind(out.results, "segmentation").map(toSegmentationResultMessage), timings: out.timings };
-    }),
-    classifyImageRegion: unaryCall(deps, async (req, ctx, record) => {
-      const out = await runOnImages(deps, req, ctx, record, regionTask("region_to_category", req.region));
-      return { results: expectKind(out.results, "text").map(toTextResultMessage), timings: out.timings };
-    }),
-    captionImageRegion: unaryCall(deps, async (req, ctx, record) => {
-      const out = await runOnImages(deps, req, ctx, record, regionTask("region_to_description", req.region));
-      return { results: expectKind(out.results, "text").map(toTextResultMessage), timings: out.timings };
-    }),
-    ocrImageRegion: unaryCall(deps, async (req, ctx, record) => {
-      const out = await runOnImages(deps, req, ctx, record, regionTask("region_to_ocr", req.region));
-      return { results: expectKind(out.results, "text").map(toTextResultMessage), timings: out.timings };
-    }),
+    captionImage: imageRpc("text", captionTask),
+    detectObjects: imageRpc("detections", detectionTask, asDetections),
+    ocrImage: imageRpc("text", fixedTask("ocr")),
+    parseDocument: imageRpc("ocr", fixedTask("ocr_with_region")),
+    groundPhrase: imageRpc("detections", fixedTask("phrase_grounding")),
+    segmentPhrase: imageRpc("segmentation", fixedTask("referring_expression_segmentation")),
+    segmentRegion: imageRpc("segmentation", fixedTask("region_to_segmentation")),
+    classifyImageRegion: imageRpc("text", fixedTask("region_to_category")),
+    captionImageRegion: imageRpc("text", fixedTask("region_to_description")),
+    ocrImageRegion: imageRpc("text", fixedTask("region_to_ocr")),
     run: unaryCall(deps, async (req, ctx, record) => {
       const out = await runOnImages(deps, req, ctx, record, (v) => toTaskRequest(req, "", v));
       return { results: out.results.map(toTaskResultMessage), timings: out.timings };

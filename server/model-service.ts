@@ -8,7 +8,7 @@ import { toModelInfoMessage } from "./to-proto.js";
 import { effectiveMaxNewTokens, type ModelLimits } from "./validation.js";
 
 /** The ServerLimits message fields: the options, with the model's caps where they are tighter. */
-export function limitsOf(options: Readonly<ServerOptions>, model: ModelLimits) {
+function limitsOf(options: Readonly<ServerOptions>, model: ModelLimits) {
   return {
     readMaxBytes: BigInt(options.readMaxBytes),
     maxImagesPerRequest: options.maxImagesPerRequest,

@@ -1,8 +1,10 @@
 /**
  * Server options: one interface with every field documented, a frozen defaults object, and one
- * merge function that checks ranges (style-lessons L5). The CLI parses flags and environment
- * variables into a Partial<ServerOptions>; nothing else reads the environment.
+ * merge function that checks ranges, so a bad value fails at startup rather than in a call. The CLI
+ * (cli/server-flags.ts) parses flags and FLORENCE2_* variables into a Partial<ServerOptions>; the
+ * server itself reads no environment variable.
  */
+import { corsOriginProblem } from "./cors.js";
 import type { Logger } from "./logger.js";
 import { jsonLineLogger } from "./logger.js";
 
@@ -51,6 +53,14 @@ export interface ServerOptions {
    * 4 s of decoding) while refusing requests that would hold the worker for half a minute.
    */
   readonly maxRequestMegapixels: number;
+  // --- Browsers (see server/cors.ts) ---
+  /**
+   * Origins whose pages may call the server from a browser (Connect and gRPC-Web), each exactly
+   * as browsers send it ("https://app.example.com"), or "*" for any origin (development only: any
+   * page a user opens could then use the service with that user's network access). Default none:
+   * no CORS headers, preflights refused.
+   */
+  readonly corsAllowedOrigins: readonly string[];
   // --- Transport security and authentication (see server/tls.ts and server/auth.ts) ---
   /** PEM certificate chain file; with tlsKeyFile, the port speaks TLS only. Default none (cleartext). */
   readonly tlsCertFile: string | undefined;
@@ -128,6 +138,7 @@ export const DEFAULT_SERVER_OPTIONS: Readonly<ServerOptions> = Object.freeze({
   maxNumBeams: 8,
   maxNewTokens: 4096,
   maxRequestMegapixels: 64,
+  corsAllowedOrigins: Object.freeze([]),
   tlsCertFile: undefined,
   tlsKeyFile: undefined,
   tlsClientCaFile: undefined,
@@ -147,7 +158,7 @@ export const DEFAULT_SERVER_OPTIONS: Readonly<ServerOptions> = Object.freeze({
 });
 
 /** Options that are not integers: checked by makeServerOptions on their own. */
-type OtherOption = "host" | "logger" | "tlsCertFile" | "tlsKeyFile" | "tlsClientCaFile" | "authTokensFile" | "authHealth" | "authReflection";
+type OtherOption = "host" | "logger" | "corsAllowedOrigins" | "tlsCertFile" | "tlsKeyFile" | "tlsClientCaFile" | "authTokensFile" | "authHealth" | "authReflection";
 
 type IntegerOption = Exclude<keyof ServerOptions, OtherOption>;
 
@@ -203,6 +214,13 @@ export function makeServerOptions(options: Partial<ServerOptions> = {}): Readonl
     if (value !== undefined && (typeof value !== "string" || value === "")) {
       throw new TypeError(`ServerOptions.${key} must be a file path or undefined, got ${JSON.stringify(value)}`);
     }
+  }
+  if (!Array.isArray(merged.corsAllowedOrigins)) {
+    throw new TypeError(`ServerOptions.corsAllowedOrigins must be an array of origins, got ${JSON.stringify(merged.corsAllowedOrigins)}`);
+  }
+  for (const origin of merged.corsAllowedOrigins) {
+    const problem = typeof origin === "string" ? corsOriginProblem(origin) : `${JSON.stringify(origin)} is not a string`;
+    if (problem !== undefined) throw new TypeError(`ServerOptions.corsAllowedOrigins: ${problem}`);
   }
   for (const key of ["authHealth", "authReflection"] as const) {
     if (typeof merged[key] !== "boolean") throw new TypeError(`ServerOptions.${key} must be true or false, got ${String(merged[key])}`);

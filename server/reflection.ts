@@ -76,7 +76,7 @@ export function buildReflectionIndex(services: readonly DescService[]): Reflecti
 }
 
 /** The file first, then its transitive dependencies, each once, serialized. */
-export function serializeWithDependencies(file: DescFile): Uint8Array[] {
+function serializeWithDependencies(file: DescFile): Uint8Array[] {
   const seen = new Set<string>();
   const out: Uint8Array[] = [];
   const visit = (f: DescFile) => {

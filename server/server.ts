@@ -20,6 +20,7 @@ import type { FlorenceEngine } from "../models/engine.js";
 import { AdmissionQueue, SlotLimit } from "./admission.js";
 import { connectionContextValues, type ServiceDeps } from "./call-context.js";
 import { CallTracker } from "./call-tracker.js";
+import { withCors } from "./cors.js";
 import { EngineHandle, followEngineAvailability } from "./engine-handle.js";
 import { answerDecodeErrorsAsInvalidArgument } from "./errors.js";
 import { createFlorenceService } from "./florence-service.js";
@@ -115,7 +116,10 @@ export function createFlorenceServer(init: FlorenceServerInit): FlorenceServer {
     interceptors: security.interceptors,
     contextValues: (req) => security.addConnectionValues(connectionContextValues(req.socket), req.socket),
   });
-  const listener = new DualProtocolListener(handler, security.listenerOptions);
+  if (options.corsAllowedOrigins.includes("*")) {
+    logger({ level: "warn", msg: "CORS allows every origin (*): any web page a user opens may call this server; list the real origins outside development" });
+  }
+  const listener = new DualProtocolListener(withCors(handler, options.corsAllowedOrigins), security.listenerOptions);
 
   const ready = deps.engine.ready.then((engine) => {
     if (engine === undefined) {

@@ -7,12 +7,14 @@
 import type { MessageInitShape } from "@bufbuild/protobuf";
 import { create } from "@bufbuild/protobuf";
 import type { HandlerContext } from "@connectrpc/connect";
+import type { DecodingParams } from "../core/decoding.js";
+import type { ImageInput, TaskRequest } from "../core/inputs.js";
+import type { RequestLimits } from "../core/limits.js";
 import type { StreamFramesRequest, StreamFramesResponse } from "../gen/florence/v1/frames_pb.js";
 import { BackpressureModeSchema, StreamFramesResponseSchema } from "../gen/florence/v1/frames_pb.js";
-import type { TaskRequest } from "../models/engine.js";
 import { FlorenceError, isFlorenceError } from "../models/errors.js";
 import { probeImageSize } from "../models/index.js";
-import type { GenerationOptions, ImageInput } from "../models/inputs.js";
+import type { GenerationOptions } from "../models/inputs.js";
 import type { CallRecord, ServiceDeps } from "./call-context.js";
 import { streamCall, withEngine } from "./call-context.js";
 import type { BackpressureModeName } from "./enums.js";
@@ -20,7 +22,6 @@ import { BACKPRESSURE_MODE, describeEnumValues, TASK_BY_NAME } from "./enums.js"
 import { toFrameError } from "./errors.js";
 import { FramePipeline } from "./frame-pipeline.js";
 import { toTaskResultMessage, toTimingsMessage } from "./to-proto.js";
-import type { RequestLimits } from "./validation.js";
 import { imageBytes, toGenerationOptions, toImageInput, toTaskRequest, Violations } from "./validation.js";
 
 /**
@@ -119,7 +120,7 @@ function streamTimeLimit(message: string): FlorenceError {
 /** A validated StreamConfig. */
 export interface StreamSettings {
   readonly task: TaskRequest;
-  readonly options: GenerationOptions;
+  readonly options: DecodingParams;
   readonly mode: BackpressureModeName;
   readonly maxInFlight: number;
 }

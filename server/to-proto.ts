@@ -1,8 +1,21 @@
 /**
- * models/results types -> proto messages. Pure functions; coordinates pass through unchanged
+ * Result types (core/results.ts) -> proto messages. Pure functions; coordinates pass through unchanged
  * (pixels of the original image at bin centres), only the shape changes.
  */
 import { create } from "@bufbuild/protobuf";
+import type { BoundingBox, Point, RleMask } from "../core/geometry.js";
+import type { ModelInfo } from "../core/model-info.js";
+import type {
+  Detection,
+  DetectionsResult,
+  OcrResult,
+  OpenVocabularyResult,
+  SegmentationResult,
+  SegmentedInstance,
+  TaskResult,
+  TextResult,
+} from "../core/results.js";
+import type { RunTimings } from "../core/timings.js";
 import type {
   BoundingBox as BoundingBoxMessage,
   Point as PointMessage,
@@ -34,21 +47,8 @@ import {
 } from "../gen/florence/v1/results_pb.js";
 import type { Timings as TimingsMessage } from "../gen/florence/v1/task_pb.js";
 import { TimingsSchema } from "../gen/florence/v1/task_pb.js";
-import type { EngineStats, ModelInfo, RunTimings } from "../models/engine.js";
+import type { EngineStats } from "../models/engine.js";
 import { FlorenceError } from "../models/errors.js";
-import type {
-  BoundingBox,
-  Detection,
-  DetectionsResult,
-  OcrResult,
-  OpenVocabularyResult,
-  Point,
-  RleMask,
-  SegmentationResult,
-  SegmentedInstance,
-  TaskResult,
-  TextResult,
-} from "../models/results.js";
 import { DTYPE_BY_NAME, EXECUTION_PROVIDER_BY_NAME, TASK_BY_NAME } from "./enums.js";
 
 export function toPointMessage(p: Point): PointMessage {

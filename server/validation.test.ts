@@ -1,11 +1,11 @@
 import { create } from "@bufbuild/protobuf";
 import { describe, expect, it } from "vitest";
+import type { RequestLimits } from "../core/limits.js";
 import { BoundingBoxSchema } from "../gen/florence/v1/geometry_pb.js";
 import type { Image } from "../gen/florence/v1/image_pb.js";
 import { ImageSchema, PixelFormat } from "../gen/florence/v1/image_pb.js";
 import { GenerationOptionsSchema, Task } from "../gen/florence/v1/task_pb.js";
 import type { FlorenceError } from "../models/errors.js";
-import type { RequestLimits } from "./validation.js";
 import {
   effectiveMaxNewTokens,
   modelLimitViolations,

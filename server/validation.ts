@@ -1,32 +1,26 @@
 /**
- * Request validation and proto -> models/inputs conversion, in one pass: every converter records
+ * Request validation and proto -> engine input conversion, in one pass: every converter records
  * what is wrong with its field in a Violations list (field path + what to do), and the handler
- * throws all of them at once before touching the engine. Pure functions; no connect imports.
+ * throws all of them at once before touching the engine. The bounds are core's RequestLimits
+ * (ServerOptions sets them); the model's own limits (ModelInfo) are checked by
+ * modelLimitViolations once the engine is loaded. Pure functions; no connect imports.
  */
+
+import type { DecodingParams } from "../core/decoding.js";
+import type { Region } from "../core/geometry.js";
+import { type ImageInput, RAW_PIXEL_CHANNELS, type TaskRequest } from "../core/inputs.js";
+import type { RequestLimits } from "../core/limits.js";
+import type { ModelInfo } from "../core/model-info.js";
+import { TASKS, type TaskName } from "../core/tasks.js";
 import type { BoundingBox } from "../gen/florence/v1/geometry_pb.js";
 import type { Image } from "../gen/florence/v1/image_pb.js";
 import { PixelFormatSchema } from "../gen/florence/v1/image_pb.js";
 import type { GenerationOptions as GenerationOptionsMessage, Task } from "../gen/florence/v1/task_pb.js";
 import { TaskSchema } from "../gen/florence/v1/task_pb.js";
-import type { ModelInfo, TaskRequest } from "../models/engine.js";
 import type { FieldViolation, FlorenceErrorKind } from "../models/errors.js";
 import { FlorenceError } from "../models/errors.js";
-import type { GenerationOptions, ImageInput, Region } from "../models/inputs.js";
-import { type GenerationLimits, textTooLongMessage, utf8Length } from "../models/request-validation.js";
-import type { TaskName } from "../models/tasks.js";
-import { TASKS } from "../models/tasks.js";
-import { CHANNELS, describeEnumValues, enumValueName, pixelFormatNameOf, TASK_BY_NAME, taskNameOf } from "./enums.js";
-
-/**
- * The limits validation enforces (a subset of ServerOptions). The generation limits are the
- * engine's own (models' GenerationLimits); the model's limits (ModelInfo) are checked by
- * modelLimitViolations once the engine is loaded.
- */
-export interface RequestLimits extends GenerationLimits {
-  readonly maxImagesPerRequest: number;
-  readonly maxTasksPerRequest: number;
-  readonly maxFramesInFlightPerStream: number;
-}
+import { textTooLongMessage, utf8Length } from "../models/request-validation.js";
+import { describeEnumValues, enumValueName, pixelFormatNameOf, TASK_BY_NAME, taskNameOf } from "./enums.js";
 
 const IMAGE_HELP = "set Image.encoded (JPEG, PNG, WebP, GIF, TIFF or AVIF bytes) or Image.raw (pixels)";
 
@@ -94,12 +88,12 @@ export function toImageInput(image: Image | undefined, field: string, v: Violati
     ok = false;
   }
   if (!ok || format === undefined) return undefined;
-  const expected = raw.width * raw.height * CHANNELS[format];
+  const expected = raw.width * raw.height * RAW_PIXEL_CHANNELS[format];
   if (raw.data.length !== expected) {
     v.add(
       "invalid_image",
       `${field}.raw.data`,
-      `has ${raw.data.length} bytes but ${raw.width}x${raw.height} ${format} needs ${expected} (width * height * ${CHANNELS[format]}, no row padding)`,
+      `has ${raw.data.length} bytes but ${raw.width}x${raw.height} ${format} needs ${expected} (width * height * ${RAW_PIXEL_CHANNELS[format]}, no row padding)`,
     );
     return undefined;
   }
@@ -225,9 +219,9 @@ export function toGenerationOptions(
   field: string,
   limits: RequestLimits,
   v: Violations,
-): GenerationOptions {
+): DecodingParams {
   if (options === undefined) return {};
-  const out: { -readonly [K in keyof GenerationOptions]: GenerationOptions[K] } = {};
+  const out: { -readonly [K in keyof DecodingParams]: DecodingParams[K] } = {};
   if (options.numBeams !== undefined) {
     if (options.numBeams < 1 || options.numBeams > limits.maxNumBeams) {
       v.add("invalid_argument", `${field}.num_beams`, `must be 1 to ${limits.maxNumBeams}, got ${options.numBeams}`);
@@ -274,7 +268,7 @@ export function effectiveMaxNewTokens(serverMax: number, model: ModelLimits): nu
 export function modelLimitViolations(
   model: ModelLimits,
   tasks: readonly TaskRequest[],
-  options: GenerationOptions,
+  options: DecodingParams,
   taskField: (index: number) => string,
   v: Violations,
 ): void {

@@ -1,8 +1,8 @@
 import { describe, expect, it } from "vitest";
+import { type FakeModelSpec, FakeStepper } from "../../test/support/generation/fake-stepper.js";
 import { isFlorenceError } from "../errors.js";
 import { capAtPositions, generate } from "./batch-decoder.js";
 import { type DecodingOptions, makeDecodingOptions } from "./decoding-options.js";
-import { type FakeModelSpec, FakeStepper } from "./testing/fake-stepper.js";
 import type { DecodeRequest, TokenEvent } from "./types.js";
 
 const spec: FakeModelSpec = { vocab: 40, context: 0, scale: 8, eosBias: 0.25 };

@@ -12,7 +12,7 @@ import { GreedySearch } from "./greedy.js";
 import type { DecodeRequest, DecodeResult, DecoderStepper, Search } from "./types.js";
 
 /** Greedy for numBeams = 1 (as HF and transformers.js), beam search otherwise. */
-export function createSearch(options: Readonly<DecodingOptions>): Search {
+function createSearch(options: Readonly<DecodingOptions>): Search {
   return options.numBeams === 1 ? new GreedySearch(options) : new BeamSearch(options);
 }
 

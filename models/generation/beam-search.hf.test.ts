@@ -1,14 +1,14 @@
 /**
  * Replays Hugging Face transformers' own generate() (beam search and greedy) on a fake hashed model:
- * testdata/beam-cases.json is written by testdata/make-beam-cases.py from HF's real code, and the
- * fake stepper here computes bit-identical logits. Sequences must match exactly; scores and
+ * test/fixtures/generation/beam-cases.json is written by tools/reference/make_beam_cases.py from HF's
+ * real code, and the fake stepper here computes bit-identical logits. Sequences must match exactly; scores and
  * per-token log-probs to float32 rounding.
  */
 import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
+import { type FakeModelSpec, FakeStepper } from "../../test/support/generation/fake-stepper.js";
 import { generate } from "./batch-decoder.js";
 import type { EarlyStopping } from "./decoding-options.js";
-import { type FakeModelSpec, FakeStepper } from "./testing/fake-stepper.js";
 
 interface HfCase {
   readonly name: string;
@@ -26,7 +26,7 @@ interface HfCase {
   readonly expected: { readonly tokens: number[]; readonly score?: number; readonly logprobs: number[] }[];
 }
 
-const doc = JSON.parse(readFileSync(new URL("./testdata/beam-cases.json", import.meta.url), "utf8")) as { cases: HfCase[] };
+const doc = JSON.parse(readFileSync(new URL("../../test/fixtures/generation/beam-cases.json", import.meta.url), "utf8")) as { cases: HfCase[] };
 
 describe("generate() reproduces HF transformers on a fake model", () => {
   it("has cases", () => {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
+import { tableStepper } from "../../test/support/generation/table-stepper.js";
 import { generate } from "./batch-decoder.js";
-import { tableStepper } from "./testing/table-stepper.js";
 import type { TokenEvent } from "./types.js";
 
 const noProcessors = { noRepeatNgramSize: 0, forcedBosTokenId: undefined, forcedEosTokenId: undefined } as const;

@@ -1,6 +1,6 @@
 /**
- * Per-request decoding parameters, with Florence-2's reference values as defaults (spec §6.1:
- * the values the original `language_model.generate` uses, i.e. `text_config`).
+ * Per-request decoding parameters, with Florence-2's reference values as defaults: the values the
+ * original `language_model.generate` uses, i.e. `text_config` (docs/generation.md#2-decoding-options-and-defaults).
  */
 import { FlorenceError, type FieldViolation } from "../errors.js";
 

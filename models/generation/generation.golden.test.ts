@@ -1,16 +1,16 @@
 /**
  * Golden decoding on the tiny model: test/fixtures/goldens/generation.json holds, per (image, task),
  * the tokens transformers' native Florence-2 generate() chose in PyTorch, greedy and beam 3.
- * Here the encoder side is rebuilt with ORT (testing/tiny-model.ts) and decoded with our loop;
+ * Here the encoder side is rebuilt with ORT (test/support/tiny-model.ts) and decoded with our loop;
  * all tasks of one image run as ONE batch (greedy and beam requests mixed, prompts of different
  * lengths, so the encoder batch is padded), which must not change any result.
  */
 import { existsSync, readFileSync } from "node:fs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { GOLDENS_DIR, encode, loadTiny, stackEncoded, type TinySessions, tinyAvailable } from "../../test/support/tiny-model.js";
 import { generate } from "./batch-decoder.js";
 import type { DecodingOptions } from "./decoding-options.js";
 import { createOrtDecoderStepper } from "./ort-stepper.js";
-import { GOLDENS_DIR, encode, loadTiny, stackEncoded, type TinySessions, tinyAvailable } from "./testing/tiny-model.js";
 import type { DecodeResult } from "./types.js";
 
 interface GoldenCase {

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
+import { tableStepper } from "../../test/support/generation/table-stepper.js";
 import { generate } from "./batch-decoder.js";
 import { argmax } from "./greedy.js";
-import { tableStepper } from "./testing/table-stepper.js";
 
 const noProcessors = { noRepeatNgramSize: 0, forcedBosTokenId: undefined, forcedEosTokenId: undefined } as const;
 

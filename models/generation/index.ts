@@ -1,5 +1,5 @@
 /** The Florence-2 decoding loop: greedy and HF-exact beam search over a batch of requests. */
-export { capAtPositions, createSearch, generate } from "./batch-decoder.js";
+export { capAtPositions, generate } from "./batch-decoder.js";
 export { BeamSearch } from "./beam-search.js";
 export {
   type DecodingOptions,

@@ -29,7 +29,7 @@ export function bannedNgramTokens(sequence: readonly number[], n: number): numbe
 }
 
 /** Sets every score to -inf except `token`, which becomes 0 (a forced token costs nothing). */
-export function forceToken(row: Float32Array, token: number): void {
+function forceToken(row: Float32Array, token: number): void {
   row.fill(Number.NEGATIVE_INFINITY);
   if (token < row.length) row[token] = 0;
 }

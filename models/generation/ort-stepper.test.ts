@@ -1,13 +1,13 @@
 import { Tensor } from "onnxruntime-node";
 import { describe, expect, expectTypeOf, it } from "vitest";
+import { TOY_VOCAB, toyDecoder, toyEmbedTokens, toyLogits } from "../../test/support/generation/fake-ort-sessions.js";
+import { FakeStepper } from "../../test/support/generation/fake-stepper.js";
 import type { DecoderContract } from "../loading/contract.js";
 import { generate } from "./batch-decoder.js";
 import type { DecodingOptions } from "./decoding-options.js";
 import { type DecoderCacheLayout, emptyPastDims, readDecoderLayout } from "./decoder-layout.js";
 import { floatToHalfBits } from "./float16.js";
 import { createOrtDecoderStepper, lastPositionLogits } from "./ort-stepper.js";
-import { FakeStepper } from "./testing/fake-stepper.js";
-import { TOY_VOCAB, toyDecoder, toyEmbedTokens, toyLogits } from "./testing/fake-ort-sessions.js";
 
 // Two requests with different encoder states; request 1 has a padded (masked) last position.
 const S = 3;

@@ -4,10 +4,10 @@
  * and batching must not change any request's result.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { type Encoded, loadTiny, noCacheLogits, randomEncoded, stackEncoded, type TinySessions, tinyAvailable } from "../../test/support/tiny-model.js";
 import { generate } from "./batch-decoder.js";
 import type { DecodingOptions } from "./decoding-options.js";
 import { createOrtDecoderStepper } from "./ort-stepper.js";
-import { type Encoded, loadTiny, noCacheLogits, randomEncoded, stackEncoded, type TinySessions, tinyAvailable } from "./testing/tiny-model.js";
 import type { DecoderStepInput, DecoderStepper, StepLogits } from "./types.js";
 
 function stepperFor(s: TinySessions, encoded: readonly Encoded[]): DecoderStepper {

@@ -1,6 +1,7 @@
 /**
  * DecoderStepper on onnxruntime: `embed_tokens` for the last token of each row, then
- * `decoder_model_merged` with the KV cache (transformers.js' per-step loop, spec §5.3):
+ * `decoder_model_merged` with the KV cache (transformers.js' per-step loop; the tensors are in
+ * docs/onnx-contract.md#51-use_cache_branch, the loop in docs/generation.md#9-kv-cache-and-the-decoder-step):
  * - step 0: use_cache_branch = false, empty past tensors; its present.*.encoder.* (cross-attention
  *   K/V) are kept for the whole decode: later steps return empty placeholders there;
  * - later steps: use_cache_branch = true, past.*.decoder.* = the previous step's present.*.decoder.*

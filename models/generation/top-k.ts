@@ -1,6 +1,7 @@
 /**
  * Top-k selection for beam search, sorted descending. On equal values the earlier offer ranks first
- * (torch.topk leaves tie order unspecified; see README notes in the report). NaN counts as -inf.
+ * (torch.topk leaves tie order unspecified; docs/generation.md#76-ties-and-numerics says why this
+ * order). NaN counts as -inf.
  */
 export class TopK {
   readonly #k: number;

@@ -11,7 +11,8 @@ export type ImagePreprocessConfig = NormalizeConfig;
 /** PIL's resample code for bicubic (the only filter implemented, see resize.ts). */
 const PIL_BICUBIC = 3;
 
-/** The values every Microsoft and onnx-community Florence-2 repo ships (spec §2). */
+/** The values every Microsoft and onnx-community Florence-2 repo ships
+ * (docs/florence2-contract.md#56-configuration-fields). */
 export const florenceImageConfig: Readonly<ImagePreprocessConfig> = {
   size: { width: 768, height: 768 },
   rescaleFactor: 1 / 255,

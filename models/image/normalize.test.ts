@@ -25,7 +25,7 @@ describe("normalizationTable", () => {
 });
 
 describe("toPixelValues", () => {
-  it("a pure white image has mean ~2.4392 (spec §2 sanity value)", () => {
+  it("a pure white image has mean ~2.4392 (docs/florence2-contract.md#57-reference-values)", () => {
     const { width, height } = florenceImageConfig.size;
     const white = new Uint8Array(width * height * 3).fill(255);
     const pv = toPixelValues([white], florenceImageConfig);

@@ -1,9 +1,11 @@
 /**
  * The four-session ONNX contract of Florence-2 (onnx-community / transformers.js layout), checked
  * against what the sessions themselves declare rather than assumed: names, element types and dims
- * come from ORT's inputMetadata/outputMetadata and are cross-checked with config.json. The result
- * tells the generation code everything it needs (KV names, present→past mapping, dtypes, sizes).
- * Pure functions over metadata, so every rule is unit-tested without ONNX files.
+ * come from ORT's inputMetadata/outputMetadata and are cross-checked with config.json
+ * (docs/onnx-contract.md#7-what-the-loader-checks). The result names every tensor and element
+ * type the stages feed (KV names, present→past mapping, dtypes, sizes); the decoder stepper reads
+ * its cache layout from the session itself (models/generation/decoder-layout.ts). Pure functions
+ * over metadata, so every rule is unit-tested without ONNX files.
  */
 import type { InferenceSession, Tensor } from "onnxruntime-node";
 import { FlorenceError } from "../errors.js";

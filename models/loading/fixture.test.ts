@@ -11,10 +11,10 @@ import { Tensor } from "onnxruntime-node";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startHubServer } from "../../test/helpers/hub-server.js";
 import { isFlorenceError } from "../errors.js";
+import { resolveModel } from "../hub/index.js";
 import { emptyPastDims } from "./contract.js";
 import type { ModelConfig } from "./model-config.js";
 import { readModelConfig } from "./model-config.js";
-import { resolveModel } from "./model-source.js";
 import { loadSessions } from "./sessions.js";
 
 const FIXTURE = fileURLToPath(new URL("../../test/fixtures/tiny", import.meta.url));

@@ -14,7 +14,7 @@ export interface FieldScope {
   readonly prefix: string;
 }
 
-export function isJsonObject(v: unknown): v is JsonObject {
+function isJsonObject(v: unknown): v is JsonObject {
   return typeof v === "object" && v !== null && !Array.isArray(v);
 }
 

@@ -3,11 +3,11 @@ import { createRequire } from "node:module";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { fakeGraphs, fakeModelDefaults, writeFakeModel } from "../../test/support/loading/fake-model.js";
+import { encodeFakeModel } from "../../test/support/loading/fake-onnx.js";
 import { isFlorenceError } from "../errors.js";
 import type { FlorenceSessions, SessionLoadOptionsInit } from "./sessions.js";
 import { loadSessions, makeSessionLoadOptions, toOrtSessionOptions } from "./sessions.js";
-import { encodeFakeModel } from "./testing/fake-onnx.js";
-import { fakeGraphs, fakeModelDefaults, writeFakeModel } from "./testing/fake-model.js";
 
 let dir: string;
 const loaded: FlorenceSessions[] = [];

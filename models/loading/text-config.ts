@@ -40,7 +40,7 @@ export interface ModelJsonConfig {
   readonly warnings: readonly string[];
 }
 
-/** BART / Florence-2 special ids (spec §3.2). */
+/** BART / Florence-2 special ids (docs/florence2-contract.md#62-special-tokens-and-ids). */
 export const BART_SPECIAL_IDS = { bos: 0, pad: 1, eos: 2, decoderStart: 2 } as const;
 
 export const CONFIG_FILE = "config.json";

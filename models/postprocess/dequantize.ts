@@ -1,6 +1,7 @@
 /**
  * Location bins to pixels. Florence-2 divides each image axis into 1000 bins (`<loc_0>` ..
- * `<loc_999>`); a bin stands for its centre, in pixels of the ORIGINAL image (spec §7.2).
+ * `<loc_999>`); a bin stands for its centre, in pixels of the ORIGINAL image
+ * (docs/florence2-contract.md#43-dequantize).
  */
 import type { ImageSize, Point } from "../results.js";
 

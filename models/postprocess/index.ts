@@ -1,4 +1,4 @@
-/** Florence-2 answer post-processing: decoded text -> typed results (spec §7). */
+/** Florence-2 answer post-processing: decoded text -> typed results (docs/florence2-contract.md#8-post-processing). */
 export type { MappedText, Span } from "./clean-text.js";
 export { cleanStructured } from "./clean-text.js";
 export type { ScoredPiece, TokenAlignment } from "./confidence.js";

@@ -1,7 +1,8 @@
 /**
  * Parsers for answers made of phrases followed by boxes: object detection and dense region
  * captions (`description_with_bboxes`), region proposals (`bboxes`), phrase grounding and the box
- * form of open-vocabulary detection. Python reference semantics (spec §7.4): a chunk is a phrase
+ * form of open-vocabulary detection. Python reference semantics
+ * (docs/florence2-contract.md#84-boxes-and-region-proposals): a chunk is a phrase
  * followed by a run of at least four location tokens; every complete group of four in the run is
  * one box with the chunk's phrase; a trailing 1-3 tokens are ignored.
  */

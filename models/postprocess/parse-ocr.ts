@@ -1,7 +1,7 @@
 /**
- * Parser for OCR with regions (spec §7.4 `ocr`): each line is some text (at least one character,
- * no newline) followed by exactly eight location tokens, the quad x1, y1, ..., x4, y4. The text is
- * trimmed and, unlike box labels, keeps non-ASCII characters. (The reference's optional area
+ * Parser for OCR with regions (docs/florence2-contract.md#87-ocr-with-regions): each line is some
+ * text (at least one character, no newline) followed by exactly eight location tokens, the quad
+ * x1, y1, ..., x4, y4. The text is trimmed and, unlike box labels, keeps non-ASCII characters. (The reference's optional area
  * filter is off in every released configuration, so there is none here.)
  */
 import { cleanStructured, originSpans } from "./clean-text.js";

@@ -1,5 +1,6 @@
 /**
- * Open-vocabulary detection (`description_with_bboxes_or_polygons`, spec §7.4): the model answers
+ * Open-vocabulary detection (`description_with_bboxes_or_polygons`,
+ * docs/florence2-contract.md#89-open-vocabulary-detection): the model answers
  * either with boxes or, when the answer contains `<poly>`, with polygons; never both.
  */
 import { parseBoxes } from "./parse-boxes.js";

@@ -1,7 +1,7 @@
 /**
  * Parsers for polygon answers: referring-expression and region segmentation (`polygons`, no
  * phrase) and the polygon form of open-vocabulary detection (`description_with_polygons`).
- * Python reference semantics (spec §7.4): a chunk is a run of at least four items among
+ * Python reference semantics (docs/florence2-contract.md#88-polygons): a chunk is a run of at least four items among
  * `<loc_N>`, `<sep>`, `<poly>`, `</poly>` (preceded by a phrase when one is required); a chunk
  * with both `<poly>` and `</poly>` has one instance per `<poly>…</poly>`, otherwise it is one
  * instance; inside an instance each polygon is a run of location tokens ended by `<sep>` or by the

@@ -1,10 +1,10 @@
 /**
  * Pure-text answers (captions, OCR, region category / description / OCR, free-form prompts).
  *
- * The reference answer (spec §7.3, native behaviour) is the decoded text without `<s>` and `</s>`,
- * trimmed; for the region_to_* tasks it still contains the location tokens the model echoes, e.g.
+ * The reference answer (docs/florence2-contract.md#83-pure-text, native behaviour) is the decoded
+ * text without `<s>` and `</s>`, trimmed; for the region_to_* tasks it still contains the location tokens the model echoes, e.g.
  * "dog<loc_120><loc_300><loc_480><loc_890>". We also remove `<pad>` (batch padding, which the
- * reference keeps in pure text only), as the spec recommends.
+ * reference keeps in pure text only); docs/florence2-contract.md#11-deliberate-differences says why.
  */
 import { cleanStructured, originSpans, removeMatches, stripMapped } from "./clean-text.js";
 import type { ParsedText } from "./parsed.js";

@@ -3,6 +3,7 @@
  * reference quirks on inputs the goldens do not cover (Python regex semantics).
  */
 import { describe, expect, it } from "vitest";
+import { numbersOf, type ReferenceValue, referenceShape, withoutNumbers } from "../../test/support/postprocess/reference-shape.js";
 import type { OutputKind } from "../tasks.js";
 import type { Span } from "./clean-text.js";
 import { parseBoxes } from "./parse-boxes.js";
@@ -10,7 +11,6 @@ import { parseOcr } from "./parse-ocr.js";
 import { parseOpenVocabulary } from "./parse-open-vocabulary.js";
 import { parsePolygons } from "./parse-polygons.js";
 import { parseAnswerText, parsePureText } from "./parse-text.js";
-import { numbersOf, type ReferenceValue, referenceShape, withoutNumbers } from "./testing/reference-shape.js";
 
 const textOf = (decoded: string, spans: readonly Span[]) => spans.map((s) => decoded.slice(s.start, s.end)).join("|");
 

@@ -1,4 +1,4 @@
-/** The reference's phrase extraction, shared by the box and polygon parsers (spec §7.4). */
+/** The reference's phrase extraction, shared by the box and polygon parsers (docs/florence2-contract.md#85-phrases). */
 import { type MappedText, originSpans, type Span } from "./clean-text.js";
 import { PY_SPACE_CLASS, pyStripRange } from "./python-text.js";
 

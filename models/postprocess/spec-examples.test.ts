@@ -1,10 +1,10 @@
 /**
- * florence2-spec §7.6 worked examples A-L (800x600 image) and the real cross-checks listed after
- * them, in the reference's output shape (float bin centres), through our parsers.
+ * The worked examples A-L of docs/florence2-contract.md#811-worked-examples (800x600 image) and the
+ * real cross-checks listed after them, in the reference's output shape (float bin centres), through our parsers.
  */
 import { describe, expect, it } from "vitest";
+import { numbersOf, type ReferenceValue, referenceShape, withoutNumbers } from "../../test/support/postprocess/reference-shape.js";
 import type { OutputKind } from "../tasks.js";
-import { numbersOf, type ReferenceValue, referenceShape, withoutNumbers } from "./testing/reference-shape.js";
 
 interface Example {
   readonly name: string;
@@ -12,7 +12,7 @@ interface Example {
   readonly size: readonly [number, number];
   readonly text: string;
   readonly expected: ReferenceValue;
-  /** Relative tolerance; the spec prints values rounded to 4 decimals, the notebook float32 values. */
+  /** Relative tolerance; the worked examples print values rounded to 4 decimals, the notebook float32 values. */
   readonly tolerance?: number;
 }
 
@@ -196,7 +196,7 @@ const EXAMPLES: readonly Example[] = [
   },
 ];
 
-describe("spec §7.6 worked examples", () => {
+describe("worked examples (docs/florence2-contract.md#811-worked-examples)", () => {
   it.each(EXAMPLES.map((e) => [e.name, e] as const))("%s", (_name, e) => {
     const got = referenceShape(e.kind, e.text, { width: e.size[0], height: e.size[1] });
     expect(withoutNumbers(got)).toEqual(withoutNumbers(e.expected));

@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import { scoredPieces } from "../../test/support/postprocess/pieces.js";
 import type {
   DetectionsResult,
   OcrResult,
@@ -9,7 +10,6 @@ import type {
 } from "../results.js";
 import { TASKS, type TaskName } from "../tasks.js";
 import { rleArea, rleToMask } from "./rasterize.js";
-import { scoredPieces } from "./testing/pieces.js";
 import { toTaskResult } from "./to-result.js";
 
 const S800 = { width: 800, height: 600 };
@@ -42,7 +42,8 @@ describe("toTaskResult", () => {
     expect(r.confidence).toBeCloseTo(Math.exp(-1), 12);
   });
 
-  it("detections: §7.6 B with per-box location confidences", () => {
+  // Worked example B of docs/florence2-contract.md#811-worked-examples.
+  it("detections: worked example B with per-box location confidences", () => {
     const r = run(
       "object_detection",
       "</s><s>dog<loc_120><loc_300><loc_480><loc_890>cushion<loc_600><loc_250><loc_820><loc_500><loc_50><loc_260><loc_210><loc_520></s>",

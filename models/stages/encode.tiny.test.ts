@@ -3,7 +3,7 @@
  * nothing an item sees (its hidden states at real positions, and the mask), whatever the padding.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { TINY_DIR, pixelValues } from "../generation/testing/tiny-model.js";
+import { TINY_DIR, pixelValues } from "../../test/support/tiny-model.js";
 import { type FlorenceSessions, loadSessions } from "../loading/index.js";
 import { type EncoderItem, type EncoderSessions, encodeBatch, encodeImages } from "./encode.js";
 

@@ -1,8 +1,8 @@
 /**
  * The encoder side of Florence-2 as tensor operations: vision features for each distinct image,
  * prompt embeddings, and the encoder pass over [image features, prompt embeddings] for every item
- * of a batch (spec §5.3 step 2). Items may share an image (several tasks on one image): the vision
- * encoder still runs once per distinct image.
+ * of a batch (docs/onnx-contract.md#8-data-flow-between-the-sessions). Items may share an image
+ * (several tasks on one image): the vision encoder still runs once per distinct image.
  */
 import { type InferenceSession, Tensor } from "onnxruntime-node";
 import { FlorenceError } from "../errors.js";

@@ -6,13 +6,13 @@
  * decoder steps (a `cancel` message would wait until the batch ends: the worker's event loop is
  * blocked while it runs), plus a `cancel` message for calls still waiting in the queue.
  */
-import type { EngineStats, ModelInfo, RunTimings, TaskRequest } from "../engine.js";
+import type { DecodingParams } from "../../core/decoding.js";
+import type { ImageInput, TaskRequest } from "../../core/inputs.js";
+import type { ModelInfo } from "../../core/model-info.js";
+import type { TaskResult } from "../../core/results.js";
+import type { RunTimings } from "../../core/timings.js";
+import type { EngineStats } from "../engine.js";
 import type { SerializedFlorenceError } from "../errors.js";
-import type { GenerationOptions, ImageInput } from "../inputs.js";
-import type { TaskResult } from "../results.js";
-
-/** GenerationOptions without the parts that cannot be cloned into a worker. */
-export type WorkerGenerationOptions = Omit<GenerationOptions, "signal" | "onToken" | "onTimings">;
 
 export type HostToWorker =
   | {
@@ -22,7 +22,9 @@ export type HostToWorker =
       readonly mode: "per_image" | "multi_task";
       readonly requests: readonly TaskRequest[];
       readonly images: readonly ImageInput[];
-      readonly options: WorkerGenerationOptions;
+      readonly params: DecodingParams;
+      /** The call's fairness lane (CallOptions.lane), when it has one. */
+      readonly lane: string | undefined;
       /** Whether to send `token` messages (only when the caller passed onToken). */
       readonly streamTokens: boolean;
       /** Whether to send the call's RunTimings with its result (only when the caller passed onTimings). */

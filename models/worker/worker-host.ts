@@ -8,11 +8,14 @@
  * fail at once with `unavailable` and availability listeners (the server's health) are told.
  */
 import { Worker } from "node:worker_threads";
-import type { EngineAvailability, EngineStats, FlorenceEngine, ModelInfo, TaskRequest } from "../engine.js";
+import { pickDecodingParams } from "../../core/decoding.js";
+import type { ImageInput, TaskRequest } from "../../core/inputs.js";
+import type { ModelInfo } from "../../core/model-info.js";
+import type { TaskResult } from "../../core/results.js";
+import type { EngineAvailability, EngineStats, FlorenceEngine } from "../engine.js";
 import { callbackError, FlorenceError } from "../errors.js";
-import type { GenerationOptions, ImageInput } from "../inputs.js";
-import type { TaskResult } from "../results.js";
-import type { HostToWorker, WorkerGenerationOptions, WorkerToHost } from "./protocol.js";
+import type { CallOptions, GenerationOptions } from "../inputs.js";
+import type { HostToWorker, WorkerToHost } from "./protocol.js";
 import type { WorkerInit } from "./worker-main.js";
 
 interface PendingStats {
@@ -23,8 +26,8 @@ interface PendingStats {
 interface PendingCall {
   readonly resolve: (results: TaskResult[]) => void;
   readonly reject: (error: FlorenceError) => void;
-  readonly onToken: GenerationOptions["onToken"];
-  readonly onTimings: GenerationOptions["onTimings"];
+  readonly onToken: CallOptions["onToken"];
+  readonly onTimings: CallOptions["onTimings"];
   /** performance.now() when the run message was posted. */
   readonly sentAt: number;
   readonly slot: WorkerSlot;
@@ -114,10 +117,8 @@ function waitReady(worker: Worker): Promise<ModelInfo> {
   });
 }
 
-function toWorkerOptions(options: GenerationOptions): WorkerGenerationOptions {
-  const { signal: _signal, onToken: _onToken, onTimings: _onTimings, ...rest } = options;
-  return rest;
-}
+/** The work of a run message: which requests on which images. */
+type RunWork = Pick<Extract<HostToWorker, { type: "run" }>, "mode" | "requests" | "images">;
 
 /** Adds the workers' counters; the largest batch is the largest of any worker. */
 export function sumStats(all: readonly EngineStats[]): EngineStats {
@@ -279,7 +280,8 @@ export async function createWorkerEngine(
     attach(slot, worker);
   }
 
-  const call = (message: Omit<Extract<HostToWorker, { type: "run" }>, "id" | "streamTokens" | "reportTimings" | "cancelFlag">, options: GenerationOptions): Promise<TaskResult[]> => {
+  /** Sends a call to the least busy worker: its decoding parameters go as data, its signal and callbacks stay here. */
+  const call = (work: RunWork, options: GenerationOptions): Promise<TaskResult[]> => {
     if (closed) return Promise.reject(new FlorenceError("unavailable", "the engine is closed"));
     if (options.signal?.aborted) return Promise.reject(new FlorenceError("cancelled", "the request was cancelled before it started"));
     const ready = readySlots();
@@ -317,7 +319,16 @@ export async function createWorkerEngine(
         slot,
       });
       slot.inFlight++;
-      const run: HostToWorker = { ...message, type: "run", id, streamTokens: options.onToken !== undefined, reportTimings: options.onTimings !== undefined, cancelFlag };
+      const run: HostToWorker = {
+        ...work,
+        type: "run",
+        id,
+        params: pickDecodingParams(options),
+        lane: options.lane,
+        streamTokens: options.onToken !== undefined,
+        reportTimings: options.onTimings !== undefined,
+        cancelFlag,
+      };
       worker.postMessage(run);
     });
   };
@@ -325,10 +336,10 @@ export async function createWorkerEngine(
   return {
     info,
     run(request: TaskRequest, images: readonly ImageInput[], options: GenerationOptions = {}) {
-      return call({ type: "run", mode: "per_image", requests: [request], images, options: toWorkerOptions(options) }, options);
+      return call({ mode: "per_image", requests: [request], images }, options);
     },
     runTasks(requests: readonly TaskRequest[], image: ImageInput, options: GenerationOptions = {}) {
-      return call({ type: "run", mode: "multi_task", requests, images: [image], options: toWorkerOptions(options) }, options);
+      return call({ mode: "multi_task", requests, images: [image] }, options);
     },
     async stats() {
       // Only ready workers answer: a starting one reads no messages until its model has loaded.

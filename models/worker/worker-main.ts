@@ -3,9 +3,10 @@
  * answers the host's messages. Everything that blocks runs here, never on the main thread.
  */
 import { type MessagePort, parentPort, workerData } from "node:worker_threads";
-import type { FlorenceEngine, RunTimings } from "../engine.js";
+import type { RunTimings } from "../../core/timings.js";
+import type { FlorenceEngine } from "../engine.js";
 import { toFlorenceError } from "../errors.js";
-import type { GenerationOptions } from "../inputs.js";
+import type { CallOptions, GeneratedToken } from "../inputs.js";
 import { createLocalEngine, type LocalEngineOptions } from "../pipeline.js";
 import type { HostToWorker, WorkerToHost } from "./protocol.js";
 
@@ -39,7 +40,7 @@ async function handle(message: HostToWorker): Promise<void> {
       running.get(message.id)?.controller.abort();
       return;
     case "stats":
-      post({ type: "stats", id: message.id, stats: await engine?.stats?.() });
+      post({ type: "stats", id: message.id, stats: await engine?.stats() });
       return;
     case "close":
       for (const call of running.values()) call.controller.abort();
@@ -53,11 +54,12 @@ async function handle(message: HostToWorker): Promise<void> {
       const received = performance.now();
       let timings: RunTimings | undefined;
       running.set(message.id, { controller, flag: new Int32Array(message.cancelFlag) });
-      const options: GenerationOptions = {
-        ...message.options,
+      // The call options the host could not send (a signal, callbacks) are rebuilt here as messages.
+      const call: CallOptions = {
         signal: controller.signal,
+        ...(message.lane === undefined ? {} : { lane: message.lane }),
         ...(message.streamTokens
-          ? { onToken: (t: { id: number; text: string; imageIndex: number }) => post({ type: "token", id: message.id, imageIndex: t.imageIndex, tokenId: t.id, text: t.text }) }
+          ? { onToken: (t: GeneratedToken) => post({ type: "token", id: message.id, imageIndex: t.imageIndex, tokenId: t.id, text: t.text }) }
           : {}),
         ...(message.reportTimings
           ? {
@@ -67,6 +69,7 @@ async function handle(message: HostToWorker): Promise<void> {
             }
           : {}),
       };
+      const options = { ...message.params, ...call };
       try {
         const results =
           message.mode === "multi_task"

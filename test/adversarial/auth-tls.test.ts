@@ -1,15 +1,16 @@
 /**
- * Issue 8, items 1 and 2: before, anyone who could reach the port could use the service, in
- * cleartext. Now: TLS (all three protocols, h2 by ALPN and HTTP/1.1), mutual TLS, bearer tokens,
- * reload without dropping connections, and a refusal to start exposed without either.
+ * Access and transport security. Without them anyone who could reach the port could use the
+ * service, in cleartext. Checked here: TLS (all three protocols, h2 by ALPN and HTTP/1.1), mutual
+ * TLS, bearer tokens, reload without dropping connections, and a refusal to start exposed without
+ * either.
  */
 import { copyFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { Code, ConnectError, createClient } from "@connectrpc/connect";
 import { createGrpcTransport } from "@connectrpc/connect-node";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { Health, HealthCheckResponse_ServingStatus as Status } from "../../gen/grpc/health/v1/health_pb.js";
 import { createFlorenceClient, type NodeClientInit } from "../../client/index.js";
+import { Health, HealthCheckResponse_ServingStatus as Status } from "../../gen/grpc/health/v1/health_pb.js";
 import {
   bearerToken,
   insecureExposureProblem,
@@ -18,13 +19,13 @@ import {
   parseTokensFile,
   UNAUTHENTICATED_MESSAGE,
 } from "../../server/auth.js";
-import { InsecureExposureError, startServer } from "../../server/main.js";
 import { ServingStatus } from "../../server/health.js";
 import { silentLogger } from "../../server/logger.js";
+import { InsecureExposureError, startServer } from "../../server/main.js";
 import { loadTlsMaterial } from "../../server/tls.js";
 import { type CertSet, makeCertSet } from "../helpers/certs.js";
-import { FakeEngine } from "../server/fake-engine.js";
 import { startTestServer, type TestServer } from "../server/harness.js";
+import { FakeEngine } from "../support/fake-engine.js";
 
 const TOKEN_A = `${"a".repeat(20)}0123456789abcdef`;
 const TOKEN_B = `${"b".repeat(20)}0123456789abcdef`;

@@ -1,5 +1,5 @@
 /**
- * Work stops when its caller is gone or failed (issue 8, item 4). Measured before the fix: when
+ * Work stops when its caller is gone or failed. Measured before this was enforced: when
  * one part of a RunTasks failed, its other batches kept decoding (the next good request waited
  * 43 s instead of 0.1 s); under overload, queued requests waited 15-23 s only to hit their
  * deadlines. Checked by counters (decoder steps) and by status codes, never by timing.

@@ -1,5 +1,5 @@
 /**
- * Issue 8, item 5 (connections): before, 1000 idle TCP, HTTP/2-preface-only or half-header
+ * Connection limits. Without them 1000 idle TCP, HTTP/2-preface-only or half-header
  * connections were all held, idle sessions lived for ever, and nothing limited streams per
  * connection or client pings. Each case here uses short limits and checks that the server ends
  * the connection well before a generous deadline, then that a good request still succeeds.

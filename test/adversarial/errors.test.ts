@@ -16,9 +16,9 @@ import type { StreamFramesRequestSchema, StreamFramesResponse } from "../../gen/
 import { BackpressureMode } from "../../gen/florence/v1/frames_pb.js";
 import { ModelService } from "../../gen/florence/v1/model_service_pb.js";
 import { Task } from "../../gen/florence/v1/task_pb.js";
-import { FAKE_MODEL_INFO, FakeEngine } from "../server/fake-engine.js";
 import type { TestServer } from "../server/harness.js";
 import { client, encodedImage, rawImage, startTestServer } from "../server/harness.js";
+import { FAKE_MODEL_INFO, FakeEngine } from "../support/fake-engine.js";
 
 /** Field 1 (images), length-delimited, claims 16 bytes and has one: "premature EOF". */
 const GARBAGE_PROTOBUF = Uint8Array.of(0x0a, 0x10, 0x01);

@@ -1,6 +1,6 @@
 /**
- * Nothing runs that the model cannot do (issue 8, item 3), on the real tiny model behind a real
- * server. Measured before the fix: max_new_tokens up to 4096 was accepted and failed INTERNAL
+ * Nothing runs that the model cannot do, on the real tiny model behind a real server. Measured
+ * before these limits existed: max_new_tokens up to 4096 was accepted and failed INTERNAL
  * with onnxruntime node names once the decoder ran out of its 1024 positions; a 20 MB phrase held
  * the worker 30 s (tokenizing) before INVALID_ARGUMENT; 16 JPEGs of 6000x6000 cost 33 s of
  * worker time. Each check here is by counters (decoder steps, vision-encoder images) or by the
@@ -15,9 +15,9 @@ import { FlorenceService } from "../../gen/florence/v1/florence_service_pb.js";
 import { ModelService } from "../../gen/florence/v1/model_service_pb.js";
 import { generate } from "../../models/generation/batch-decoder.js";
 import { createOrtDecoderStepper } from "../../models/generation/ort-stepper.js";
-import { loadTiny, randomEncoded, stackEncoded, tinyAvailable } from "../../models/generation/testing/tiny-model.js";
 import { createFlorence, type Florence, type FlorenceError } from "../../models/index.js";
 import { createFlorenceServer, type FlorenceServer, silentLogger } from "../../server/index.js";
+import { loadTiny, randomEncoded, stackEncoded, tinyAvailable } from "../support/tiny-model.js";
 
 const MODEL = new URL("../fixtures/tiny", import.meta.url).pathname;
 const COFFEE = new URL("../fixtures/images/coffee.jpg", import.meta.url);

@@ -11,8 +11,8 @@ import { FlorenceService } from "../../gen/florence/v1/florence_service_pb.js";
 import type { StreamFramesRequestSchema, StreamFramesResponse } from "../../gen/florence/v1/frames_pb.js";
 import { Task } from "../../gen/florence/v1/task_pb.js";
 import { IdleTimer, RecentIds } from "../../server/stream-frames.js";
-import { FakeEngine } from "../server/fake-engine.js";
 import { client, rawImage, startTestServer } from "../server/harness.js";
+import { FakeEngine } from "../support/fake-engine.js";
 
 type RequestInit = MessageInitShape<typeof StreamFramesRequestSchema>;
 
@@ -102,7 +102,7 @@ describe("StreamFrames time limits", () => {
   });
 
   it("a frame the model works on for longer than the idle limit keeps its stream open", async () => {
-    const s = await startTestServer({ fake: new FakeEngine(900), streamIdleTimeoutMs: 300 });
+    const s = await startTestServer({ fake: new FakeEngine({ delayMs: 900 }), streamIdleTimeoutMs: 300 });
     let hangUp: () => void = () => {};
     const silence = new Promise<void>((resolve) => (hangUp = resolve));
     try {

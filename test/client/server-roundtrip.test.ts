@@ -14,14 +14,14 @@ import { FlorenceError } from "../../models/errors.js";
 import { openVocabularyToDetections } from "../../models/florence.js";
 import type { ImageSize, TaskResult } from "../../models/results.js";
 import { createFlorenceServer, type FlorenceServer, silentLogger } from "../../server/index.js";
-import { FAKE_MODEL_INFO, FakeEngine, fakeResult } from "./fake-engine.js";
+import { FAKE_MODEL_INFO, FakeEngine, fakeResult } from "../support/fake-engine.js";
 
 const PNG_PATH = fileURLToPath(new URL("../fixtures/images/tiny_12x9.png", import.meta.url));
 const PNG_SIZE: ImageSize = { width: 12, height: 9 };
 const RAW = { data: new Uint8Array(4 * 3 * 3).fill(200), width: 4, height: 3, format: "rgb" } as const;
 const RAW_SIZE: ImageSize = { width: 4, height: 3 };
 
-const engine = new FakeEngine();
+const engine = new FakeEngine({ otherEncoded: "reject" });
 let server: FlorenceServer;
 let baseUrl = "";
 let png: Uint8Array;
@@ -125,7 +125,11 @@ describe.each(PROTOCOLS)("client over %s", (_, transportOptions) => {
   it("listModels reports the engine's model info", async () => {
     const { models, limits } = await client().listModels();
     // The server names its model but never says where it lives on disk: path stays empty.
-    expect(models).toEqual([{ ...FAKE_MODEL_INFO, path: "", tasks: [...FAKE_MODEL_INFO.tasks] }]);
+    // Every engine reports its counters now (stats() is required); the fake's are all zero.
+    const counters = ["batches", "batchedItems", "largestBatch", "queuedItems", "decoderSteps", "decoderRows", "visionImages"];
+    const cache = ["visionCacheHits", "visionCacheMisses", "visionCacheEvictions", "visionCacheBytes", "visionCacheMaxBytes"];
+    const stats = Object.fromEntries([...counters, ...cache].map((name) => [name, 0]));
+    expect(models).toEqual([{ ...FAKE_MODEL_INFO, path: "", tasks: [...FAKE_MODEL_INFO.tasks], stats }]);
     expect(limits.maxImagesPerRequest).toBe(server.options.maxImagesPerRequest);
     expect(limits.readMaxBytes).toBe(server.options.readMaxBytes);
   });

@@ -4,8 +4,9 @@
  * in PyTorch on the same random weights (test/fixtures/goldens/generation.json, 7 images x 15
  * task cases). Token-exact, for every case, greedy and beam.
  *
- * Exclusion rule (the issue's): a case may only differ where the reference's top-2 margin at the
- * first differing step is below the ONNX-vs-PyTorch tolerance (NEAR_TIE). Such cases are listed by
+ * Exclusion rule (docs/generation.md#14-how-it-is-verified): a case may only differ where the
+ * reference's top-2 margin at the first differing step is below the ONNX-vs-PyTorch tolerance
+ * (NEAR_TIE). Such cases are listed by
  * the test, and none is excluded today.
  */
 import { readFile } from "node:fs/promises";

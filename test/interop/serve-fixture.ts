@@ -6,7 +6,7 @@
  *   node --import tsx test/interop/serve-fixture.ts [--port 0] [--engine real|fake] [--model test/fixtures/tiny]
  *
  * --engine real (default): the real engine, createFlorence() on the random-weight tiny model
- * (test/fixtures/tiny), offline. --engine fake: test/client/fake-engine.ts (deterministic results,
+ * (test/fixtures/tiny), offline. --engine fake: test/support/fake-engine.ts (deterministic results,
  * no ONNX), to check the wire protocol alone. The checks in .ci/interop hold for both engines:
  * they test shapes and codes, not the model's words.
  */
@@ -14,7 +14,7 @@ import { parseArgs } from "node:util";
 import type { FlorenceEngine } from "../../models/engine.js";
 import { createFlorence } from "../../models/index.js";
 import { startServer } from "../../server/index.js";
-import { FakeEngine } from "../client/fake-engine.js";
+import { FakeEngine } from "../support/fake-engine.js";
 
 const { values: args } = parseArgs({
   options: {
@@ -32,8 +32,8 @@ const { values: args } = parseArgs({
 
 let engine: FlorenceEngine;
 if (args.engine === "fake") {
-  engine = new FakeEngine();
-  console.log("ENGINE=fake (test/client/fake-engine.ts; deterministic results, no model)");
+  engine = new FakeEngine({ otherEncoded: "reject" });
+  console.log("ENGINE=fake (test/support/fake-engine.ts; deterministic results, no model)");
 } else if (args.engine === "real") {
   engine = await createFlorence({ model: args.model, offline: true });
   console.log(`ENGINE=real (${args.model})`);

@@ -10,7 +10,7 @@ import { ModelService } from "../../gen/florence/v1/model_service_pb.js";
 import { Task } from "../../gen/florence/v1/task_pb.js";
 import { BadRequestSchema, ErrorInfoSchema, RetryInfoSchema } from "../../gen/google/rpc/error_details_pb.js";
 import { FlorenceError } from "../../models/errors.js";
-import { FakeEngine, LEAKY_ERROR_TEXT } from "./fake-engine.js";
+import { FakeEngine, LEAKY_ERROR_TEXT } from "../support/fake-engine.js";
 import type { TestServer, TransportName } from "./harness.js";
 import { client, encodedImage, rawImage, startTestServer, TRANSPORTS } from "./harness.js";
 

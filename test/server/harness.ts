@@ -11,7 +11,7 @@ import type { FlorenceEngine } from "../../models/engine.js";
 import type { LogEntry } from "../../server/logger.js";
 import type { FlorenceServer, FlorenceServerInit } from "../../server/server.js";
 import { createFlorenceServer } from "../../server/server.js";
-import { FakeEngine } from "./fake-engine.js";
+import { FakeEngine } from "../support/fake-engine.js";
 
 export interface TestServer {
   readonly server: FlorenceServer;

@@ -3,7 +3,7 @@ import { Code, ConnectError } from "@connectrpc/connect";
 import { describe, expect, it } from "vitest";
 import { FlorenceService } from "../../gen/florence/v1/florence_service_pb.js";
 import { Health, HealthCheckResponse_ServingStatus as Status } from "../../gen/grpc/health/v1/health_pb.js";
-import { FakeEngine } from "./fake-engine.js";
+import { FakeEngine } from "../support/fake-engine.js";
 import { client, rawImage, startTestServer } from "./harness.js";
 
 describe("health", () => {

@@ -13,7 +13,7 @@ import { Health } from "../../gen/grpc/health/v1/health_pb.js";
 import { ServingStatus } from "../../server/health.js";
 import { silentLogger } from "../../server/logger.js";
 import { startServer } from "../../server/main.js";
-import { FakeEngine } from "./fake-engine.js";
+import { FakeEngine } from "../support/fake-engine.js";
 import { client, rawImage, startTestServer, TRANSPORTS } from "./harness.js";
 
 async function failure(call: Promise<unknown>): Promise<ConnectError> {

@@ -10,7 +10,7 @@ import { FlorenceService } from "../../gen/florence/v1/florence_service_pb.js";
 import type { StreamFramesRequestSchema, StreamFramesResponse } from "../../gen/florence/v1/frames_pb.js";
 import { BackpressureMode } from "../../gen/florence/v1/frames_pb.js";
 import { Task } from "../../gen/florence/v1/task_pb.js";
-import { FakeEngine } from "./fake-engine.js";
+import { FakeEngine } from "../support/fake-engine.js";
 import type { TransportName } from "./harness.js";
 import { client, encodedImage, rawImage, startTestServer } from "./harness.js";
 
@@ -46,7 +46,7 @@ const range = (n: number) => Array.from({ length: n }, (_, i) => i);
 
 describe.each(["grpc", "connect h2"] as TransportName[])("StreamFrames over %s", (transport) => {
   it("QUEUE: 200 frames sent faster than the model runs are all answered with results, in order", async () => {
-    const s = await startTestServer({ fake: new FakeEngine(2) });
+    const s = await startTestServer({ fake: new FakeEngine({ delayMs: 2 }) });
     try {
       const c = client(FlorenceService, s.url, transport);
       const list = [config({ backpressure: BackpressureMode.QUEUE, maxInFlight: 2 }), ...range(200).map((i) => frame(i))];

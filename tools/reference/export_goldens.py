@@ -6,14 +6,14 @@ Writes (paths relative to the repo root):
 
 The goldens are produced by the PyTorch NATIVE model (transformers' Florence2ForConditionalGeneration
 rebuilt from the preset + seed; its weights hash must equal the one recorded in
-test/fixtures/tiny/config.json) with ``generate()``.  Encoder input layout = the ONNX contract /
-transformers.js: concat([image_features(577), embed(prompt ids)]) with mask ones(577) ++ prompt mask;
+test/fixtures/tiny/config.json) with ``generate()``.  Encoder input layout = the ONNX contract
+(docs/onnx-contract.md#8-data-flow-between-the-sessions) / transformers.js: concat([image_features(577), embed(prompt ids)]) with mask ones(577) ++ prompt mask;
 the decoder starts from token 2 and uses that mask for cross-attention.  The native ``<image>``
 placeholder path is numerically identical (checked by export_model.py on every export).
 
 As an independent cross-check every case is also decoded with onnxruntime (Python) on the fp32 ONNX
 files with a from-scratch greedy loop and a from-scratch re-implementation of transformers' beam search
-(spec section 6.3); whether it reproduced the golden ids is recorded per case (``ort_python_agrees``).
+(docs/generation.md#7-beam-search); whether it reproduced the golden ids is recorded per case (``ort_python_agrees``).
 
 Python is only used offline to make fixtures; never at runtime.
 """
@@ -498,7 +498,7 @@ def make_goldens(model_dir: str = TINY_DIR, out_dir: str = GOLDENS_DIR, images: 
             "beam.boundary_gap[t] = at step t, accumulated score (sum of processed log-probs) of the num_beams-th best candidate that does not finish minus the next candidate's: the margin that decides which hypotheses survive (null when not applicable, e.g. step 0 or when every candidate finishes). A small value marks a near-tie.",
             "beam.candidate_min_gap[t] = smallest gap between adjacent candidates among the top 2*num_beams+1 accumulated scores of step t (only finite, > -1e8); more conservative than boundary_gap (also covers the order of surviving beams).",
             "beam.finished_scores = the length-normalized scores of the num_beams finished hypotheses, best first (sequence_score = finished_scores[0]); the gap between the first two decides the returned sequence. beam.beam_indices[t] = the running-beam slot (0..num_beams-1) step t's token was appended to. trace_verified: the tracer's reconstruction of the running beams matched transformers' at every step.",
-            "ort_python_agrees: the same case decoded independently with onnxruntime (Python, fp32 test/fixtures/tiny/onnx files) by a from-scratch greedy loop / beam search (spec 6.3), fed the PyTorch encoder states, gives identical ids. ort_python_full_agrees: the same with the full onnxruntime pipeline (vision_encoder + embed_tokens + encoder_model from pixel_values and input_ids), i.e. what an ONNX engine computes; false marks a case decided by a float32 near-tie.",
+            "ort_python_agrees: the same case decoded independently with onnxruntime (Python, fp32 test/fixtures/tiny/onnx files) by a from-scratch greedy loop / beam search (docs/generation.md#7-beam-search), fed the PyTorch encoder states, gives identical ids. ort_python_full_agrees: the same with the full onnxruntime pipeline (vision_encoder + embed_tokens + encoder_model from pixel_values and input_ids), i.e. what an ONNX engine computes; false marks a case decided by a float32 near-tie.",
             "region: box_xyxy_pixels are in ORIGINAL image pixels (after EXIF transpose), chosen at bin centres; bins = floor(v / (size/1000)) clamped to [0, 999] (x with width, y with height); loc_string is what follows the task token in processor_text.",
             "prompt = native _construct_prompts(processor_text); input_ids = native processor ids minus the 577 <image> placeholders (= <s> + BPE(prompt) + </s>).",
         ],

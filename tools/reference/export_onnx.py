@@ -1,6 +1,6 @@
 """ONNX export of the four onnx-community Florence-2 sessions (offline fixture tool).
 
-Sessions (contract: docs /work/shared/reference/onnx-contract-and-transformersjs.md sections 2-5):
+Sessions (docs/onnx-contract.md#4-session-inputs-and-outputs):
   onnx/vision_encoder.onnx        pixel_values f32 [batch_size,3,height,width] -> image_features [batch_size,577,d]
   onnx/embed_tokens.onnx          input_ids i64 [batch_size,sequence_length] -> inputs_embeds [batch_size,sequence_length,d]
   onnx/encoder_model.onnx         inputs_embeds, attention_mask i64 -> last_hidden_state

@@ -2,7 +2,8 @@
 
 Shared by ``export_model.py`` (ONNX export + checks) and ``make_fixtures.py`` (goldens).
 
-Layout used everywhere (the ONNX contract, spec section 4.5/5.3, identical to transformers.js):
+Layout used everywhere (docs/onnx-contract.md#8-data-flow-between-the-sessions, identical to
+transformers.js):
   encoder inputs_embeds = concat([image_features (577 tokens), embed_tokens(prompt ids)], axis 1)
   encoder attention mask = concat([ones(577), prompt attention mask])
   the decoder's cross-attention uses that same mask.

@@ -5,7 +5,7 @@ from __future__ import annotations
 # ----------------------------------------------------------------------------------------------
 # image sizes used by the goldens: [width, height]
 # ----------------------------------------------------------------------------------------------
-S800 = [800, 600]      # spec §7.6 worked examples
+S800 = [800, 600]      # worked examples of docs/florence2-contract.md#811-worked-examples
 CAR = [640, 480]       # the HF car image (spec real cross-checks)
 TINY = [12, 9]         # test/fixtures/images/tiny_12x9.png
 TALL = [256, 512]      # test/fixtures/images/astronaut_tall.webp
@@ -30,16 +30,16 @@ P3b = L(500, 500, 600, 500, 600, 600)
 # (id, task, image_size, text, note)
 POSTPROCESS_CASES: list[tuple[str, str, list[int], str, str]] = [
     # ---------------- pure_text ----------------
-    ("caption_A", "<CAPTION>", S800, "</s><s>A dog sitting on a red couch.</s>", "spec §7.6 A"),
+    ("caption_A", "<CAPTION>", S800, "</s><s>A dog sitting on a red couch.</s>", "worked example A"),
     ("detailed_caption_spaces", "<DETAILED_CAPTION>", COFFEE,
      "</s><s> The image shows a cup of coffee on a saucer. </s>", "leading/trailing spaces: native trims"),
     ("more_detailed_caption_newline", "<MORE_DETAILED_CAPTION>", ROCKET,
      "</s><s>A rocket is launching.\nThe sky is blue and there is smoke.</s>", "newline kept"),
-    ("ocr_F", "<OCR>", S800, "</s><s>HELLO WORLD</s>", "spec §7.6 F"),
+    ("ocr_F", "<OCR>", S800, "</s><s>HELLO WORLD</s>", "worked example F"),
     ("ocr_multiline", "<OCR>", COFFEE, "</s><s>FRESH\nORANGE JUICE\n</s>", "Dec-2024 style newlines; trailing newline trimmed by native"),
-    ("region_to_category_K", "<REGION_TO_CATEGORY>", S800, f"</s><s>dog{B1}</s>", "spec §7.6 K: loc tokens kept"),
+    ("region_to_category_K", "<REGION_TO_CATEGORY>", S800, f"</s><s>dog{B1}</s>", "worked example K: loc tokens kept"),
     ("region_to_description_L", "<REGION_TO_DESCRIPTION>", S800,
-     f"</s><s>a brown dog lying on a cushion{B1}</s>", "spec §7.6 L"),
+     f"</s><s>a brown dog lying on a cushion{B1}</s>", "worked example L"),
     ("region_to_ocr", "<REGION_TO_OCR>", COFFEE, f"</s><s>OPEN{L(10, 20, 300, 80)}</s>", "loc tokens kept"),
     ("caption_pad", "<CAPTION>", S800, "</s><s>a cat</s><pad><pad>", "pure_text keeps <pad> (native)"),
     ("freeform_prompt", "What color is the car?", CAR, "</s><s>The car is green.</s>",
@@ -48,9 +48,9 @@ POSTPROCESS_CASES: list[tuple[str, str, list[int], str, str]] = [
     ("caption_truncated", "<CAPTION>", S800, "</s><s>A dog sitting on", "missing </s> (max_new_tokens hit)"),
     ("caption_unicode", "<CAPTION>", TALL, "</s><s>Ein Hund auf einem Sofa – 犬 🐶</s>", "non-ASCII kept in pure_text"),
     # ---------------- description_with_bboxes (OD / DENSE) ----------------
-    ("od_B", "<OD>", S800, f"</s><s>dog{B1}cushion{B2}{B3}</s>", "spec §7.6 B"),
+    ("od_B", "<OD>", S800, f"</s><s>dog{B1}cushion{B2}{B3}</s>", "worked example B"),
     ("dense_C", "<DENSE_REGION_CAPTION>", S800,
-     f"</s><s>a brown dog lying down{B1}a red cushion{B2}</s>", "spec §7.6 C"),
+     f"</s><s>a brown dog lying down{B1}a red cushion{B2}</s>", "worked example C"),
     ("od_tjs_car", "<OD>", CAR,
      "</s><s><s><s>car<loc_53><loc_333><loc_933><loc_774>door<loc_712><loc_203><loc_906><loc_545>"
      "wheel<loc_704><loc_576><loc_866><loc_772><loc_149><loc_584><loc_310><loc_773></s>",
@@ -58,7 +58,7 @@ POSTPROCESS_CASES: list[tuple[str, str, list[int], str, str]] = [
     ("od_native_car", "<OD>", CAR,
      "</s><s>car<loc_53><loc_333><loc_933><loc_774>door handle<loc_425><loc_503><loc_474><loc_515>"
      "wheel<loc_709><loc_576><loc_865><loc_772><loc_150><loc_584><loc_309><loc_773></s>",
-     "native integration-test string (spec §3.6)"),
+     "native integration-test string (docs/florence2-contract.md#66-example-ids)"),
     ("od_tiny_extremes", "<OD>", TINY, f"</s><s>frame{L(0, 0, 999, 999)}dot{L(0, 999, 0, 999)}</s>",
      "loc values 0 and 999 on a 12x9 image"),
     ("od_trailing_locs", "<OD>", S800, f"</s><s>dog{L(1, 2, 3, 4, 5, 6)}</s>", "2 trailing loc tokens ignored"),
@@ -79,16 +79,16 @@ POSTPROCESS_CASES: list[tuple[str, str, list[int], str, str]] = [
     ("od_label_spaces", "<OD>", S800, f"</s><s>  a  dog {B1}</s>", "label trimmed (inner double space kept)"),
     ("od_two_boxes_plus_partial", "<OD>", ROCKET, f"</s><s>wheel{B1}{B2}{L(1, 2, 3)}</s>", "8+3 locs: two boxes"),
     # ---------------- bboxes (REGION_PROPOSAL) ----------------
-    ("proposal_D", "<REGION_PROPOSAL>", S800, f"</s><s><s><s>{B1}{B2}</s>", "spec §7.6 D"),
+    ("proposal_D", "<REGION_PROPOSAL>", S800, f"</s><s><s><s>{B1}{B2}</s>", "worked example D"),
     ("proposal_text_between", "<REGION_PROPOSAL>", S800, f"</s><s>junk{B1}more{B2}</s>", "text ignored, labels empty"),
     ("proposal_tiny_extremes", "<REGION_PROPOSAL>", TINY, f"</s><s>{L(0, 0, 999, 999)}{L(999, 999, 0, 0)}</s>", "0/999 on 12x9"),
     ("proposal_trailing", "<REGION_PROPOSAL>", COFFEE, f"</s><s>{B1}{L(5, 6)}</s><pad>", "2 trailing locs + pad"),
     # ---------------- phrase_grounding ----------------
     ("grounding_E", "<CAPTION_TO_PHRASE_GROUNDING>", S800,
-     f"</s><s>A dog{B1}a red couch{L(10, 400, 990, 998)}</s>", "spec §7.6 E"),
+     f"</s><s>A dog{B1}a red couch{L(10, 400, 990, 998)}</s>", "worked example E"),
     ("grounding_multibox_banned", "<CAPTION_TO_PHRASE_GROUNDING>", S800,
      f"</s><s>two cats{L(100, 500, 300, 900)}{L(600, 480, 820, 910)}it{L(0, 0, 999, 999)}</s>",
-     "spec §7.6 E: multi-box phrase + black-listed 'it'"),
+     "worked example E: multi-box phrase + black-listed 'it'"),
     ("grounding_banned_variants", "<CAPTION_TO_PHRASE_GROUNDING>", COFFEE,
      f"</s><s>the image{L(0, 0, 999, 999)}a{L(1, 1, 2, 2)}The{L(3, 3, 4, 4)}a cup{L(5, 5, 6, 6)}</s>",
      "'the image','a' banned; 'The' not (case-sensitive)"),
@@ -97,7 +97,7 @@ POSTPROCESS_CASES: list[tuple[str, str, list[int], str, str]] = [
     ("grounding_leading_space", "<CAPTION_TO_PHRASE_GROUNDING>", S800, f"</s><s> a red car{B1}</s><pad>",
      "label trimmed, pad removed"),
     # ---------------- ocr (OCR_WITH_REGION) ----------------
-    ("ocr_region_G", "<OCR_WITH_REGION>", S800, f"</s><s>HELLO{Q1}WORLD{Q2}</s>", "spec §7.6 G"),
+    ("ocr_region_G", "<OCR_WITH_REGION>", S800, f"</s><s>HELLO{Q1}WORLD{Q2}</s>", "worked example G"),
     ("ocr_region_multiline_coffee", "<OCR_WITH_REGION>", COFFEE,
      f"</s><s>PIKOLO{L(100, 50, 400, 50, 400, 120, 100, 120)}ESPRESSO BAR{L(90, 150, 520, 150, 520, 230, 90, 230)}"
      f" since 2009 {L(150, 260, 450, 262, 450, 300, 150, 298)}</s><pad>", "3 lines, spaces trimmed, pad removed"),
@@ -108,11 +108,11 @@ POSTPROCESS_CASES: list[tuple[str, str, list[int], str, str]] = [
      "'.' does not match newline: label starts after it"),
     ("ocr_region_tiny_extremes", "<OCR_WITH_REGION>", TINY, f"</s><s>X{L(0, 0, 999, 0, 999, 999, 0, 999)}</s>", "0/999"),
     # ---------------- polygons (RES / REGION_TO_SEGMENTATION) ----------------
-    ("res_H1", "<REFERRING_EXPRESSION_SEGMENTATION>", S800, f"</s><s>{P1}</s>", "spec §7.6 H"),
+    ("res_H1", "<REFERRING_EXPRESSION_SEGMENTATION>", S800, f"</s><s>{P1}</s>", "worked example H"),
     ("res_H2_sep_odd", "<REFERRING_EXPRESSION_SEGMENTATION>", S800,
-     f"</s><s>{P3a}<sep>{L(500, 500, 600, 500, 600, 600, 550)}</s>", "spec §7.6 H: <sep>, odd count"),
+     f"</s><s>{P3a}<sep>{L(500, 500, 600, 500, 600, 600, 550)}</s>", "worked example H: <sep>, odd count"),
     ("res_H3_poly", "<REFERRING_EXPRESSION_SEGMENTATION>", S800,
-     f"</s><s><poly>{P3a}</poly><poly>{P3b}</poly></s>", "spec §7.6 H: <poly> instances"),
+     f"</s><s><poly>{P3a}</poly><poly>{P3b}</poly></s>", "worked example H: <poly> instances"),
     ("region_to_seg_tiny", "<REGION_TO_SEGMENTATION>", TINY,
      f"</s><s>{L(0, 0, 999, 0, 999, 999, 0, 999)}</s>", "0/999 on 12x9"),
     ("res_too_short", "<REFERRING_EXPRESSION_SEGMENTATION>", S800, f"</s><s>{L(1, 2, 3)}</s>", "fewer than 4 items: nothing"),
@@ -126,8 +126,8 @@ POSTPROCESS_CASES: list[tuple[str, str, list[int], str, str]] = [
     ("res_odd_single_after_sep", "<REGION_TO_SEGMENTATION>", COFFEE, f"</s><s>{P3a}<sep><loc_7></s><pad>",
      "polygon of one coordinate -> odd -> empty polygon"),
     # ---------------- description_with_bboxes_or_polygons (OVD) ----------------
-    ("ovd_J1_box", "<OPEN_VOCABULARY_DETECTION>", S800, f"</s><s>a dog{B1}</s>", "spec §7.6 J"),
-    ("ovd_J2_poly", "<OPEN_VOCABULARY_DETECTION>", S800, f"</s><s>a dog<poly>{P3a}</poly></s>", "spec §7.6 J"),
+    ("ovd_J1_box", "<OPEN_VOCABULARY_DETECTION>", S800, f"</s><s>a dog{B1}</s>", "worked example J"),
+    ("ovd_J2_poly", "<OPEN_VOCABULARY_DETECTION>", S800, f"</s><s>a dog<poly>{P3a}</poly></s>", "worked example J"),
     ("ovd_multi_boxes", "<OPEN_VOCABULARY_DETECTION>", CAR,
      f"</s><s>wheel{L(704, 576, 866, 772)}{L(149, 584, 310, 773)}pneu ü{L(1, 2, 3, 4)}</s>",
      "two boxes one label + non-ASCII label"),
@@ -140,9 +140,9 @@ POSTPROCESS_CASES: list[tuple[str, str, list[int], str, str]] = [
 # Region boxes (original-image pixels [x1, y1, x2, y2]) used for region prompts, per image size.
 # Integer / half-integer coordinates so that floor(v*1000/size) is exact in float64.
 REGION_BOXES: list[tuple[str, list[int], list[float], str]] = [
-    ("s800_dog", S800, [96.5, 180.5, 384.5, 534.5], "spec §7.6 K box (bin centres rounded) -> 120,300,480,890"),
-    ("car_notebook", CAR, [33.5, 159.5, 596.5, 371.75], "notebook car box -> 52,332,932,774 (spec §1.3)"),
-    ("car_wheel", CAR, [449.5, 276.25, 554.5, 370.75], "-> 702,575,866,772 (spec §3.5 polygon prompt)"),
+    ("s800_dog", S800, [96.5, 180.5, 384.5, 534.5], "worked example K box (bin centres rounded) -> 120,300,480,890"),
+    ("car_notebook", CAR, [33.5, 159.5, 596.5, 371.75], "notebook car box -> 52,332,932,774 (docs/florence2-contract.md#33-region-input)"),
+    ("car_wheel", CAR, [449.5, 276.25, 554.5, 370.75], "-> 702,575,866,772 (polygon prompt of docs/florence2-contract.md#66-example-ids)"),
     ("coffee_cup", COFFEE, [150, 60, 480, 330], "interior box"),
     ("coffee_full", COFFEE, [0, 0, 600, 400], "touches all borders: x2=W,y2=H clamp to 999"),
     ("rocket_right_edge", ROCKET, [320, 0, 640, 427], "touches top/right/bottom border"),
@@ -165,21 +165,21 @@ PROMPT_CASES: list[tuple[str, str, str | None, str]] = [
     ("ocr", "<OCR>", None, ""),
     ("ocr_with_region", "<OCR_WITH_REGION>", None, ""),
     ("grounding", "<CAPTION_TO_PHRASE_GROUNDING>A green car parked in front of a yellow building.", None, ""),
-    ("grounding_E", "<CAPTION_TO_PHRASE_GROUNDING>A dog sitting on a red couch.", None, "spec §7.6 E input"),
+    ("grounding_E", "<CAPTION_TO_PHRASE_GROUNDING>A dog sitting on a red couch.", None, "worked example E input"),
     ("grounding_leading_space", "<CAPTION_TO_PHRASE_GROUNDING> a red car", None,
      "native strips the input -> single space (original/tjs would give two spaces)"),
     ("grounding_surrounding_ws", "<CAPTION_TO_PHRASE_GROUNDING>\t  a red car \n", None, "strip() removes tabs/newlines too"),
     ("grounding_unicode", "<CAPTION_TO_PHRASE_GROUNDING>Ein grüner Wagen vor einem gelben Gebäude 🚗", None, "UTF-8 multibyte"),
     ("grounding_and", "<CAPTION_TO_PHRASE_GROUNDING>dog<and>cat", None, "class list joined with <and> (Roboflow style)"),
-    ("res", "<REFERRING_EXPRESSION_SEGMENTATION>a dog", None, "spec §7.6 H input"),
-    ("res_car", "<REFERRING_EXPRESSION_SEGMENTATION>a car", None, "spec §3.5"),
-    ("ovd", "<OPEN_VOCABULARY_DETECTION>a dog", None, "spec §7.6 J input"),
-    ("ovd_wheels", "<OPEN_VOCABULARY_DETECTION>wheels", None, "spec §3.5"),
+    ("res", "<REFERRING_EXPRESSION_SEGMENTATION>a dog", None, "worked example H input"),
+    ("res_car", "<REFERRING_EXPRESSION_SEGMENTATION>a car", None, "docs/florence2-contract.md#66-example-ids"),
+    ("ovd", "<OPEN_VOCABULARY_DETECTION>a dog", None, "worked example J input"),
+    ("ovd_wheels", "<OPEN_VOCABULARY_DETECTION>wheels", None, "docs/florence2-contract.md#66-example-ids"),
     ("ovd_unicode", "<OPEN_VOCABULARY_DETECTION>café crème", None, ""),
-    ("region_to_category_s800", "<REGION_TO_CATEGORY>", "s800_dog", "spec §7.6 K"),
+    ("region_to_category_s800", "<REGION_TO_CATEGORY>", "s800_dog", "worked example K"),
     ("region_to_category_car", "<REGION_TO_CATEGORY>", "car_notebook", ""),
-    ("region_to_description_car", "<REGION_TO_DESCRIPTION>", "car_notebook", "spec §3.5"),
-    ("region_to_seg_car", "<REGION_TO_SEGMENTATION>", "car_wheel", "spec §3.5"),
+    ("region_to_description_car", "<REGION_TO_DESCRIPTION>", "car_notebook", "docs/florence2-contract.md#66-example-ids"),
+    ("region_to_seg_car", "<REGION_TO_SEGMENTATION>", "car_wheel", "docs/florence2-contract.md#66-example-ids"),
     ("region_to_description_coffee", "<REGION_TO_DESCRIPTION>", "coffee_cup", ""),
     ("region_to_description_full", "<REGION_TO_DESCRIPTION>", "coffee_full", "border box"),
     ("region_to_ocr_rocket", "<REGION_TO_OCR>", "rocket_right_edge", "border box"),
@@ -192,13 +192,13 @@ PROMPT_CASES: list[tuple[str, str, str | None, str]] = [
      "leading space before the region is stripped by native"),
     ("freeform", "What color is the car?", None, "no task token: passed through unchanged"),
     ("freeform_leading_space", " describe", None, "no task token: NOT stripped"),
-    ("freeform_describe", "describe", None, "spec §3.5 (tjs test)"),
+    ("freeform_describe", "describe", None, "docs/florence2-contract.md#66-example-ids (tjs test)"),
     ("empty", "", None, "empty prompt"),
     ("od_with_extra_text", "<OD>extra", None, "no-input task + extra text: native raises ValueError"),
     ("caption_and_od", "<CAPTION><OD>", None, "two task tokens: native raises ValueError"),
 ]
 
-# spec §3.5 real input_ids (official vocab) keyed by prompt string
+# docs/florence2-contract.md#66-example-ids real input_ids (official vocab) keyed by prompt string
 SPEC_REAL_IDS: dict[str, list[int]] = {
     "What does the image describe?": [0, 2264, 473, 5, 2274, 6190, 116, 2],
     "Describe in detail what is shown in the image.": [0, 47066, 21700, 11, 4617, 99, 16, 2343, 11, 5, 2274, 4, 2],

@@ -7,7 +7,7 @@ The native processor needs two things that our tokenizer files deliberately do n
    ``tokenizer.add_tokens(AddedToken("<image>", special=True, normalized=False), special_tokens=True)``
    -> it gets id = len(tokenizer) (51289 for the padded/real-id tokenizer, 2025 for the tiny one).
    The processor then prefixes every prompt with 577 ``<image>`` placeholders when images are given.
-   Our ONNX contract does NOT use these placeholders (image features are concatenated in front of
+   Our ONNX contract (docs/onnx-contract.md#8-data-flow-between-the-sessions) does NOT use these placeholders (image features are concatenated in front of
    the text embeddings), and logits width = vocab size WITHOUT ``<image>``.
 
 2. a ``post_processor_config`` (``processor_config.json`` in florence-community repos): without it

@@ -489,7 +489,7 @@ def make_postprocess(p_tiny) -> dict[str, Any]:
             "labels: [string]}; ocr -> {quad_boxes: [[x1,y1,...,x4,y4]], labels}; polygons -> {polygons: "
             "[instance][polygon][x,y,x,y,...], labels}; description_with_bboxes_or_polygons -> {bboxes, "
             "bboxes_labels, polygons, polygons_labels}. The result object is keyed by the task string.",
-            "Native behaviours captured here (differ from spec 'original' in places): pure_text removes <s> and "
+            "Native behaviours captured here (differ from the original Microsoft processor in places): pure_text removes <s> and "
             "</s> then trims, but keeps <pad>; all structured parsers remove <s>, </s>, <pad>; OCR labels are "
             "trimmed and not ASCII-filtered; box/grounding/polygon-phrase labels are trimmed and ASCII-filtered; "
             "phrase-grounding labels in the black-list are dropped; loc runs without a preceding phrase are "

@@ -35,7 +35,7 @@ import os
 from typing import Any
 
 # --------------------------------------------------------------------------------------------
-# Florence constants (spec §1.1, §3.2)
+# Florence constants (docs/florence2-contract.md#2-tasks, #62-special-tokens-and-ids)
 # --------------------------------------------------------------------------------------------
 
 SPECIAL_TOKENS = ["<s>", "<pad>", "</s>", "<unk>"]
@@ -327,7 +327,8 @@ def build_tokenizer(out_dir: str, pad_base_vocab: bool) -> None:
 
 
 def preprocessor_config() -> dict[str, Any]:
-    """preprocessor_config.json contents as transformers.js expects them (contract doc §6)."""
+    """preprocessor_config.json contents as transformers.js expects them
+    (docs/onnx-contract.md#33-preprocessor_configjson)."""
     return {
         "crop_size": {"height": 768, "width": 768},
         "do_center_crop": False,

@@ -4,7 +4,8 @@
   conv patch sizes/strides/paddings/prenorm of the real config, spatial + channel blocks) with tiny
   widths; BART text model d_model 64, 2+2 layers, 4 heads, FFN 128.  768x768 input -> 577 image
   tokens.  Vocabulary = our small tokenizer WITHOUT padding (2025 ids).
-* ``base`` / ``large`` - the exact microsoft/Florence-2-base / -large dimensions (spec section 4.2),
+* ``base`` / ``large`` - the exact microsoft/Florence-2-base / -large dimensions
+  (docs/onnx-contract.md#10-sizes-of-released-checkpoints),
   tokenizer padded to the real ids (vocab 51289).  Generated on demand into an ignored folder
   (default ``.cache/models/florence-2-<preset>-random``), never committed.
 
@@ -16,14 +17,15 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-# Real Florence-2 DaViT conv-embedding geometry (same for base and large, spec 4.2/4.3).
+# Real Florence-2 DaViT conv-embedding geometry (same for base and large;
+# docs/onnx-contract.md#10-sizes-of-released-checkpoints).
 PATCH_SIZE = [7, 3, 3, 3]
 PATCH_STRIDE = [4, 2, 2, 2]
 PATCH_PADDING = [3, 1, 1, 1]
 PATCH_PRENORM = [False, True, True, True]
 WINDOW_SIZE = 12
 
-# Special ids (text_config of the real models, spec 3.2 / 4.2).
+# Special ids (text_config of the real models; docs/florence2-contract.md#62-special-tokens-and-ids).
 BOS_ID = 0
 PAD_ID = 1
 EOS_ID = 2
@@ -196,7 +198,7 @@ def native_config(preset: Preset, tokenizer_vocab_size: int):
 
 def onnx_community_config(preset: Preset, vocab_size: int) -> dict[str, Any]:
     """config.json written next to the ONNX files (onnx-community style, read by transformers.js
-    and by our TS engine; contract doc section 4)."""
+    and by our TS engine; docs/onnx-contract.md#31-configjson)."""
     h = preset.attention_heads
     return {
         "architectures": ["Florence2ForConditionalGeneration"],

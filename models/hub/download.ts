@@ -8,10 +8,10 @@ import { createReadStream } from "node:fs";
 import { mkdir, open, readFile, rename, rm, stat, writeFile } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import { FlorenceError, isFlorenceError } from "../errors.js";
-import type { HubRequestContext, HubTarget } from "./hub-http.js";
-import { authHeaders, createIdleTimer, errorForStatus, isTransient, TransientError, withRetries } from "./hub-http.js";
-import { cacheMetaPath, isCommitHash, resolveUrl } from "./hub-url.js";
+import type { HubRequestContext, HubTarget } from "./http.js";
+import { authHeaders, createIdleTimer, errorForStatus, isTransient, TransientError, withRetries } from "./http.js";
 import type { ProgressCallback } from "./progress.js";
+import { cacheMetaPath, isCommitHash, resolveUrl } from "./url.js";
 
 export interface DownloadRequest {
   readonly baseUrl: string;

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { normalizeEtag, sha256FromEtag } from "./hub-download.js";
-import { cacheRevisionDir, isCommitHash, repoInfoUrl, resolveUrl } from "./hub-url.js";
+import { normalizeEtag, sha256FromEtag } from "./download.js";
+import { cacheRevisionDir, isCommitHash, repoInfoUrl, resolveUrl } from "./url.js";
 
 const SHA = "a".repeat(64);
 

@@ -3,9 +3,9 @@
  * prefix). It rebuilds each row's prefix from `tokens` + `rowSources` exactly as a KV cache would
  * be carried, so a wrong rowSources mapping gives wrong logits and the test fails.
  *
- * `fakeLogits` is the twin of `fake_logits` in ../testdata/make-beam-cases.py; keep them in sync.
+ * `fakeLogits` is the twin of `fake_logits` in tools/reference/make_beam_cases.py; keep them in sync.
  */
-import type { DecoderStepInput, DecoderStepper, StepLogits } from "../types.js";
+import type { DecoderStepInput, DecoderStepper, StepLogits } from "../../../models/generation/types.js";
 
 export interface FakeModelSpec {
   readonly vocab: number;

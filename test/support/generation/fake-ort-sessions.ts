@@ -6,7 +6,7 @@
  * (wrong gather, re-feeding the placeholder, stale rows) changes them.
  */
 import { type InferenceSession, Tensor } from "onnxruntime-node";
-import type { StepperSession } from "../ort-stepper.js";
+import type { StepperSession } from "../../../models/generation/ort-stepper.js";
 
 const D = 2;
 export const TOY_VOCAB = 23;

@@ -3,15 +3,15 @@
  * tools/reference/export_onnx.py) run far enough to feed the decoder. The engine's own pipeline
  * does this properly elsewhere; this is the minimum the generation tests need: pixel_values from an
  * already-resized reference PNG, vision_encoder, embed_tokens on given input_ids, encoder_model on
- * [image features, text embeds] with an all-ones mask (spec §5.3).
+ * [image features, text embeds] with an all-ones mask (docs/onnx-contract.md#8-data-flow-between-the-sessions).
  */
 import { existsSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { InferenceSession, Tensor } from "onnxruntime-node";
 import sharp from "sharp";
-import { florenceImageConfig, toPixelValues } from "../../image/index.js";
+import { florenceImageConfig, toPixelValues } from "../../models/image/index.js";
 
-const root = (p: string) => fileURLToPath(new URL(`../../../${p}`, import.meta.url));
+const root = (p: string) => fileURLToPath(new URL(`../../${p}`, import.meta.url));
 export const TINY_DIR = root("test/fixtures/tiny");
 export const GOLDENS_DIR = root("test/fixtures/goldens");
 export const RESIZED_DIR = root("test/fixtures/images/resized");

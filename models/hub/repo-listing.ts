@@ -1,8 +1,8 @@
 /** The file listing of one hub revision (model-info API), to check a repo before downloading from it. */
 import { FlorenceError } from "../errors.js";
-import type { HubRequestContext } from "./hub-http.js";
-import { authHeaders, createIdleTimer, errorForStatus, withRetries } from "./hub-http.js";
-import { repoInfoUrl } from "./hub-url.js";
+import type { HubRequestContext } from "./http.js";
+import { authHeaders, createIdleTimer, errorForStatus, withRetries } from "./http.js";
+import { repoInfoUrl } from "./url.js";
 
 export interface RepoListing {
   /** The commit the revision points at, when the hub said. */

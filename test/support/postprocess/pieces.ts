@@ -3,7 +3,7 @@
  * words with their leading space) and gives each a log-probability, so tests can build
  * `ScoredPiece[]` whose texts concatenate to the decoded text.
  */
-import type { ScoredPiece } from "../confidence.js";
+import type { ScoredPiece } from "../../../models/postprocess/confidence.js";
 
 const PIECE = /<\/?s>|<pad>|<loc_\d+>|<\/?poly>|<sep>| ?[^ <]+| +|</gu;
 

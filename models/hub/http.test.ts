@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { FlorenceError, isFlorenceError } from "../errors.js";
-import type { HubRequestContext } from "./hub-http.js";
-import { errorForStatus, TransientError, withRetries } from "./hub-http.js";
+import type { HubRequestContext } from "./http.js";
+import { errorForStatus, TransientError, withRetries } from "./http.js";
 
 const target = { repo: "me/model", revision: "main", path: "onnx/x.onnx" };
 const ctx = (extra: Partial<HubRequestContext> = {}): HubRequestContext => ({ token: undefined, retries: 2, retryDelayMs: 1, timeoutMs: 1000, signal: undefined, ...extra });

@@ -1,7 +1,7 @@
 /**
  * Where a model comes from: a local folder, one of the onnx-community Florence-2 exports by short
  * name, or any hub repo "owner/name" (a user's fine-tune). Hub models are downloaded into the cache
- * (see hub-download.ts); the result is always a local folder in the onnx-community layout.
+ * (see download.ts); the result is always a local folder in the onnx-community layout.
  */
 import type { Dirent, Stats } from "node:fs";
 import { readdir, stat } from "node:fs/promises";
@@ -9,16 +9,22 @@ import { homedir } from "node:os";
 import { join, resolve } from "node:path";
 import type { ModelDtype } from "../engine.js";
 import { FlorenceError, isFlorenceError } from "../errors.js";
-import type { DtypeSpec, FileDtypes, ModelFileName } from "./dtype.js";
-import { availableDtypes, DEFAULT_DTYPE, describeDtypes, MODEL_FILES, onnxFilePaths, resolveFileDtypes } from "./dtype.js";
-import { downloadFile, readCachedFile } from "./hub-download.js";
-import type { HubRequestContext } from "./hub-http.js";
-import { isTransient } from "./hub-http.js";
-import { listRepoFiles } from "./hub-repo.js";
-import { cacheRevisionDir, isRepoId } from "./hub-url.js";
-import type { ModelFileEntry } from "./model-files.js";
-import { externalDataFiles, modelFileList } from "./model-files.js";
+import type { DtypeSpec, FileDtypes, ModelFileEntry, ModelFileName } from "../loading/index.js";
+import {
+  availableDtypes,
+  DEFAULT_DTYPE,
+  describeDtypes,
+  externalDataFiles,
+  modelFileList,
+  onnxFilePaths,
+  resolveFileDtypes,
+} from "../loading/index.js";
+import { downloadFile, readCachedFile } from "./download.js";
+import type { HubRequestContext } from "./http.js";
+import { isTransient } from "./http.js";
 import type { ProgressCallback } from "./progress.js";
+import { listRepoFiles } from "./repo-listing.js";
+import { cacheRevisionDir, isRepoId } from "./url.js";
 
 /** Short names for the official exports. */
 export const MODEL_ALIASES: Readonly<Record<string, string>> = {
@@ -254,9 +260,4 @@ async function resolveHub(spec: string, repo: string, dtypes: FileDtypes, option
     downloadedBytes += outcome.downloadedBytes;
   }
   return { ...base, source: "hub", commit: listing.commit, downloadedBytes };
-}
-
-/** For messages and ModelInfo: the four graph files in a stable order. */
-export function listOnnxFiles(model: ResolvedModel): string[] {
-  return MODEL_FILES.map((f) => model.onnxFiles[f]);
 }

@@ -6,9 +6,9 @@ import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import type { HubServer } from "../../test/helpers/hub-server.js";
 import { startHubServer } from "../../test/helpers/hub-server.js";
 import { isFlorenceError } from "../errors.js";
-import type { DownloadProgress } from "./progress.js";
 import type { ModelSourceOptionsInit } from "./model-source.js";
 import { makeModelSourceOptions, resolveModel, toRepoId } from "./model-source.js";
+import type { DownloadProgress } from "./progress.js";
 
 const REPO = "someone/florence-finetune";
 const GRAPHS = ["vision_encoder", "embed_tokens", "encoder_model", "decoder_model_merged"];

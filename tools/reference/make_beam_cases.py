@@ -1,13 +1,14 @@
 """Reference cases for models/generation: Hugging Face transformers' real `generate()` driven by a
 fake model whose logits are a seeded hash of (request seed, decoder prefix).
 
-Run:  /work/main/tools/reference/.venv/bin/python models/generation/testdata/make-beam-cases.py
-Writes: models/generation/testdata/beam-cases.json (committed; the vitest test replays it).
+Run (from the repository root):  tools/reference/.venv/bin/python tools/reference/make_beam_cases.py
+Writes: test/fixtures/generation/beam-cases.json (committed; models/generation/beam-search.hf.test.ts
+replays it).
 
 Why a hash and not a stored table: the logits of every prefix that any search might visit are then
 computable on both sides without storing them. The function uses only 32-bit integer ops and
 dyadic fractions, so Python and TypeScript produce bit-identical float32 logits (the TS twin is
-`fakeLogits` in fake-stepper.ts; keep the two in sync).
+`fakeLogits` in test/support/generation/fake-stepper.ts; keep the two in sync).
 
 The fake model is decoder-only with the prompt [[2]] per request, which gives exactly the
 encoder-decoder situation of Florence-2 (decoder start token 2, decoder prompt length 1): the same
@@ -204,15 +205,15 @@ def make_cases() -> list[dict]:
 
 
 def main() -> None:
-    here = os.path.dirname(os.path.abspath(__file__))
+    repo = os.path.abspath(os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", ".."))
     cases = [run_case(c) for c in make_cases()]
     doc = {
-        "generator": "models/generation/testdata/make-beam-cases.py",
+        "generator": "tools/reference/make_beam_cases.py",
         "transformers": transformers.__version__,
         "torch": torch.__version__,
         "cases": cases,
     }
-    path = os.path.join(here, "beam-cases.json")
+    path = os.path.join(repo, "test", "fixtures", "generation", "beam-cases.json")
     with open(path, "w") as f:
         json.dump(doc, f, separators=(",", ":"))
         f.write("\n")

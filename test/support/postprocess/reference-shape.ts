@@ -1,18 +1,20 @@
 /**
  * Test helper: our parsers' output in the shape of the Python reference's
- * `post_process_generation(text, task, image_size)[task]` (spec §7.5), with float bin-centre
- * coordinates, so tests can compare with the spec's examples and the golden file directly.
+ * `post_process_generation(text, task, image_size)[task]` (docs/florence2-contract.md#810-result-shapes),
+ * with float bin-centre coordinates, so tests can compare with the worked examples
+ * (docs/florence2-contract.md#811-worked-examples) and the golden file directly.
  */
-import type { ImageSize } from "../../results.js";
-import type { OutputKind } from "../../tasks.js";
-import { binsToCoordinates } from "../dequantize.js";
-import { GROUNDING_BANNED_PHRASES } from "../grounding.js";
-import { parseBoxes } from "../parse-boxes.js";
-import { parseOcr } from "../parse-ocr.js";
-import { parseOpenVocabulary } from "../parse-open-vocabulary.js";
-import { parsePolygons } from "../parse-polygons.js";
-import { parsePureText } from "../parse-text.js";
-import type { ParsedBox, ParsedPolygonInstance } from "../parsed.js";
+
+import { binsToCoordinates } from "../../../models/postprocess/dequantize.js";
+import { GROUNDING_BANNED_PHRASES } from "../../../models/postprocess/grounding.js";
+import { parseBoxes } from "../../../models/postprocess/parse-boxes.js";
+import { parseOcr } from "../../../models/postprocess/parse-ocr.js";
+import { parseOpenVocabulary } from "../../../models/postprocess/parse-open-vocabulary.js";
+import { parsePolygons } from "../../../models/postprocess/parse-polygons.js";
+import { parsePureText } from "../../../models/postprocess/parse-text.js";
+import type { ParsedBox, ParsedPolygonInstance } from "../../../models/postprocess/parsed.js";
+import type { ImageSize } from "../../../models/results.js";
+import type { OutputKind } from "../../../models/tasks.js";
 
 export type ReferenceValue =
   | string
