@@ -17,6 +17,8 @@ const { values: args } = parseArgs({
     address: { type: "string" },
     image: { type: "string", default: "test/fixtures/images/tiny_12x9.png" },
     proto: { type: "string", default: "proto" },
+    // google/rpc/error_details.proto, which frames.proto imports, lives outside our module.
+    "third-party-proto": { type: "string", default: "third_party/proto" },
     "deadline-ms": { type: "string", default: "60000" },
   },
 });
@@ -41,7 +43,7 @@ function asArray(v: unknown): readonly unknown[] {
 /** Loads the two services from the .proto files, as any third-party gRPC user would. */
 function loadServices(): { florence: grpc.Client; models: grpc.Client } {
   const definition = protoLoader.loadSync(["florence/v1/florence_service.proto", "florence/v1/model_service.proto"], {
-    includeDirs: [args.proto],
+    includeDirs: [args.proto, args["third-party-proto"]],
     keepCase: false,
     longs: String,
     enums: String,

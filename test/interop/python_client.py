@@ -20,7 +20,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 
-def generate(proto_dir: Path, out: Path) -> None:
+def generate(proto_dir: Path, third_party_dir: Path, out: Path) -> None:
     """Runs protoc (bundled with grpcio-tools) on every .proto file the service needs."""
     import grpc_tools
     from grpc_tools import protoc
@@ -29,7 +29,7 @@ def generate(proto_dir: Path, out: Path) -> None:
     files = sorted(str(p.relative_to(proto_dir)) for p in (proto_dir / "florence" / "v1").glob("*.proto"))
     files.append("google/rpc/error_details.proto")
     out.mkdir(parents=True, exist_ok=True)
-    argv = ["protoc", f"-I{proto_dir}", f"-I{well_known}", f"--python_out={out}", f"--grpc_python_out={out}", *files]
+    argv = ["protoc", f"-I{proto_dir}", f"-I{third_party_dir}", f"-I{well_known}", f"--python_out={out}", f"--grpc_python_out={out}", *files]
     if protoc.main(argv) != 0:
         raise SystemExit(f"protoc failed: {' '.join(argv)}")
     # google.rpc must join the installed `google` namespace package (google.protobuf) instead of
@@ -40,6 +40,8 @@ def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--address", required=True)
     parser.add_argument("--proto", default="proto", type=Path)
+    # google/rpc/error_details.proto (imported by frames.proto) lives outside our module.
+    parser.add_argument("--third-party-proto", default="third_party/proto", type=Path)
     parser.add_argument("--out", required=True, type=Path)
     parser.add_argument("--image", default="test/fixtures/images/tiny_12x9.png", type=Path)
     parser.add_argument("--deadline-s", default=60.0, type=float)
@@ -49,7 +51,7 @@ def main() -> int:
     parser.add_argument("--token", help="bearer token to send with every call")
     args = parser.parse_args()
 
-    generate(args.proto.resolve(), args.out)
+    generate(args.proto.resolve(), args.third_party_proto.resolve(), args.out)
     sys.path.insert(0, str(args.out))
     import grpc
 
