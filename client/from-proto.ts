@@ -36,15 +36,15 @@ function badAnswer(what: string): ConnectError {
   return new ConnectError(`the server sent ${what}; the client and server versions may not match`, Code.Internal);
 }
 
-export function fromBox(b: geo.BoundingBox | undefined): BoundingBox {
+function fromBox(b: geo.BoundingBox | undefined): BoundingBox {
   return { x1: b?.x1 ?? 0, y1: b?.y1 ?? 0, x2: b?.x2 ?? 0, y2: b?.y2 ?? 0 };
 }
 
-export function fromPoint(p: geo.Point): Point {
+function fromPoint(p: geo.Point): Point {
   return { x: p.x, y: p.y };
 }
 
-export function fromMask(m: geo.RleMask | undefined): RleMask {
+function fromMask(m: geo.RleMask | undefined): RleMask {
   return { size: [m?.height ?? 0, m?.width ?? 0], counts: [...(m?.counts ?? [])] };
 }
 
@@ -52,15 +52,22 @@ function fromImageSize(s: img.ImageSize | undefined): ImageSize {
   return { width: s?.width ?? 0, height: s?.height ?? 0 };
 }
 
-export function fromTask(t: Task): TaskName {
+function fromTask(t: Task): TaskName {
   const name = enumToName(Task, t);
   if (name === undefined) throw badAnswer(`a result for task value ${t}, which this client does not know`);
   return name;
 }
 
 /** The four metadata fields every result message carries. */
-function fromBase(r: res.TextResult | res.DetectionsResult | res.SegmentationResult | res.OcrResult | res.OpenVocabularyResult) {
-  return { task: fromTask(r.task), imageSize: fromImageSize(r.imageSize), rawText: r.rawText, generatedTokens: r.generatedTokens };
+function fromBase(
+  r: res.TextResult | res.DetectionsResult | res.SegmentationResult | res.OcrResult | res.OpenVocabularyResult,
+) {
+  return {
+    task: fromTask(r.task),
+    imageSize: fromImageSize(r.imageSize),
+    rawText: r.rawText,
+    generatedTokens: r.generatedTokens,
+  };
 }
 
 function fromDetection(d: res.Detection): Detection {
@@ -101,8 +108,13 @@ export function fromOcrResult(r: res.OcrResult): OcrResult {
   return { kind: "ocr", ...fromBase(r), lines: r.lines.map(fromOcrLine) };
 }
 
-export function fromOpenVocabularyResult(r: res.OpenVocabularyResult): OpenVocabularyResult {
-  return { kind: "open_vocabulary", ...fromBase(r), detections: r.detections.map(fromDetection), instances: r.instances.map(fromInstance) };
+function fromOpenVocabularyResult(r: res.OpenVocabularyResult): OpenVocabularyResult {
+  return {
+    kind: "open_vocabulary",
+    ...fromBase(r),
+    detections: r.detections.map(fromDetection),
+    instances: r.instances.map(fromInstance),
+  };
 }
 
 export function fromTaskResult(r: res.TaskResult): TaskResult {

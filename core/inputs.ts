@@ -6,7 +6,13 @@ import type { TaskName } from "./tasks.js";
 export type RawPixelFormat = "rgb" | "bgr" | "rgba" | "bgra" | "gray";
 
 /** Bytes per pixel of each raw layout. */
-export const RAW_PIXEL_CHANNELS: Readonly<Record<RawPixelFormat, number>> = { rgb: 3, bgr: 3, rgba: 4, bgra: 4, gray: 1 };
+export const RAW_PIXEL_CHANNELS: Readonly<Record<RawPixelFormat, number>> = {
+  rgb: 3,
+  bgr: 3,
+  rgba: 4,
+  bgra: 4,
+  gray: 1,
+};
 
 /** Undecoded pixels, row-major, 8 bits per channel, no row padding. */
 export interface RawPixels {

@@ -49,7 +49,13 @@ export interface TaskSpec {
 }
 
 export const TASKS = {
-  caption: { name: "caption", token: "<CAPTION>", prompt: "What does the image describe?", input: "none", output: "pure_text" },
+  caption: {
+    name: "caption",
+    token: "<CAPTION>",
+    prompt: "What does the image describe?",
+    input: "none",
+    output: "pure_text",
+  },
   detailed_caption: {
     name: "detailed_caption",
     token: "<DETAILED_CAPTION>",

@@ -2,6 +2,7 @@
 import type { ExecutionProviderName, ModelDtype } from "./engine.js";
 import { FlorenceError } from "./errors.js";
 import type { ProgressCallback } from "./hub/index.js";
+import { imageLimitDefaults } from "./image/limits.js";
 
 export interface EngineOptions {
   /**
@@ -33,6 +34,11 @@ export interface EngineOptions {
   readonly offline: boolean;
   /** Largest decoded image, in pixels (width * height). Default 40 megapixels. */
   readonly maxImagePixels: number;
+  /**
+   * Largest encoded image (a file or byte buffer), in bytes. Default 64 MiB, the server's own
+   * default message size; raw pixel buffers are bounded by maxImagePixels instead.
+   */
+  readonly maxImageBytes: number;
   /** Hard cap on max_new_tokens per request. Default 4096. */
   readonly maxNewTokensLimit: number;
   /** Hard cap on num_beams per request. Default 8. */
@@ -74,7 +80,8 @@ export const engineDefaults: Readonly<Omit<EngineOptions, "model">> = {
   hubBaseUrl: undefined,
   token: undefined,
   offline: false,
-  maxImagePixels: 40_000_000,
+  maxImagePixels: imageLimitDefaults.maxPixels,
+  maxImageBytes: imageLimitDefaults.maxBytes,
   maxNewTokensLimit: 4096,
   maxBeams: 8,
   maxBatchSize: 16,
@@ -88,10 +95,16 @@ export const engineDefaults: Readonly<Omit<EngineOptions, "model">> = {
 export type EngineOptionsInit = Partial<EngineOptions> & { readonly model: string };
 
 /** Lower bounds of the numeric options; all must be whole numbers except maxDelayMs. */
-const NUMERIC_OPTIONS: readonly { readonly name: keyof EngineOptions; readonly min: number; readonly whole: boolean; readonly means?: string }[] = [
+const NUMERIC_OPTIONS: readonly {
+  readonly name: keyof EngineOptions;
+  readonly min: number;
+  readonly whole: boolean;
+  readonly means?: string;
+}[] = [
   { name: "intraOpNumThreads", min: 0, whole: true, means: "0 = onnxruntime's default" },
   { name: "workers", min: 1, whole: true },
   { name: "maxImagePixels", min: 1, whole: true },
+  { name: "maxImageBytes", min: 1, whole: true },
   { name: "maxNewTokensLimit", min: 1, whole: true },
   { name: "maxBeams", min: 1, whole: true },
   { name: "maxBatchSize", min: 1, whole: true, means: "1 switches batching off" },
@@ -109,13 +122,18 @@ export function makeEngineOptions(init: EngineOptionsInit): Readonly<EngineOptio
   const options: EngineOptions = { ...engineDefaults, ...init };
   const violations = NUMERIC_OPTIONS.flatMap(({ name, min, whole, means }) => {
     const value = options[name];
-    const ok = typeof value === "number" && Number.isFinite(value) && value >= min && (!whole || Number.isInteger(value));
+    const ok =
+      typeof value === "number" && Number.isFinite(value) && value >= min && (!whole || Number.isInteger(value));
     if (ok) return [];
     const description = `must be ${whole ? "a whole number" : "a number"} >= ${min}${means === undefined ? "" : ` (${means})`}, got ${String(value)}`;
     return [{ field: name, description }];
   });
   if (violations.length > 0) {
-    throw new FlorenceError("invalid_argument", `bad engine options: ${violations.map((v) => `${v.field} ${v.description}`).join("; ")}`, { violations });
+    throw new FlorenceError(
+      "invalid_argument",
+      `bad engine options: ${violations.map((v) => `${v.field} ${v.description}`).join("; ")}`,
+      { violations },
+    );
   }
   return options;
 }

@@ -27,7 +27,7 @@ export function createModelService(deps: ServiceDeps): ServiceImpl<typeof ModelS
   return {
     listModels: unaryCall(deps, async () => {
       const engine = deps.engine.get();
-      const model = toModelInfoMessage(engine.info, await engine.stats?.());
+      const model = toModelInfoMessage(engine.info, await engine.stats());
       // The model's own caps, so a client can size its requests before sending them.
       model.maxNewTokens = engine.info.maxNewTokens;
       model.maxTextBytes = engine.info.maxTextBytes;

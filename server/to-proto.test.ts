@@ -21,9 +21,22 @@ const seg: SegmentationResult = {
   ...meta,
   task: "region_to_segmentation",
   kind: "segmentation",
-  instances: [{ label: "", polygons: [quad, quad.slice(0, 3)], box, mask: { size: [480, 640], counts: [5, 10, 307185] }, confidence: 0.5 }],
+  instances: [
+    {
+      label: "",
+      polygons: [quad, quad.slice(0, 3)],
+      box,
+      mask: { size: [480, 640], counts: [5, 10, 307185] },
+      confidence: 0.5,
+    },
+  ],
 };
-const ocr: OcrResult = { ...meta, task: "ocr_with_region", kind: "ocr", lines: [{ text: "HELLO", quad, box, confidence: 0.25 }] };
+const ocr: OcrResult = {
+  ...meta,
+  task: "ocr_with_region",
+  kind: "ocr",
+  lines: [{ text: "HELLO", quad, box, confidence: 0.25 }],
+};
 const ov: OpenVocabularyResult = {
   ...meta,
   task: "open_vocabulary_detection",
@@ -95,7 +108,14 @@ describe("toTimingsMessage", () => {
     expect(t.queueMs).toBe(1.5);
     expect(t.modelMs).toBe(20);
     expect(t.decoderMs).toBeUndefined();
-    const s = toTimingsMessage(0, 9, { queueMs: 0, preprocessMs: 1, visionMs: 2, encoderMs: 3, decoderMs: 4, postprocessMs: 5 });
+    const s = toTimingsMessage(0, 9, {
+      queueMs: 0,
+      preprocessMs: 1,
+      visionMs: 2,
+      encoderMs: 3,
+      decoderMs: 4,
+      postprocessMs: 5,
+    });
     expect([s.preprocessMs, s.visionMs, s.encoderMs, s.decoderMs, s.postprocessMs]).toEqual([1, 2, 3, 4, 5]);
   });
 });

@@ -51,23 +51,23 @@ import type { EngineStats } from "../models/engine.js";
 import { FlorenceError } from "../models/errors.js";
 import { DTYPE_BY_NAME, EXECUTION_PROVIDER_BY_NAME, TASK_BY_NAME } from "./enums.js";
 
-export function toPointMessage(p: Point): PointMessage {
+function toPointMessage(p: Point): PointMessage {
   return create(PointSchema, { x: p.x, y: p.y });
 }
 
-export function toBoxMessage(b: BoundingBox): BoundingBoxMessage {
+function toBoxMessage(b: BoundingBox): BoundingBoxMessage {
   return create(BoundingBoxSchema, { x1: b.x1, y1: b.y1, x2: b.x2, y2: b.y2 });
 }
 
-export function toRleMessage(mask: RleMask): RleMaskMessage {
+function toRleMessage(mask: RleMask): RleMaskMessage {
   return create(RleMaskSchema, { height: mask.size[0], width: mask.size[1], counts: [...mask.counts] });
 }
 
-export function toDetectionMessage(d: Detection): DetectionMessage {
+function toDetectionMessage(d: Detection): DetectionMessage {
   return create(DetectionSchema, { label: d.label, box: toBoxMessage(d.box), confidence: d.confidence });
 }
 
-export function toInstanceMessage(s: SegmentedInstance): SegmentedInstanceMessage {
+function toInstanceMessage(s: SegmentedInstance): SegmentedInstanceMessage {
   return create(SegmentedInstanceSchema, {
     label: s.label,
     polygons: s.polygons.map((polygon) => create(PolygonSchema, { points: polygon.map(toPointMessage) })),
@@ -113,7 +113,7 @@ export function toOcrResultMessage(r: OcrResult): OcrResultMessage {
   });
 }
 
-export function toOpenVocabularyResultMessage(r: OpenVocabularyResult): OpenVocabularyResultMessage {
+function toOpenVocabularyResultMessage(r: OpenVocabularyResult): OpenVocabularyResultMessage {
   return create(OpenVocabularyResultSchema, {
     ...metadataOf(r),
     detections: r.detections.map(toDetectionMessage),

@@ -158,7 +158,7 @@ export function toRegion(box: BoundingBox | undefined, field: string, v: Violati
 }
 
 /** A required text input; blank is missing. `requiredBy` names who needs it, e.g. "TASK_OCR". */
-export function toText(text: string, field: string, requiredBy: string, v: Violations): string | undefined {
+function toText(text: string, field: string, requiredBy: string, v: Violations): string | undefined {
   if (text.trim() === "") {
     v.add("missing_text", field, `is required by ${requiredBy} and must not be blank`);
     return undefined;
@@ -167,7 +167,7 @@ export function toText(text: string, field: string, requiredBy: string, v: Viola
 }
 
 /** A proto Task; UNSPECIFIED and unknown numbers are violations listing the valid values. */
-export function toTaskName(task: Task, field: string, v: Violations): TaskName | undefined {
+function toTaskName(task: Task, field: string, v: Violations): TaskName | undefined {
   const name = taskNameOf(task);
   if (name === undefined) {
     const what = task === 0 ? "is not set (TASK_UNSPECIFIED)" : `has unknown value ${task}`;
@@ -244,7 +244,11 @@ export function toGenerationOptions(
   if (options.minNewTokens !== undefined) {
     const max = out.maxNewTokens ?? limits.maxNewTokens;
     if (options.minNewTokens > max) {
-      v.add("invalid_argument", `${field}.min_new_tokens`, `must be at most max_new_tokens (${max}), got ${options.minNewTokens}`);
+      v.add(
+        "invalid_argument",
+        `${field}.min_new_tokens`,
+        `must be at most max_new_tokens (${max}), got ${options.minNewTokens}`,
+      );
     } else out.minNewTokens = options.minNewTokens;
   }
   if (options.earlyStopping !== undefined) out.earlyStopping = options.earlyStopping;
@@ -275,7 +279,8 @@ export function modelLimitViolations(
   tasks.forEach((task, i) => {
     if (task.text === undefined) return;
     const bytes = utf8Length(task.text);
-    if (bytes > model.maxTextBytes) v.add("invalid_argument", `${taskField(i)}text`, textTooLongMessage(bytes, model.maxTextBytes));
+    if (bytes > model.maxTextBytes)
+      v.add("invalid_argument", `${taskField(i)}text`, textTooLongMessage(bytes, model.maxTextBytes));
   });
   if (options.maxNewTokens !== undefined && options.maxNewTokens > model.maxNewTokens) {
     v.add(

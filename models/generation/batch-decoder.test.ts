@@ -51,7 +51,11 @@ describe("generate: batching", () => {
 
   it("uses batch-wide defaults under per-request options", async () => {
     const stepper = FakeStepper.hashed(spec, [5, 6]);
-    const [a, b] = await generate(stepper, [{ options: { maxNewTokens: 2 } }, {}], { numBeams: 1, maxNewTokens: 30, forcedEosTokenId: undefined });
+    const [a, b] = await generate(stepper, [{ options: { maxNewTokens: 2 } }, {}], {
+      numBeams: 1,
+      maxNewTokens: 30,
+      forcedEosTokenId: undefined,
+    });
     expect(a!.tokens.length).toBeLessThanOrEqual(3);
     expect(b).toEqual(await solo(6, { numBeams: 1, maxNewTokens: 30, forcedEosTokenId: undefined }));
   });
@@ -77,7 +81,12 @@ describe("generate: cancellation", () => {
       { signal: controller.signal, onToken: (e) => e.position === 3 && controller.abort() },
       {},
     ];
-    const [cancelled, other] = await generate(stepper, requests, { numBeams: 1, maxNewTokens: 12, forcedEosTokenId: undefined, eosTokenId: 99 });
+    const [cancelled, other] = await generate(stepper, requests, {
+      numBeams: 1,
+      maxNewTokens: 12,
+      forcedEosTokenId: undefined,
+      eosTokenId: 99,
+    });
     expect(cancelled!.stopReason).toBe("cancelled");
     expect(cancelled!.tokens).toHaveLength(4);
     expect(other!.tokens).toHaveLength(13);
@@ -87,10 +96,14 @@ describe("generate: cancellation", () => {
   it("keeps the full result of a request whose abort arrives during its last step", async () => {
     const controller = new AbortController();
     const stepper = FakeStepper.hashed(spec, [5]);
-    const [r] = await generate(stepper, [{ signal: controller.signal, onToken: (e) => e.position === 2 && controller.abort() }], {
-      numBeams: 1,
-      maxNewTokens: 2,
-    });
+    const [r] = await generate(
+      stepper,
+      [{ signal: controller.signal, onToken: (e) => e.position === 2 && controller.abort() }],
+      {
+        numBeams: 1,
+        maxNewTokens: 2,
+      },
+    );
     expect(r!.stopReason).toBe("max_new_tokens");
     expect(r!.tokens).toHaveLength(3);
   });
@@ -107,7 +120,11 @@ describe("generate: streaming tokens", () => {
   async function stream(options: Partial<DecodingOptions>, seed: number) {
     const stepper = FakeStepper.hashed(spec, [seed]);
     const events: (TokenEvent & { step: number })[] = [];
-    const [r] = await generate(stepper, [{ onToken: (e) => events.push({ ...e, step: stepper.calls.length }) }], options);
+    const [r] = await generate(
+      stepper,
+      [{ onToken: (e) => events.push({ ...e, step: stepper.calls.length }) }],
+      options,
+    );
     return { r: r!, events, steps: stepper.calls.length };
   }
 
@@ -142,6 +159,8 @@ describe("capAtPositions", () => {
     ["min_new_tokens capped with it", 4096, 4096, 1024, { maxNewTokens: 1024, minNewTokens: 1024 }],
   ] as const)("%s", (_name, maxNewTokens, minNewTokens, positions, expected) => {
     const capped = capAtPositions(makeDecodingOptions({ maxNewTokens, minNewTokens }), positions);
-    expect(capped === undefined ? undefined : { maxNewTokens: capped.maxNewTokens, minNewTokens: capped.minNewTokens }).toEqual(expected);
+    expect(
+      capped === undefined ? undefined : { maxNewTokens: capped.maxNewTokens, minNewTokens: capped.minNewTokens },
+    ).toEqual(expected);
   });
 });

@@ -6,8 +6,9 @@
  * and their forced-BOS continuations) are run once and their logits shared: the model gives them
  * the same logits anyway, so the result is unchanged and the first two steps cost one row instead of K.
  */
-import { type DecodingOptions, makeDecodingOptions } from "./decoding-options.js";
+
 import { BeamSearch } from "./beam-search.js";
+import { type DecodingOptions, makeDecodingOptions } from "./decoding-options.js";
 import { GreedySearch } from "./greedy.js";
 import type { DecodeRequest, DecodeResult, DecoderStepper, Search } from "./types.js";
 
@@ -33,7 +34,10 @@ interface Live {
  * `maxPositions`; one more would index past the position table and fail inside the model.
  * Returns undefined when the options already fit.
  */
-export function capAtPositions(options: Readonly<DecodingOptions>, maxPositions: number | undefined): Readonly<DecodingOptions> | undefined {
+export function capAtPositions(
+  options: Readonly<DecodingOptions>,
+  maxPositions: number | undefined,
+): Readonly<DecodingOptions> | undefined {
   if (maxPositions === undefined || options.maxNewTokens <= maxPositions) return undefined;
   return { ...options, maxNewTokens: maxPositions, minNewTokens: Math.min(options.minNewTokens, maxPositions) };
 }
@@ -64,7 +68,13 @@ export async function generate(
   const finish = (index: number, result: DecodeResult): DecodeResult =>
     capped[index] === true && result.stopReason === "max_new_tokens" ? { ...result, stopReason: "max_length" } : result;
   const results: DecodeResult[] = [];
-  let live: Live[] = requests.map((request, index) => ({ index, request, search: searches[index]!, batchRows: [], reported: 1 }));
+  let live: Live[] = requests.map((request, index) => ({
+    index,
+    request,
+    search: searches[index]!,
+    batchRows: [],
+    reported: 1,
+  }));
   let firstStep = true;
   for (;;) {
     live = live.filter((l) => {

@@ -26,7 +26,9 @@ interface HfCase {
   readonly expected: { readonly tokens: number[]; readonly score?: number; readonly logprobs: number[] }[];
 }
 
-const doc = JSON.parse(readFileSync(new URL("../../test/fixtures/generation/beam-cases.json", import.meta.url), "utf8")) as { cases: HfCase[] };
+const doc = JSON.parse(
+  readFileSync(new URL("../../test/fixtures/generation/beam-cases.json", import.meta.url), "utf8"),
+) as { cases: HfCase[] };
 
 describe("generate() reproduces HF transformers on a fake model", () => {
   it("has cases", () => {

@@ -31,7 +31,12 @@ describe("beam search on a hand-computed table", () => {
 
   it("a large length penalty prefers the longer finished hypothesis", async () => {
     // ln(0.36)/2^3 = -0.1277 vs ln(0.1665)/3^3 = -0.0664: the 3-token hypothesis wins.
-    const [r] = await generate(tableStepper(table), [{}], { ...noProcessors, numBeams: 2, maxNewTokens: 10, lengthPenalty: 3 });
+    const [r] = await generate(tableStepper(table), [{}], {
+      ...noProcessors,
+      numBeams: 2,
+      maxNewTokens: 10,
+      lengthPenalty: 3,
+    });
     expect(r!.tokens).toEqual([2, 1, 3, 2]);
     expect(r!.sequenceScore).toBeCloseTo(Math.log(0.5 * 0.37 * 0.9) / 27, 6);
   });

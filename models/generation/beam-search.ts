@@ -58,7 +58,11 @@ export class BeamSearch implements Search {
     this.#maxLength = 1 + options.maxNewTokens;
     const start = [options.decoderStartTokenId];
     // Only beam 0 is live at first, so the K beams do not all pick the same tokens.
-    this.#running = Array.from({ length: this.#k }, (_, i) => ({ tokens: start, logprobs: [], score: i === 0 ? 0 : NEG }));
+    this.#running = Array.from({ length: this.#k }, (_, i) => ({
+      tokens: start,
+      logprobs: [],
+      score: i === 0 ? 0 : NEG,
+    }));
     this.#sources = Array.from({ length: this.#k }, () => -1);
     this.#slots = Array.from({ length: this.#k }, () => ({ tokens: start, logprobs: [], score: NEG, finished: false }));
   }
@@ -124,9 +128,8 @@ export class BeamSearch implements Search {
     const generatedLength = this.#curLen; // cur_len + 1 - decoder_prompt_len, with the prompt = 1 token
     const denominator = f32(generatedLength ** this.#options.lengthPenalty);
     const slotsFull = this.#options.earlyStopping === true && this.#slots.every((s) => s.finished);
-    const merged: { readonly score: number; readonly finished: boolean; readonly make: () => Hypothesis }[] = this.#slots.map(
-      (slot) => ({ score: slot.score, finished: slot.finished, make: () => slot }),
-    );
+    const merged: { readonly score: number; readonly finished: boolean; readonly make: () => Hypothesis }[] =
+      this.#slots.map((slot) => ({ score: slot.score, finished: slot.finished, make: () => slot }));
     candidates.forEach((c, rank) => {
       const justFinished = c.hitsStop && rank < this.#k;
       let score = f32(c.acc / denominator);

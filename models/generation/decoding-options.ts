@@ -2,7 +2,7 @@
  * Per-request decoding parameters, with Florence-2's reference values as defaults: the values the
  * original `language_model.generate` uses, i.e. `text_config` (docs/generation.md#2-decoding-options-and-defaults).
  */
-import { FlorenceError, type FieldViolation } from "../errors.js";
+import { type FieldViolation, FlorenceError } from "../errors.js";
 
 /** What to do once numBeams hypotheses are finished (HF `early_stopping`). */
 export type EarlyStopping = boolean | "never";
@@ -67,7 +67,11 @@ function decodingViolations(o: DecodingOptions, field: string): FieldViolation[]
     if (!ok) out.push({ field: `${field}.${name}`, description });
   };
   check(isCount(o.maxNewTokens, 1), "maxNewTokens", `must be an integer >= 1, got ${o.maxNewTokens}`);
-  check(isCount(o.minNewTokens, 0) && o.minNewTokens <= o.maxNewTokens, "minNewTokens", `must be an integer from 0 to maxNewTokens (${o.maxNewTokens}), got ${o.minNewTokens}`);
+  check(
+    isCount(o.minNewTokens, 0) && o.minNewTokens <= o.maxNewTokens,
+    "minNewTokens",
+    `must be an integer from 0 to maxNewTokens (${o.maxNewTokens}), got ${o.minNewTokens}`,
+  );
   check(isCount(o.numBeams, 1), "numBeams", `must be an integer >= 1, got ${o.numBeams}`);
   check(Number.isFinite(o.lengthPenalty), "lengthPenalty", `must be a finite number, got ${o.lengthPenalty}`);
   check(
@@ -76,8 +80,16 @@ function decodingViolations(o: DecodingOptions, field: string): FieldViolation[]
     `must be true, false or "never", got ${String(o.earlyStopping)}`,
   );
   check(isCount(o.noRepeatNgramSize, 0), "noRepeatNgramSize", `must be an integer >= 0, got ${o.noRepeatNgramSize}`);
-  check(o.forcedBosTokenId === undefined || isCount(o.forcedBosTokenId, 0), "forcedBosTokenId", "must be a token id or undefined");
-  check(o.forcedEosTokenId === undefined || isCount(o.forcedEosTokenId, 0), "forcedEosTokenId", "must be a token id or undefined");
+  check(
+    o.forcedBosTokenId === undefined || isCount(o.forcedBosTokenId, 0),
+    "forcedBosTokenId",
+    "must be a token id or undefined",
+  );
+  check(
+    o.forcedEosTokenId === undefined || isCount(o.forcedEosTokenId, 0),
+    "forcedEosTokenId",
+    "must be a token id or undefined",
+  );
   check(isCount(o.eosTokenId, 0), "eosTokenId", "must be a token id");
   check(isCount(o.decoderStartTokenId, 0), "decoderStartTokenId", "must be a token id");
   return out;

@@ -47,14 +47,24 @@ describe("greedy search", () => {
   });
 
   it("stops at max length without an EOS when forced EOS is off", async () => {
-    const [r] = await generate(tableStepper(table), [{}], { ...noProcessors, forcedBosTokenId: 0, numBeams: 1, maxNewTokens: 3 });
+    const [r] = await generate(tableStepper(table), [{}], {
+      ...noProcessors,
+      forcedBosTokenId: 0,
+      numBeams: 1,
+      maxNewTokens: 3,
+    });
     expect(r!.tokens).toEqual([2, 0, 4, 3]);
     expect(r!.stopReason).toBe("max_new_tokens");
   });
 
   it("applies the no-repeat-ngram ban before the argmax", async () => {
     // After [2 0 4 3] the argmax is 4; n = 1 bans every token already in the sequence.
-    const [r1] = await generate(tableStepper(table), [{}], { ...noProcessors, forcedBosTokenId: 0, numBeams: 1, maxNewTokens: 4 });
+    const [r1] = await generate(tableStepper(table), [{}], {
+      ...noProcessors,
+      forcedBosTokenId: 0,
+      numBeams: 1,
+      maxNewTokens: 4,
+    });
     expect(r1!.tokens).toEqual([2, 0, 4, 3, 4]);
     const [r2] = await generate(tableStepper({ ...table, "2 0 4 3": [0.1, 0.2, 0.05, 0.05, 0.6] }), [{}], {
       ...noProcessors,

@@ -2,18 +2,18 @@
 export { capAtPositions, generate } from "./batch-decoder.js";
 export { BeamSearch } from "./beam-search.js";
 export {
-  type DecodingOptions,
-  decodingDefaults,
-  type EarlyStopping,
-  makeDecodingOptions,
-} from "./decoding-options.js";
-export {
   type DecoderCacheLayout,
   emptyPastDims,
   type KvFloatType,
   type KvTensorLayout,
   readDecoderLayout,
 } from "./decoder-layout.js";
+export {
+  type DecodingOptions,
+  decodingDefaults,
+  type EarlyStopping,
+  makeDecodingOptions,
+} from "./decoding-options.js";
 export { float16ToFloat32, floatToHalfBits, halfBitsToFloat } from "./float16.js";
 export { argmax, GreedySearch } from "./greedy.js";
 export { castFloat, gatherRows } from "./kv-cache.js";

@@ -4,7 +4,11 @@ import { float16ToFloat32 } from "./float16.js";
 import { castFloat, gatherRows, isIdentity } from "./kv-cache.js";
 
 describe("gatherRows", () => {
-  const t = new Tensor("float32", Float32Array.from({ length: 12 }, (_, i) => i), [3, 2, 2]);
+  const t = new Tensor(
+    "float32",
+    Float32Array.from({ length: 12 }, (_, i) => i),
+    [3, 2, 2],
+  );
 
   it("returns the same tensor when nothing moves", () => {
     expect(gatherRows(t, [0, 1, 2])).toBe(t);

@@ -5,7 +5,10 @@
 import { Tensor } from "onnxruntime-node";
 import { float16ToFloat32, floatToHalfBits } from "./float16.js";
 
-type RowData = Tensor["data"] & { subarray(begin: number, end: number): RowData; set(a: RowData, offset: number): void };
+type RowData = Tensor["data"] & {
+  subarray(begin: number, end: number): RowData;
+  set(a: RowData, offset: number): void;
+};
 type RowDataCtor = new (length: number) => RowData;
 
 /** True when `rows` keeps every one of `count` rows in place. */

@@ -20,14 +20,27 @@ describe("bannedNgramTokens", () => {
 });
 
 describe("applyLogitsProcessors", () => {
-  const florence: ProcessorOptions = { noRepeatNgramSize: 3, forcedBosTokenId: 0, forcedEosTokenId: 2, maxNewTokens: 5, minNewTokens: 0, eosTokenId: 2 };
+  const florence: ProcessorOptions = {
+    noRepeatNgramSize: 3,
+    forcedBosTokenId: 0,
+    forcedEosTokenId: 2,
+    maxNewTokens: 5,
+    minNewTokens: 0,
+    eosTokenId: 2,
+  };
   const NEG = Number.NEGATIVE_INFINITY;
   const row = () => Float32Array.of(-1, -2, -3, -4, -5, -6);
 
   it.each([
     { name: "forced BOS at length 1", seq: [2], options: florence, out: [0, NEG, NEG, NEG, NEG, NEG], forced: true },
     { name: "nothing at length 2", seq: [2, 0], options: florence, out: [-1, -2, -3, -4, -5, -6], forced: false },
-    { name: "ngram ban", seq: [2, 0, 4, 2, 0], options: { ...florence, maxNewTokens: 10 }, out: [-1, -2, -3, -4, NEG, -6], forced: false },
+    {
+      name: "ngram ban",
+      seq: [2, 0, 4, 2, 0],
+      options: { ...florence, maxNewTokens: 10 },
+      out: [-1, -2, -3, -4, NEG, -6],
+      forced: false,
+    },
     {
       name: "forced EOS at max_length - 1 (length = maxNewTokens)",
       seq: [2, 0, 4, 3, 1],
@@ -52,7 +65,14 @@ describe("applyLogitsProcessors", () => {
     {
       name: "disabled processors",
       seq: [2],
-      options: { noRepeatNgramSize: 0, forcedBosTokenId: undefined, forcedEosTokenId: undefined, maxNewTokens: 1, minNewTokens: 0, eosTokenId: 2 },
+      options: {
+        noRepeatNgramSize: 0,
+        forcedBosTokenId: undefined,
+        forcedEosTokenId: undefined,
+        maxNewTokens: 1,
+        minNewTokens: 0,
+        eosTokenId: 2,
+      },
       out: [-1, -2, -3, -4, -5, -6],
       forced: false,
     },

@@ -44,7 +44,8 @@ export function applyLogitsProcessors(
   options: ProcessorOptions,
 ): { readonly forced: boolean } {
   // HF MinNewTokensLengthLogitsProcessor: the decoder start token is not a generated token.
-  if (sequence.length - 1 < options.minNewTokens && options.eosTokenId < row.length) row[options.eosTokenId] = Number.NEGATIVE_INFINITY;
+  if (sequence.length - 1 < options.minNewTokens && options.eosTokenId < row.length)
+    row[options.eosTokenId] = Number.NEGATIVE_INFINITY;
   for (const token of bannedNgramTokens(sequence, options.noRepeatNgramSize)) {
     if (token < row.length) row[token] = Number.NEGATIVE_INFINITY;
   }

@@ -4,8 +4,8 @@ import { TOY_VOCAB, toyDecoder, toyEmbedTokens, toyLogits } from "../../test/sup
 import { FakeStepper } from "../../test/support/generation/fake-stepper.js";
 import type { DecoderContract } from "../loading/contract.js";
 import { generate } from "./batch-decoder.js";
-import type { DecodingOptions } from "./decoding-options.js";
 import { type DecoderCacheLayout, emptyPastDims, readDecoderLayout } from "./decoder-layout.js";
+import type { DecodingOptions } from "./decoding-options.js";
 import { floatToHalfBits } from "./float16.js";
 import { createOrtDecoderStepper, lastPositionLogits } from "./ort-stepper.js";
 
@@ -65,12 +65,16 @@ describe("OrtDecoderStepper on a toy merged decoder", () => {
   it("rejects a missing rowSources after the first step", async () => {
     const stepper = ortStepper();
     await stepper.step({ tokens: [2], rowSources: undefined, rowRequests: [0] });
-    await expect(stepper.step({ tokens: [0], rowSources: undefined, rowRequests: [0] })).rejects.toMatchObject({ kind: "internal" });
+    await expect(stepper.step({ tokens: [0], rowSources: undefined, rowRequests: [0] })).rejects.toMatchObject({
+      kind: "internal",
+    });
   });
 
   it("wraps session failures as internal FlorenceErrors naming the session and step", async () => {
     const decoder = { ...toyDecoder(), run: async () => Promise.reject(new Error("bad shape")) };
-    await expect(ortStepper(decoder).step({ tokens: [2], rowSources: undefined, rowRequests: [0] })).rejects.toMatchObject({
+    await expect(
+      ortStepper(decoder).step({ tokens: [2], rowSources: undefined, rowRequests: [0] }),
+    ).rejects.toMatchObject({
       kind: "internal",
       message: expect.stringContaining("decoder_model_merged failed at decoder step 0 with 1 rows: bad shape"),
     });
@@ -95,7 +99,9 @@ describe("decoder layout", () => {
 
   it("fails with model_load when a present output is missing", () => {
     const d = toyDecoder();
-    expect(() => readDecoderLayout({ inputMetadata: d.inputMetadata, outputNames: ["logits"] })).toThrow(/present\.0\.decoder\.key is missing/);
+    expect(() => readDecoderLayout({ inputMetadata: d.inputMetadata, outputNames: ["logits"] })).toThrow(
+      /present\.0\.decoder\.key is missing/,
+    );
   });
 
   it.each([
@@ -104,14 +110,21 @@ describe("decoder layout", () => {
     { dims: [], heads: undefined, out: [5, 0, 0, 0] },
   ])("empty past dims for $dims", ({ dims, heads, out }) => {
     const entry = { past: "p", present: "q", attention: "decoder" as const, type: "float32" as const, dims };
-    const layout = heads === undefined ? { kv: [entry], useCacheBranch: undefined } : { kv: [entry], useCacheBranch: undefined, heads, headDim: 16 };
+    const layout =
+      heads === undefined
+        ? { kv: [entry], useCacheBranch: undefined }
+        : { kv: [entry], useCacheBranch: undefined, heads, headDim: 16 };
     expect(emptyPastDims(entry, 5, layout)).toEqual(out);
   });
 });
 
 describe("lastPositionLogits", () => {
   it("takes the last position of each row and converts float16", () => {
-    const f32 = new Tensor("float32", Float32Array.from({ length: 12 }, (_, i) => i), [2, 2, 3]);
+    const f32 = new Tensor(
+      "float32",
+      Float32Array.from({ length: 12 }, (_, i) => i),
+      [2, 2, 3],
+    );
     expect(Array.from(lastPositionLogits(f32).data)).toEqual([3, 4, 5, 9, 10, 11]);
     const f16 = new Tensor("float16", Uint16Array.from([1, -2, 0.5], floatToHalfBits), [1, 1, 3]);
     expect(lastPositionLogits(f16)).toEqual({ data: Float32Array.of(1, -2, 0.5), vocabSize: 3 });

@@ -27,7 +27,7 @@ export interface OrtStepperInit {
   readonly encoderHiddenStates: Tensor;
   /** int64 [requests, S]: 1 for real positions, 0 for padding. */
   readonly encoderAttentionMask: Tensor;
-  /** Cache layout (models/loading's DecoderContract fits). Default: read from the decoder's metadata. */
+  /** Cache layout; the engine passes the validated DecoderContract (with head counts). Default: read from the decoder's metadata. */
   readonly layout?: DecoderCacheLayout;
 }
 
@@ -37,7 +37,10 @@ export class OrtDecoderStepper implements DecoderStepper {
   readonly #init: OrtStepperInit;
   readonly #layout: DecoderCacheLayout;
   /** Declared float types of the decoder's inputs: sessions of mixed precision (fp16 embeddings, fp32 decoder) are cast. */
-  readonly #inputTypes: { readonly inputs_embeds: "float32" | "float16"; readonly encoder_hidden_states: "float32" | "float16" };
+  readonly #inputTypes: {
+    readonly inputs_embeds: "float32" | "float16";
+    readonly encoder_hidden_states: "float32" | "float16";
+  };
   #step = 0;
   /** Self-attention cache of the last step's rows, by past input name. */
   #selfKv = new Map<string, Tensor>();
@@ -49,26 +52,35 @@ export class OrtDecoderStepper implements DecoderStepper {
 
   constructor(init: OrtStepperInit) {
     this.#init = init;
-    this.#layout = init.layout ?? readDecoderLayout({ inputMetadata: init.decoder.inputMetadata, outputNames: init.decoder.outputNames });
+    this.#layout =
+      init.layout ??
+      readDecoderLayout({ inputMetadata: init.decoder.inputMetadata, outputNames: init.decoder.outputNames });
     const floatTypeOf = (name: string): "float32" | "float16" => {
       const m = init.decoder.inputMetadata.find((v) => v.name === name);
       return m?.isTensor === true && m.type === "float16" ? "float16" : "float32";
     };
-    this.#inputTypes = { inputs_embeds: floatTypeOf("inputs_embeds"), encoder_hidden_states: floatTypeOf("encoder_hidden_states") };
+    this.#inputTypes = {
+      inputs_embeds: floatTypeOf("inputs_embeds"),
+      encoder_hidden_states: floatTypeOf("encoder_hidden_states"),
+    };
   }
 
   async step(input: DecoderStepInput): Promise<StepLogits> {
     const rows = input.tokens.length;
     const first = this.#step === 0;
     if (first !== (input.rowSources === undefined)) {
-      throw new FlorenceError("internal", `decoder step ${this.#step}: rowSources must be given on every step but the first`);
+      throw new FlorenceError(
+        "internal",
+        `decoder step ${this.#step}: rowSources must be given on every step but the first`,
+      );
     }
     const feeds: Feeds = {
       inputs_embeds: await this.#embed(input.tokens),
       ...this.#feedsForRequests(input.rowRequests),
       ...(first ? this.#emptyPast(rows) : this.#selfPast(input.rowSources!, rows)),
     };
-    if (this.#layout.useCacheBranch !== undefined) feeds[this.#layout.useCacheBranch.name] = new Tensor("bool", [!first], [1]);
+    if (this.#layout.useCacheBranch !== undefined)
+      feeds[this.#layout.useCacheBranch.name] = new Tensor("bool", [!first], [1]);
     const out = await this.#run(this.#init.decoder, feeds, "decoder_model_merged", rows);
     this.#keepCache(out, input.rowRequests, first);
     this.#step++;
@@ -76,7 +88,11 @@ export class OrtDecoderStepper implements DecoderStepper {
   }
 
   async #embed(tokens: readonly number[]): Promise<Tensor> {
-    const ids = new Tensor("int64", BigInt64Array.from(tokens, (t) => BigInt(t)), [tokens.length, 1]);
+    const ids = new Tensor(
+      "int64",
+      BigInt64Array.from(tokens, (t) => BigInt(t)),
+      [tokens.length, 1],
+    );
     const out = await this.#run(this.#init.embedTokens, { input_ids: ids }, "embed_tokens", tokens.length);
     const embeds = out.inputs_embeds ?? out[this.#init.embedTokens.outputNames[0]!];
     if (embeds === undefined) throw new FlorenceError("internal", "embed_tokens returned no inputs_embeds");
@@ -88,13 +104,17 @@ export class OrtDecoderStepper implements DecoderStepper {
     const key = rowRequests.join(",");
     if (this.#requestFeeds?.key === key) return this.#requestFeeds.feeds;
     const feeds: Feeds = {
-      encoder_hidden_states: castFloat(gatherRows(this.#init.encoderHiddenStates, rowRequests), this.#inputTypes.encoder_hidden_states),
+      encoder_hidden_states: castFloat(
+        gatherRows(this.#init.encoderHiddenStates, rowRequests),
+        this.#inputTypes.encoder_hidden_states,
+      ),
       encoder_attention_mask: gatherRows(this.#init.encoderAttentionMask, rowRequests),
     };
     if (this.#step > 0) {
       const crossRows = rowRequests.map((r) => {
         const row = this.#crossRowOf.get(r);
-        if (row === undefined) throw new FlorenceError("internal", `request ${r} joined the batch after the first decoder step`);
+        if (row === undefined)
+          throw new FlorenceError("internal", `request ${r} joined the batch after the first decoder step`);
         return row;
       });
       for (const [name, t] of this.#crossKv) feeds[name] = gatherRows(t, crossRows);
@@ -108,7 +128,10 @@ export class OrtDecoderStepper implements DecoderStepper {
     for (const e of this.#layout.kv) {
       const dims = emptyPastDims(e, rows, this.#layout);
       const size = dims.reduce((a, b) => a * b, 1);
-      feeds[e.past] = e.type === "float16" ? new Tensor("float16", new Uint16Array(size), dims) : new Tensor("float32", new Float32Array(size), dims);
+      feeds[e.past] =
+        e.type === "float16"
+          ? new Tensor("float16", new Uint16Array(size), dims)
+          : new Tensor("float32", new Float32Array(size), dims);
     }
     return feeds;
   }
@@ -144,20 +167,25 @@ export class OrtDecoderStepper implements DecoderStepper {
       return await session.run(feeds);
     } catch (e) {
       const detail = (e instanceof Error ? e.message : String(e)).split("\n")[0]?.slice(0, 300);
-      throw new FlorenceError("internal", `${name} failed at decoder step ${this.#step} with ${rows} rows: ${detail}`, { cause: e });
+      throw new FlorenceError("internal", `${name} failed at decoder step ${this.#step} with ${rows} rows: ${detail}`, {
+        cause: e,
+      });
     }
   }
 }
 
 /** logits [rows, seq, vocab] (float32 or float16) -> float32 [rows, vocab] of the last position. */
 export function lastPositionLogits(logits: Tensor | undefined): StepLogits {
-  if (logits === undefined || logits.dims.length !== 3) throw new FlorenceError("internal", "decoder_model_merged returned no [rows, seq, vocab] logits");
+  if (logits === undefined || logits.dims.length !== 3)
+    throw new FlorenceError("internal", "decoder_model_merged returned no [rows, seq, vocab] logits");
   const [rows, seq, vocabSize] = logits.dims as [number, number, number];
-  const all = logits.type === "float16" ? float16ToFloat32(logits.data as ArrayLike<number>) : (logits.data as Float32Array);
+  const all =
+    logits.type === "float16" ? float16ToFloat32(logits.data as ArrayLike<number>) : (logits.data as Float32Array);
   // The logits tensor is not kept, so its buffer can be handed to the caller as is.
   if (seq === 1) return { data: all, vocabSize };
   const data = new Float32Array(rows * vocabSize);
-  for (let r = 0; r < rows; r++) data.set(all.subarray((r * seq + seq - 1) * vocabSize, (r * seq + seq) * vocabSize), r * vocabSize);
+  for (let r = 0; r < rows; r++)
+    data.set(all.subarray((r * seq + seq - 1) * vocabSize, (r * seq + seq) * vocabSize), r * vocabSize);
   return { data, vocabSize };
 }
 

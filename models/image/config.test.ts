@@ -38,7 +38,10 @@ describe("parseImagePreprocessConfig", () => {
   });
 
   it("accepts a centre crop that equals the resize size (a no-op)", () => {
-    const cfg = parseImagePreprocessConfig({ ...base, do_center_crop: true, crop_size: { height: 768, width: 768 } }, "p.json");
+    const cfg = parseImagePreprocessConfig(
+      { ...base, do_center_crop: true, crop_size: { height: 768, width: 768 } },
+      "p.json",
+    );
     expect(cfg.size).toEqual({ width: 768, height: 768 });
   });
 

@@ -50,7 +50,12 @@ function vec3(cfg: Json, key: string, file: string, positive: boolean): Vec3 {
 function targetSize(cfg: Json, file: string): { width: number; height: number } {
   const size = cfg.size as { width?: unknown; height?: unknown } | undefined;
   const { width, height } = size ?? {};
-  if (!Number.isSafeInteger(width) || !Number.isSafeInteger(height) || (width as number) <= 0 || (height as number) <= 0) {
+  if (
+    !Number.isSafeInteger(width) ||
+    !Number.isSafeInteger(height) ||
+    (width as number) <= 0 ||
+    (height as number) <= 0
+  ) {
     fail(file, `"size" must be {"height": H, "width": W} with positive integers, got ${JSON.stringify(cfg.size)}`);
   }
   return { width: width as number, height: height as number };
@@ -64,7 +69,8 @@ function targetSize(cfg: Json, file: string): { width: number; height: number } 
 export function parseImagePreprocessConfig(json: unknown, file: string): ImagePreprocessConfig {
   if (typeof json !== "object" || json === null || Array.isArray(json)) fail(file, "expected a JSON object");
   const cfg = json as Json;
-  if (!flag(cfg, "do_resize", true, file)) fail(file, '"do_resize": false is not supported; Florence-2 needs a fixed input size');
+  if (!flag(cfg, "do_resize", true, file))
+    fail(file, '"do_resize": false is not supported; Florence-2 needs a fixed input size');
   const size = targetSize(cfg, file);
   const resample = cfg.resample ?? PIL_BICUBIC;
   if (resample !== PIL_BICUBIC) fail(file, `"resample" ${JSON.stringify(resample)} is not supported; only 3 (bicubic)`);

@@ -13,8 +13,24 @@ const fixture = (name: string): Buffer => readFileSync(join(fixtures, name));
 
 /** A 3x2 test pattern with distinct colours, so channel order and orientation are checkable. */
 const PATTERN = Uint8Array.from([
-  255, 0, 0, 0, 255, 0, 0, 0, 255, // red, green, blue
-  255, 255, 0, 0, 255, 255, 255, 0, 255, // yellow, cyan, magenta
+  255,
+  0,
+  0,
+  0,
+  255,
+  0,
+  0,
+  0,
+  255, // red, green, blue
+  255,
+  255,
+  0,
+  0,
+  255,
+  255,
+  255,
+  0,
+  255, // yellow, cyan, magenta
 ]);
 const pattern = () => sharp(Buffer.from(PATTERN), { raw: { width: 3, height: 2, channels: 3 } });
 
@@ -72,7 +88,9 @@ describe("decodeImage: formats", () => {
     const frames = new Uint8Array(2 * 2 * 2 * 3);
     for (let i = 0; i < 4; i++) frames.set([255, 0, 0], i * 3); // frame 0 red
     for (let i = 4; i < 8; i++) frames.set([0, 0, 255], i * 3); // frame 1 blue
-    const gif = await sharp(frames, { raw: { width: 2, height: 4, channels: 3, pageHeight: 2 } }).gif().toBuffer();
+    const gif = await sharp(frames, { raw: { width: 2, height: 4, channels: 3, pageHeight: 2 } })
+      .gif()
+      .toBuffer();
     expect((await sharp(gif).metadata()).pages).toBe(2);
     const img = await decodeImage(gif);
     expect(img).toEqual({ width: 2, height: 2, rgb: Uint8Array.from([255, 0, 0, 255, 0, 0, 255, 0, 0, 255, 0, 0]) });
@@ -96,7 +114,9 @@ describe("decodeImage: formats", () => {
   });
 
   it("accepts a 1x1 image", async () => {
-    const png = await sharp(Buffer.from([9, 99, 199]), { raw: { width: 1, height: 1, channels: 3 } }).png().toBuffer();
+    const png = await sharp(Buffer.from([9, 99, 199]), { raw: { width: 1, height: 1, channels: 3 } })
+      .png()
+      .toBuffer();
     expect(await decodeImage(png)).toEqual({ width: 1, height: 1, rgb: Uint8Array.from([9, 99, 199]) });
   });
 });
@@ -104,14 +124,20 @@ describe("decodeImage: formats", () => {
 describe("decodeImage: colour handling", () => {
   it("drops alpha without compositing (RGB under alpha 0 is kept, as PIL convert('RGB'))", async () => {
     const rgba = Buffer.from([10, 20, 30, 0, 40, 50, 60, 128]);
-    const png = await sharp(rgba, { raw: { width: 2, height: 1, channels: 4 } }).png().toBuffer();
+    const png = await sharp(rgba, { raw: { width: 2, height: 1, channels: 4 } })
+      .png()
+      .toBuffer();
     expect((await decodeImage(png)).rgb).toEqual(Uint8Array.from([10, 20, 30, 40, 50, 60]));
   });
 
   it("replicates gray (and gray + alpha) to R = G = B", async () => {
-    const gray = await sharp(Buffer.from([0, 77, 255]), { raw: { width: 3, height: 1, channels: 1 } }).png().toBuffer();
+    const gray = await sharp(Buffer.from([0, 77, 255]), { raw: { width: 3, height: 1, channels: 1 } })
+      .png()
+      .toBuffer();
     expect((await decodeImage(gray)).rgb).toEqual(Uint8Array.from([0, 0, 0, 77, 77, 77, 255, 255, 255]));
-    const grayAlpha = await sharp(Buffer.from([77, 0, 88, 255]), { raw: { width: 2, height: 1, channels: 2 } }).png().toBuffer();
+    const grayAlpha = await sharp(Buffer.from([77, 0, 88, 255]), { raw: { width: 2, height: 1, channels: 2 } })
+      .png()
+      .toBuffer();
     expect((await decodeImage(grayAlpha)).rgb).toEqual(Uint8Array.from([77, 77, 77, 88, 88, 88]));
   });
 
@@ -128,7 +154,10 @@ describe("decodeImage: colour handling", () => {
     // sharp converts these sRGB pixels to Display P3 when it embeds the profile; the file stores
     // [184,50,48, 101,217,106, 60,60,241, 128,128,128], which is what Pillow 13 returns for it.
     const px = Buffer.from([200, 30, 40, 10, 220, 90, 60, 60, 250, 128, 128, 128]);
-    const png = await sharp(px, { raw: { width: 4, height: 1, channels: 3 } }).withIccProfile("p3").png().toBuffer();
+    const png = await sharp(px, { raw: { width: 4, height: 1, channels: 3 } })
+      .withIccProfile("p3")
+      .png()
+      .toBuffer();
     expect((await sharp(png).metadata()).hasProfile).toBe(true);
     const pil = [184, 50, 48, 101, 217, 106, 60, 60, 241, 128, 128, 128];
     expect([...(await decodeImage(png)).rgb]).toEqual(pil);
@@ -168,7 +197,9 @@ describe("decodeImage: bad input", () => {
   });
 
   it("honours a custom pixel limit", async () => {
-    const png = await sharp({ create: { width: 20, height: 10, channels: 3, background: "white" } }).png().toBuffer();
+    const png = await sharp({ create: { width: 20, height: 10, channels: 3, background: "white" } })
+      .png()
+      .toBuffer();
     await expect(decodeImage(png, makeImageLimits({ maxPixels: 199 }))).rejects.toThrow(invalid(/20x10 = 200 pixels/));
     expect((await decodeImage(png, makeImageLimits({ maxPixels: 200 }))).width).toBe(20);
   });
@@ -179,7 +210,9 @@ describe("decodeImage: bad input", () => {
     await expect(decodeImage(png, limits)).rejects.toThrow(invalid(new RegExp(`${png.length} bytes, over the limit`)));
     const file = join(tmp, "big.png");
     writeFileSync(file, png);
-    await expect(decodeImage({ kind: "path", path: file }, limits)).rejects.toThrow(invalid(/over the limit.*maxBytes/));
+    await expect(decodeImage({ kind: "path", path: file }, limits)).rejects.toThrow(
+      invalid(/over the limit.*maxBytes/),
+    );
   });
 
   it.each([
@@ -187,11 +220,16 @@ describe("decodeImage: bad input", () => {
     ["random bytes", () => Uint8Array.from([1, 2, 3, 4, 5, 6, 7, 8]), /not a JPEG, PNG, WebP, GIF, TIFF or AVIF image/],
     ["text", () => Buffer.from("hello, this is not an image"), /not a JPEG, PNG/],
     ["zero-width PNG header", () => pngDeclaring(0, 10), /its header is corrupt/],
-    ["truncated JPEG", () => fixture("coffee.jpg").subarray(0, 30_000), /\(jpeg, 600x400\) could not be decoded: .*truncated/],
+    [
+      "truncated JPEG",
+      () => fixture("coffee.jpg").subarray(0, 30_000),
+      /\(jpeg, 600x400\) could not be decoded: .*truncated/,
+    ],
     ["truncated PNG", () => fixture("chelsea_alpha.png").subarray(0, 100_000), /\(png, 451x300\) could not be decoded/],
     [
       "SVG",
-      () => Buffer.from('<svg xmlns="http://www.w3.org/2000/svg" width="4" height="4"><rect width="4" height="4"/></svg>'),
+      () =>
+        Buffer.from('<svg xmlns="http://www.w3.org/2000/svg" width="4" height="4"><rect width="4" height="4"/></svg>'),
       /svg format; send JPEG, PNG, WebP, GIF, TIFF or AVIF/,
     ],
   ])("%s -> invalid_image with a clear message and the library error as cause", async (_, make, message) => {

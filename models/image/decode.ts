@@ -122,7 +122,10 @@ function checkFormat(meta: Metadata, what: string): void {
   }
   // HEIF containers hold AVIF (AV1) or HEIC (HEVC); sharp's bundled libvips decodes only AV1.
   if (meta.format === "heif" && meta.compression !== "av1") {
-    throw new FlorenceError("invalid_image", `${what} is HEIC (HEVC-coded HEIF), which is not supported; send ${SUPPORTED_TEXT}`);
+    throw new FlorenceError(
+      "invalid_image",
+      `${what} is HEIC (HEVC-coded HEIF), which is not supported; send ${SUPPORTED_TEXT}`,
+    );
   }
 }
 

@@ -4,6 +4,6 @@ export { decodeImage, probeImageSize } from "./decode.js";
 export { type ImageLimits, imageLimitDefaults, makeImageLimits } from "./limits.js";
 export { type NormalizeConfig, normalizationTable, toPixelValues, type Vec3 } from "./normalize.js";
 export { type PreparedImage, prepareImage } from "./prepare.js";
-export { RAW_CHANNELS, rawToRgb } from "./raw-pixels.js";
+export { rawToRgb } from "./raw-pixels.js";
 export { axisCoefficients, bicubicKernel, resizeBicubic } from "./resize.js";
 export type { DecodedImage, ImageSize } from "./types.js";

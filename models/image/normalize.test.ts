@@ -20,7 +20,9 @@ describe("normalizationTable", () => {
   it("matches the reference's float32 values for white (pixel_values of a white image)", () => {
     // values printed by numpy for ((float32(255 * (1/255)) - mean32) / std32), see goldens/preprocessing.json
     const lut = normalizationTable(florenceImageConfig);
-    expect([lut[255], lut[256 + 255], lut[512 + 255]]).toEqual([2.248908281326294, 2.4285714626312256, 2.640000104904175]);
+    expect([lut[255], lut[256 + 255], lut[512 + 255]]).toEqual([
+      2.248908281326294, 2.4285714626312256, 2.640000104904175,
+    ]);
   });
 });
 

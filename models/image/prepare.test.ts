@@ -23,7 +23,11 @@ describe("prepareImage", () => {
 
   it("passes the limits to the decoder", async () => {
     await expect(
-      prepareImage({ kind: "path", path: image("coffee.jpg") }, florenceImageConfig, makeImageLimits({ maxPixels: 1000 })),
+      prepareImage(
+        { kind: "path", path: image("coffee.jpg") },
+        florenceImageConfig,
+        makeImageLimits({ maxPixels: 1000 }),
+      ),
     ).rejects.toThrow(expect.objectContaining({ kind: "invalid_image", message: expect.stringMatching(/600x400/) }));
   });
 });

@@ -66,7 +66,10 @@ describe("rawToRgb", () => {
   it("rejects an unknown format from an untyped caller", () => {
     const bad = { ...raw("rgb", 1, 1, [1, 2, 3]), format: "constructor" } as unknown as RawImage;
     expect(() => rawToRgb(bad, limits)).toThrow(
-      expect.objectContaining({ kind: "invalid_image", message: expect.stringMatching(/unknown raw pixel format "constructor"/) }),
+      expect.objectContaining({
+        kind: "invalid_image",
+        message: expect.stringMatching(/unknown raw pixel format "constructor"/),
+      }),
     );
   });
 });

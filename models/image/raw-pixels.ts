@@ -1,17 +1,9 @@
 /** Raw (undecoded) pixel frames, e.g. from a video decoder, converted to 8-bit RGB. */
+import { RAW_PIXEL_CHANNELS } from "../../core/inputs.js";
 import { FlorenceError } from "../errors.js";
 import type { RawImage, RawPixelFormat } from "../inputs.js";
 import type { ImageLimits } from "./limits.js";
 import type { DecodedImage } from "./types.js";
-
-/** Bytes per pixel of each raw layout. */
-export const RAW_CHANNELS: Readonly<Record<RawPixelFormat, number>> = {
-  rgb: 3,
-  bgr: 3,
-  rgba: 4,
-  bgra: 4,
-  gray: 1,
-};
 
 /** Where R, G and B sit inside one pixel of each layout (gray: all three read byte 0). */
 const RGB_OFFSETS: Readonly<Record<RawPixelFormat, readonly [number, number, number]>> = {
@@ -46,13 +38,13 @@ export function checkDimensions(width: number, height: number, limits: ImageLimi
  */
 export function rawToRgb(raw: RawImage, limits: ImageLimits): DecodedImage {
   // Guard for untyped callers: a format string outside the union (hasOwn also rejects "constructor").
-  if (!Object.hasOwn(RAW_CHANNELS, raw.format)) {
+  if (!Object.hasOwn(RAW_PIXEL_CHANNELS, raw.format)) {
     throw new FlorenceError(
       "invalid_image",
-      `unknown raw pixel format ${JSON.stringify(raw.format)}; use one of ${Object.keys(RAW_CHANNELS).join(", ")}`,
+      `unknown raw pixel format ${JSON.stringify(raw.format)}; use one of ${Object.keys(RAW_PIXEL_CHANNELS).join(", ")}`,
     );
   }
-  const channels = RAW_CHANNELS[raw.format];
+  const channels = RAW_PIXEL_CHANNELS[raw.format];
   const { width, height, data } = raw;
   checkDimensions(width, height, limits, `raw ${raw.format} image`);
   if (!(data instanceof Uint8Array)) {

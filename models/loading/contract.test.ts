@@ -1,8 +1,9 @@
 import type { InferenceSession } from "onnxruntime-node";
 import { describe, expect, it } from "vitest";
 import { isFlorenceError } from "../errors.js";
+import { emptyPastDims } from "../generation/decoder-layout.js";
 import type { SessionMetadata } from "./contract.js";
-import { emptyPastDims, validateDecoder, validateEmbed, validateEncoder, validateVision } from "./contract.js";
+import { validateDecoder, validateEmbed, validateEncoder, validateVision } from "./contract.js";
 import type { TextConfig } from "./text-config.js";
 
 type Meta = InferenceSession.ValueMetadata;
@@ -25,7 +26,12 @@ const text = (patch: Partial<TextConfig> = {}): TextConfig => ({
   ...patch,
 });
 
-const t = (name: string, type: InferenceSession.TensorValueMetadata["type"], shape: (number | string)[]): Meta => ({ name, isTensor: true, type, shape });
+const t = (name: string, type: InferenceSession.TensorValueMetadata["type"], shape: (number | string)[]): Meta => ({
+  name,
+  isTensor: true,
+  type,
+  shape,
+});
 
 interface DecoderShape {
   layers?: number;
@@ -97,13 +103,30 @@ describe("validateDecoder", () => {
     expect(Object.keys(d.presentToPast)).toHaveLength(8);
     expect(d.useCacheBranch?.type).toBe("bool");
     expect(d.kv[0]?.dims).toEqual(["batch_size", 4, "past_decoder_sequence_length", 16]);
-    expect(emptyPastDims(d, 3)).toEqual([3, 4, 0, 16]);
+    expect(emptyPastDims(d.kv[0]!, 3, d)).toEqual([3, 4, 0, 16]);
   });
 
   it("accepts other sizes, symbolic head dims, float16 caches and no use_cache_branch", () => {
-    const d = validateDecoder(decoderMeta({ layers: 6, heads: "num_heads", headDim: "head_dim", kvType: "float16", vocab: "vocab", useCacheBranch: false }), text({ decoderLayers: 6, dModel: 64, decoderAttentionHeads: 8 }));
-    expect([d.layers, d.heads, d.headDim, d.vocabSize, d.kvType, d.useCacheBranch]).toEqual([6, 8, 8, 1362, "float16", undefined]);
-    expect(emptyPastDims(d, 1)).toEqual([1, 8, 0, 8]);
+    const d = validateDecoder(
+      decoderMeta({
+        layers: 6,
+        heads: "num_heads",
+        headDim: "head_dim",
+        kvType: "float16",
+        vocab: "vocab",
+        useCacheBranch: false,
+      }),
+      text({ decoderLayers: 6, dModel: 64, decoderAttentionHeads: 8 }),
+    );
+    expect([d.layers, d.heads, d.headDim, d.vocabSize, d.kvType, d.useCacheBranch]).toEqual([
+      6,
+      8,
+      8,
+      1362,
+      "float16",
+      undefined,
+    ]);
+    expect(emptyPastDims(d.kv[0]!, 1, d)).toEqual([1, 8, 0, 8]);
   });
 
   it.each([
@@ -113,18 +136,48 @@ describe("validateDecoder", () => {
       text({ decoderLayers: 4 }),
       "onnx/decoder_model_merged.onnx: input past_key_values.3.decoder.key is missing; the decoder has 3 layers but config.json says 4 (text_config.decoder_layers)",
     ],
-    ["more layers than config.json", decoderMeta({ layers: 3 }), text(), /has past_key_values inputs for 3 layers but config.json says 2/],
+    [
+      "more layers than config.json",
+      decoderMeta({ layers: 3 }),
+      text(),
+      /has past_key_values inputs for 3 layers but config.json says 2/,
+    ],
     [
       "a renamed past input",
       edit(decoderMeta(), (m) => rename(m.inputs, "past_key_values.1.encoder.value", "past_key_values.1.encoder.val")),
       text(),
       /input past_key_values\.1\.encoder\.value is missing .*; input past_key_values\.1\.encoder\.val is not part of the Florence-2 contract/,
     ],
-    ["a missing present output", edit(decoderMeta(), (m) => rename(m.outputs, "present.0.decoder.key", "present_0")), text(), /output present\.0\.decoder\.key is missing/],
-    ["wrong heads", decoderMeta({ heads: 8 }), text(), /past_key_values\.0\.decoder\.key dim 1 is 8 but config\.json text_config\.decoder_attention_heads is 4/],
-    ["wrong head dim", decoderMeta({ headDim: 32 }), text(), /dim 3 is 32 but d_model \/ decoder_attention_heads is 16/],
-    ["wrong vocab", decoderMeta({ vocab: 51289 }), text(), /logits dim 2 is 51289 but config\.json text_config\.vocab_size is 1362/],
-    ["wrong d_model", decoderMeta(), text({ dModel: 128, decoderAttentionHeads: 8 }), /inputs_embeds dim 2 is 64 but config\.json text_config\.d_model is 128/],
+    [
+      "a missing present output",
+      edit(decoderMeta(), (m) => rename(m.outputs, "present.0.decoder.key", "present_0")),
+      text(),
+      /output present\.0\.decoder\.key is missing/,
+    ],
+    [
+      "wrong heads",
+      decoderMeta({ heads: 8 }),
+      text(),
+      /past_key_values\.0\.decoder\.key dim 1 is 8 but config\.json text_config\.decoder_attention_heads is 4/,
+    ],
+    [
+      "wrong head dim",
+      decoderMeta({ headDim: 32 }),
+      text(),
+      /dim 3 is 32 but d_model \/ decoder_attention_heads is 16/,
+    ],
+    [
+      "wrong vocab",
+      decoderMeta({ vocab: 51289 }),
+      text(),
+      /logits dim 2 is 51289 but config\.json text_config\.vocab_size is 1362/,
+    ],
+    [
+      "wrong d_model",
+      decoderMeta(),
+      text({ dModel: 128, decoderAttentionHeads: 8 }),
+      /inputs_embeds dim 2 is 64 but config\.json text_config\.d_model is 128/,
+    ],
     [
       "an int32 mask",
       edit(decoderMeta(), (m) => {
@@ -142,10 +195,20 @@ describe("validateDecoder", () => {
       text(),
       /output present\.0\.decoder\.key is float16 but input past_key_values\.0\.decoder\.key is float32/,
     ],
-    ["an unknown extra input", edit(decoderMeta(), (m) => m.inputs.push(t("position_ids", "int64", [1, 1]))), text(), /input position_ids is not part of the Florence-2 contract/],
-    ["a 3-D past", edit(decoderMeta(), (m) => {
-      m.inputs[3] = t("past_key_values.0.decoder.key", "float32", ["batch_size", 4, 16]);
-    }), text(), /input past_key_values\.0\.decoder\.key has 3 dims \["batch_size", 4, 16\], expected 4/],
+    [
+      "an unknown extra input",
+      edit(decoderMeta(), (m) => m.inputs.push(t("position_ids", "int64", [1, 1]))),
+      text(),
+      /input position_ids is not part of the Florence-2 contract/,
+    ],
+    [
+      "a 3-D past",
+      edit(decoderMeta(), (m) => {
+        m.inputs[3] = t("past_key_values.0.decoder.key", "float32", ["batch_size", 4, 16]);
+      }),
+      text(),
+      /input past_key_values\.0\.decoder\.key has 3 dims \["batch_size", 4, 16\], expected 4/,
+    ],
   ])("rejects %s", (_label, meta, cfg, message) => {
     const text = failure(() => validateDecoder(meta, cfg));
     if (typeof message === "string") expect(text).toBe(message);
@@ -166,23 +229,50 @@ describe("the other three sessions", () => {
   });
   const encoder = (first = "inputs_embeds"): SessionMetadata => ({
     file: "onnx/encoder_model.onnx",
-    inputs: [t(first, first === "input_ids" ? "int64" : "float32", ["batch_size", "encoder_sequence_length", 64]), t("attention_mask", "int64", ["batch_size", "encoder_sequence_length"])],
+    inputs: [
+      t(first, first === "input_ids" ? "int64" : "float32", ["batch_size", "encoder_sequence_length", 64]),
+      t("attention_mask", "int64", ["batch_size", "encoder_sequence_length"]),
+    ],
     outputs: [t("last_hidden_state", "float32", ["batch_size", "encoder_sequence_length", 64])],
   });
 
   it("reads names, types and image tokens", () => {
     expect(validateVision(vision(), text(), 577).imageTokens).toBe(577);
     expect(validateVision(vision("n"), text(), 577).imageTokens).toBe(577);
-    expect(validateEmbed(embed(), text()).inputsEmbeds).toEqual({ name: "inputs_embeds", type: "float16", dims: ["batch_size", "sequence_length", 64] });
+    expect(validateEmbed(embed(), text()).inputsEmbeds).toEqual({
+      name: "inputs_embeds",
+      type: "float16",
+      dims: ["batch_size", "sequence_length", 64],
+    });
     expect(validateEncoder(encoder(), text()).attentionMask.type).toBe("int64");
   });
 
   it.each([
-    ["vision d_model", () => validateVision(vision(577, 768), text(), 577), /^onnx\/vision_encoder\.onnx: image_features dim 2 is 768 but config\.json text_config\.d_model is 64$/],
-    ["vision tokens", () => validateVision(vision(145), text(), 577), /image_features has 145 image tokens but preprocessor_config\.json image_seq_length is 577/],
-    ["embed ids type", () => validateEmbed(embed("int32"), text()), /^onnx\/embed_tokens\.onnx: input input_ids has element type int32, expected int64/],
-    ["encoder on input_ids", () => validateEncoder(encoder("input_ids"), text()), /takes input_ids instead of inputs_embeds/],
-    ["encoder missing mask", () => validateEncoder({ ...encoder(), inputs: encoder().inputs.slice(0, 1) }, text()), /input attention_mask is missing \(the inputs are inputs_embeds\)/],
+    [
+      "vision d_model",
+      () => validateVision(vision(577, 768), text(), 577),
+      /^onnx\/vision_encoder\.onnx: image_features dim 2 is 768 but config\.json text_config\.d_model is 64$/,
+    ],
+    [
+      "vision tokens",
+      () => validateVision(vision(145), text(), 577),
+      /image_features has 145 image tokens but preprocessor_config\.json image_seq_length is 577/,
+    ],
+    [
+      "embed ids type",
+      () => validateEmbed(embed("int32"), text()),
+      /^onnx\/embed_tokens\.onnx: input input_ids has element type int32, expected int64/,
+    ],
+    [
+      "encoder on input_ids",
+      () => validateEncoder(encoder("input_ids"), text()),
+      /takes input_ids instead of inputs_embeds/,
+    ],
+    [
+      "encoder missing mask",
+      () => validateEncoder({ ...encoder(), inputs: encoder().inputs.slice(0, 1) }, text()),
+      /input attention_mask is missing \(the inputs are inputs_embeds\)/,
+    ],
   ])("rejects a wrong %s", (_label, fn, message) => {
     expect(failure(fn)).toMatch(message);
   });

@@ -3,13 +3,20 @@
  * against what the sessions themselves declare rather than assumed: names, element types and dims
  * come from ORT's inputMetadata/outputMetadata and are cross-checked with config.json
  * (docs/onnx-contract.md#7-what-the-loader-checks). The result names every tensor and element
- * type the stages feed (KV names, present→past mapping, dtypes, sizes); the decoder stepper reads
- * its cache layout from the session itself (models/generation/decoder-layout.ts). Pure functions
- * over metadata, so every rule is unit-tested without ONNX files.
+ * type the stages feed (KV names, present→past mapping, dtypes, sizes, head counts); the decoder
+ * contract is the cache layout the decoder stepper runs with (models/generation/decoder-layout.ts,
+ * which also owns the cache-name grammar). Pure functions over metadata, so every rule is
+ * unit-tested without ONNX files.
  */
 import type { InferenceSession, Tensor } from "onnxruntime-node";
 import { FlorenceError } from "../errors.js";
-import type { ModelFileName } from "./dtype.js";
+import {
+  type DecoderCacheLayout,
+  type KvTensorLayout,
+  parsePastName,
+  pastName,
+  presentName,
+} from "../generation/decoder-layout.js";
 import type { TextConfig } from "./text-config.js";
 
 /** Metadata of one session, as ORT 1.30 reports it. */
@@ -50,7 +57,7 @@ export interface EncoderContract {
 }
 
 /** One cached key or value tensor of the decoder. */
-export interface KvEntry {
+export interface KvEntry extends KvTensorLayout {
   readonly layer: number;
   /** "decoder" = self-attention (grows each step), "encoder" = cross-attention (fixed after step 1). */
   readonly attention: "decoder" | "encoder";
@@ -64,7 +71,8 @@ export interface KvEntry {
   readonly dims: readonly Dim[];
 }
 
-export interface DecoderContract {
+/** The decoder's tensors; as a DecoderCacheLayout it is what the decoder stepper runs with. */
+export interface DecoderContract extends DecoderCacheLayout {
   readonly layers: number;
   readonly heads: number;
   readonly headDim: number;
@@ -107,7 +115,8 @@ class Problems {
 }
 
 const isFloat = (t: Tensor.Type): t is FloatType => t === "float32" || t === "float16";
-const showDims = (dims: readonly Dim[]): string => `[${dims.map((d) => (typeof d === "number" ? d : JSON.stringify(d))).join(", ")}]`;
+const showDims = (dims: readonly Dim[]): string =>
+  `[${dims.map((d) => (typeof d === "number" ? d : JSON.stringify(d))).join(", ")}]`;
 
 type Direction = "input" | "output";
 
@@ -152,7 +161,8 @@ function tensor<T extends Tensor.Type>(
   return { name, type: v.type, dims: v.shape };
 }
 
-const floatTensor = (meta: SessionMetadata, p: Problems, dir: Direction, name: string, rank: number) => tensor(meta, p, dir, name, isFloat, "float32 or float16", rank);
+const floatTensor = (meta: SessionMetadata, p: Problems, dir: Direction, name: string, rank: number) =>
+  tensor(meta, p, dir, name, isFloat, "float32 or float16", rank);
 const int64Tensor = (meta: SessionMetadata, p: Problems, dir: Direction, name: string, rank: number) =>
   tensor(meta, p, dir, name, (t): t is "int64" => t === "int64", "int64", rank);
 
@@ -174,7 +184,11 @@ function numericDim(spec: TensorSpec | undefined, axis: number): number | undefi
   return typeof d === "number" ? d : undefined;
 }
 
-export function validateVision(meta: SessionMetadata, text: TextConfig, imageSeqLength: number | undefined): VisionContract {
+export function validateVision(
+  meta: SessionMetadata,
+  text: TextConfig,
+  imageSeqLength: number | undefined,
+): VisionContract {
   const p = new Problems(meta.file);
   const pixelValues = floatTensor(meta, p, "input", "pixel_values", 4);
   checkDim(p, pixelValues, 1, 3, "the number of RGB channels");
@@ -183,7 +197,9 @@ export function validateVision(meta: SessionMetadata, text: TextConfig, imageSeq
   checkDim(p, imageFeatures, 2, text.dModel, "config.json text_config.d_model");
   const imageTokens = numericDim(imageFeatures, 1);
   if (imageTokens !== undefined && imageSeqLength !== undefined && imageTokens !== imageSeqLength) {
-    p.add(`output image_features has ${imageTokens} image tokens but preprocessor_config.json image_seq_length is ${imageSeqLength}`);
+    p.add(
+      `output image_features has ${imageTokens} image tokens but preprocessor_config.json image_seq_length is ${imageSeqLength}`,
+    );
   }
   p.throwIfAny();
   return { pixelValues: pixelValues!, imageFeatures: imageFeatures!, imageTokens: imageTokens ?? imageSeqLength };
@@ -202,7 +218,9 @@ export function validateEmbed(meta: SessionMetadata, text: TextConfig): EmbedCon
 export function validateEncoder(meta: SessionMetadata, text: TextConfig): EncoderContract {
   const p = new Problems(meta.file);
   if (find(meta, "input", "input_ids") !== undefined && find(meta, "input", "inputs_embeds") === undefined) {
-    p.add("the encoder takes input_ids instead of inputs_embeds, so image features cannot be merged in; use an onnx-community (transformers.js) export");
+    p.add(
+      "the encoder takes input_ids instead of inputs_embeds, so image features cannot be merged in; use an onnx-community (transformers.js) export",
+    );
     p.throwIfAny();
   }
   const inputsEmbeds = floatTensor(meta, p, "input", "inputs_embeds", 3);
@@ -215,23 +233,31 @@ export function validateEncoder(meta: SessionMetadata, text: TextConfig): Encode
   return { inputsEmbeds: inputsEmbeds!, attentionMask: attentionMask!, lastHiddenState: lastHiddenState! };
 }
 
-const PAST = /^past_key_values\.(\d+)\.(decoder|encoder)\.(key|value)$/;
 const KV_PARTS = [
   ["decoder", "key"],
   ["decoder", "value"],
   ["encoder", "key"],
   ["encoder", "value"],
 ] as const;
-const DECODER_INPUTS = new Set(["inputs_embeds", "encoder_hidden_states", "encoder_attention_mask", "use_cache_branch"]);
+const DECODER_INPUTS = new Set([
+  "inputs_embeds",
+  "encoder_hidden_states",
+  "encoder_attention_mask",
+  "use_cache_branch",
+]);
 
 /** Layer count from the past inputs, checked against config.json; problems for a mismatch. */
 function decoderLayers(meta: SessionMetadata, p: Problems, configLayers: number): number {
-  const indices = meta.inputs.map((v) => PAST.exec(v.name)?.[1]).filter((i): i is string => i !== undefined).map(Number);
+  const indices = meta.inputs.flatMap((v) => parsePastName(v.name)?.layer ?? []);
   const layers = indices.length === 0 ? 0 : Math.max(...indices) + 1;
   if (layers < configLayers) {
-    p.add(`input past_key_values.${layers}.decoder.key is missing; the decoder has ${layers} layers but config.json says ${configLayers} (text_config.decoder_layers)`);
+    p.add(
+      `input past_key_values.${layers}.decoder.key is missing; the decoder has ${layers} layers but config.json says ${configLayers} (text_config.decoder_layers)`,
+    );
   } else if (layers > configLayers) {
-    p.add(`the decoder has past_key_values inputs for ${layers} layers but config.json says ${configLayers} (text_config.decoder_layers)`);
+    p.add(
+      `the decoder has past_key_values inputs for ${layers} layers but config.json says ${configLayers} (text_config.decoder_layers)`,
+    );
   }
   return Math.min(layers, configLayers);
 }
@@ -241,9 +267,12 @@ export function validateDecoder(meta: SessionMetadata, text: TextConfig): Decode
   const inputsEmbeds = floatTensor(meta, p, "input", "inputs_embeds", 3);
   const encoderHiddenStates = floatTensor(meta, p, "input", "encoder_hidden_states", 3);
   const encoderAttentionMask = int64Tensor(meta, p, "input", "encoder_attention_mask", 2);
-  for (const spec of [inputsEmbeds, encoderHiddenStates]) checkDim(p, spec, 2, text.dModel, "config.json text_config.d_model");
+  for (const spec of [inputsEmbeds, encoderHiddenStates])
+    checkDim(p, spec, 2, text.dModel, "config.json text_config.d_model");
   const useCacheBranch =
-    find(meta, "input", "use_cache_branch") === undefined ? undefined : tensor(meta, p, "input", "use_cache_branch", (t): t is "bool" => t === "bool", "bool", 1);
+    find(meta, "input", "use_cache_branch") === undefined
+      ? undefined
+      : tensor(meta, p, "input", "use_cache_branch", (t): t is "bool" => t === "bool", "bool", 1);
   const logits = floatTensor(meta, p, "output", "logits", 3);
   checkDim(p, logits, 2, text.vocabSize, "config.json text_config.vocab_size");
 
@@ -253,18 +282,31 @@ export function validateDecoder(meta: SessionMetadata, text: TextConfig): Decode
   const kv: KvEntry[] = [];
   for (let layer = 0; layer < layers; layer++) {
     for (const [attention, part] of KV_PARTS) {
-      const past = floatTensor(meta, p, "input", `past_key_values.${layer}.${attention}.${part}`, 4);
-      const present = floatTensor(meta, p, "output", `present.${layer}.${attention}.${part}`, 4);
+      const name = { layer, attention, tensor: part };
+      const past = floatTensor(meta, p, "input", pastName(name), 4);
+      const present = floatTensor(meta, p, "output", presentName(name), 4);
       if (past === undefined || present === undefined) continue;
       checkDim(p, past, 1, heads, "config.json text_config.decoder_attention_heads");
       checkDim(p, past, 3, headDim, "d_model / decoder_attention_heads");
-      if (present.type !== past.type) p.add(`output ${present.name} is ${present.type} but input ${past.name} is ${past.type}; the cache is fed back, so they must agree`);
-      kv.push({ layer, attention, tensor: part, past: past.name, present: present.name, type: past.type, dims: past.dims });
+      if (present.type !== past.type)
+        p.add(
+          `output ${present.name} is ${present.type} but input ${past.name} is ${past.type}; the cache is fed back, so they must agree`,
+        );
+      kv.push({
+        layer,
+        attention,
+        tensor: part,
+        past: past.name,
+        present: present.name,
+        type: past.type,
+        dims: past.dims,
+      });
     }
   }
-  rejectUnknownInputs(meta, p, (n) => DECODER_INPUTS.has(n) || PAST.test(n));
+  rejectUnknownInputs(meta, p, (n) => DECODER_INPUTS.has(n) || parsePastName(n) !== undefined);
   const kvTypes = new Set(kv.map((e) => e.type));
-  if (kvTypes.size > 1) p.add(`past_key_values mix element types (${[...kvTypes].join(", ")}); expected one type for the whole cache`);
+  if (kvTypes.size > 1)
+    p.add(`past_key_values mix element types (${[...kvTypes].join(", ")}); expected one type for the whole cache`);
   p.throwIfAny();
   return {
     layers,
@@ -281,26 +323,4 @@ export function validateDecoder(meta: SessionMetadata, text: TextConfig): Decode
     kvType: kv[0]?.type ?? "float32",
     presentToPast: Object.fromEntries(kv.map((e) => [e.present, e.past])),
   };
-}
-
-/** Validates all four sessions; the first file that does not fit fails with FlorenceError("model_load"). */
-export function validateContract(
-  meta: Readonly<Record<ModelFileName, SessionMetadata>>,
-  text: TextConfig,
-  imageSeqLength: number | undefined,
-): ModelContract {
-  return {
-    vision: validateVision(meta.vision_encoder, text, imageSeqLength),
-    embed: validateEmbed(meta.embed_tokens, text),
-    encoder: validateEncoder(meta.encoder_model, text),
-    decoder: validateDecoder(meta.decoder_model_merged, text),
-  };
-}
-
-/**
- * Dims of the empty past tensors for the first decoder step: [batch, heads, 0, headDim]. Heads and
- * head dim come from the contract, so graphs with symbolic head dims work too.
- */
-export function emptyPastDims(decoder: DecoderContract, batch: number): [number, number, number, number] {
-  return [batch, decoder.heads, 0, decoder.headDim];
 }

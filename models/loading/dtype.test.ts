@@ -21,10 +21,22 @@ describe("onnxFilePath", () => {
 
 describe("resolveFileDtypes", () => {
   it("expands one dtype to all files, and a map with fp32 for the rest", () => {
-    expect(resolveFileDtypes("q8")).toEqual({ vision_encoder: "q8", embed_tokens: "q8", encoder_model: "q8", decoder_model_merged: "q8" });
+    expect(resolveFileDtypes("q8")).toEqual({
+      vision_encoder: "q8",
+      embed_tokens: "q8",
+      encoder_model: "q8",
+      decoder_model_merged: "q8",
+    });
     const mixed = resolveFileDtypes({ vision_encoder: "fp16", decoder_model_merged: "q4" });
-    expect(mixed).toEqual({ vision_encoder: "fp16", embed_tokens: "fp32", encoder_model: "fp32", decoder_model_merged: "q4" });
-    expect(describeDtypes(mixed)).toBe("vision_encoder=fp16, embed_tokens=fp32, encoder_model=fp32, decoder_model_merged=q4");
+    expect(mixed).toEqual({
+      vision_encoder: "fp16",
+      embed_tokens: "fp32",
+      encoder_model: "fp32",
+      decoder_model_merged: "q4",
+    });
+    expect(describeDtypes(mixed)).toBe(
+      "vision_encoder=fp16, embed_tokens=fp32, encoder_model=fp32, decoder_model_merged=q4",
+    );
     expect(resolveFileDtypes()).toEqual(resolveFileDtypes("fp32"));
   });
 
@@ -62,8 +74,12 @@ describe("file lists", () => {
   });
 
   it("finds complete dtypes and external-data files", () => {
-    const graphs = (s: string) => ["vision_encoder", "embed_tokens", "encoder_model", "decoder_model_merged"].map((g) => `onnx/${g}${s}.onnx`);
-    expect(availableDtypes([...graphs(""), ...graphs("_quantized"), "onnx/vision_encoder_fp16.onnx"])).toEqual(["fp32", "q8"]);
+    const graphs = (s: string) =>
+      ["vision_encoder", "embed_tokens", "encoder_model", "decoder_model_merged"].map((g) => `onnx/${g}${s}.onnx`);
+    expect(availableDtypes([...graphs(""), ...graphs("_quantized"), "onnx/vision_encoder_fp16.onnx"])).toEqual([
+      "fp32",
+      "q8",
+    ]);
     const files = ["onnx/a.onnx", "onnx/a.onnx_data", "onnx/a.onnx_data_1", "onnx/a.onnx_datax", "onnx/ab.onnx_data"];
     expect(externalDataFiles("onnx/a.onnx", files)).toEqual(["onnx/a.onnx_data", "onnx/a.onnx_data_1"]);
   });

@@ -47,9 +47,13 @@ export function resolveFileDtypes(spec: DtypeSpec = DEFAULT_DTYPE): FileDtypes {
   }
   for (const [key, value] of Object.entries(spec)) {
     if (!(MODEL_FILES as readonly string[]).includes(key)) {
-      throw new FlorenceError("invalid_argument", `dtype map key "${key}" is not a model file; use ${MODEL_FILES.join(", ")}`, {
-        violations: [{ field: `dtype.${key}`, description: "unknown model file" }],
-      });
+      throw new FlorenceError(
+        "invalid_argument",
+        `dtype map key "${key}" is not a model file; use ${MODEL_FILES.join(", ")}`,
+        {
+          violations: [{ field: `dtype.${key}`, description: "unknown model file" }],
+        },
+      );
     }
     assertDtype(value, `dtype.${key}`);
   }
@@ -63,9 +67,13 @@ export function resolveFileDtypes(spec: DtypeSpec = DEFAULT_DTYPE): FileDtypes {
 
 function assertDtype(value: unknown, field: string): asserts value is ModelDtype {
   if (!isModelDtype(value)) {
-    throw new FlorenceError("invalid_argument", `${field} ${JSON.stringify(value)} is not a model precision; use one of ${MODEL_DTYPES.join(", ")}`, {
-      violations: [{ field, description: "unknown precision" }],
-    });
+    throw new FlorenceError(
+      "invalid_argument",
+      `${field} ${JSON.stringify(value)} is not a model precision; use one of ${MODEL_DTYPES.join(", ")}`,
+      {
+        violations: [{ field, description: "unknown precision" }],
+      },
+    );
   }
 }
 

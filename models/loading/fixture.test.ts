@@ -11,14 +11,21 @@ import { Tensor } from "onnxruntime-node";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startHubServer } from "../../test/helpers/hub-server.js";
 import { isFlorenceError } from "../errors.js";
+import { emptyPastDims } from "../generation/decoder-layout.js";
 import { resolveModel } from "../hub/index.js";
-import { emptyPastDims } from "./contract.js";
 import type { ModelConfig } from "./model-config.js";
 import { readModelConfig } from "./model-config.js";
 import { loadSessions } from "./sessions.js";
 
 const FIXTURE = fileURLToPath(new URL("../../test/fixtures/tiny", import.meta.url));
-const FP32_FILES = ["config.json", "generation_config.json", "preprocessor_config.json", "tokenizer.json", "tokenizer_config.json", ...["vision_encoder", "embed_tokens", "encoder_model", "decoder_model_merged"].map((g) => `onnx/${g}.onnx`)];
+const FP32_FILES = [
+  "config.json",
+  "generation_config.json",
+  "preprocessor_config.json",
+  "tokenizer.json",
+  "tokenizer_config.json",
+  ...["vision_encoder", "embed_tokens", "encoder_model", "decoder_model_merged"].map((g) => `onnx/${g}.onnx`),
+];
 
 let config: ModelConfig;
 let work: string;
@@ -55,12 +62,20 @@ describe("the tiny fixture", () => {
     try {
       const d = s.contract.decoder;
       const t = config.text;
-      expect([d.layers, d.heads, d.headDim, d.dModel, d.vocabSize]).toEqual([t.decoderLayers, t.decoderAttentionHeads, t.dModel / t.decoderAttentionHeads, t.dModel, t.vocabSize]);
+      expect([d.layers, d.heads, d.headDim, d.dModel, d.vocabSize]).toEqual([
+        t.decoderLayers,
+        t.decoderAttentionHeads,
+        t.dModel / t.decoderAttentionHeads,
+        t.dModel,
+        t.vocabSize,
+      ]);
       expect(d.kv).toHaveLength(4 * t.decoderLayers);
       expect(d.useCacheBranch).toEqual({ name: "use_cache_branch", type: "bool", dims: [1] });
       for (const e of d.kv) expect(d.presentToPast[e.present]).toBe(e.past);
       expect(s.contract.vision.imageTokens).toBe(config.preprocessor.imageSeqLength);
-      expect(s.files.decoder_model_merged).toBe(`onnx/decoder_model_merged${{ fp32: "", fp16: "_fp16", q8: "_quantized" }[dtype]}.onnx`);
+      expect(s.files.decoder_model_merged).toBe(
+        `onnx/decoder_model_merged${{ fp32: "", fp16: "_fp16", q8: "_quantized" }[dtype]}.onnx`,
+      );
     } finally {
       await s.release();
     }
@@ -77,7 +92,7 @@ describe("the tiny fixture", () => {
         [d.encoderHiddenStates.name]: zeros([1, encLen, d.dModel]),
         [d.encoderAttentionMask.name]: new Tensor("int64", new BigInt64Array(encLen).fill(1n), [1, encLen]),
       };
-      for (const e of d.kv) feeds[e.past] = zeros(emptyPastDims(d, 1));
+      for (const e of d.kv) feeds[e.past] = zeros(emptyPastDims(e, 1, d));
       if (d.useCacheBranch !== undefined) feeds[d.useCacheBranch.name] = new Tensor("bool", [false], [1]);
       const out = await s.sessions.decoder_model_merged.run(feeds);
       expect(out[d.logits.name]?.dims).toEqual([1, 1, d.vocabSize]);
@@ -93,10 +108,19 @@ describe("the tiny fixture", () => {
   it("downloads from a hub and loads from the cache", async () => {
     const hub = await startHubServer({ repos: { "tiny/florence": FIXTURE } });
     try {
-      const model = await resolveModel("tiny/florence", { hubBaseUrl: hub.url, cacheDir: join(work, "cache"), dtype: "q8", token: "" });
+      const model = await resolveModel("tiny/florence", {
+        hubBaseUrl: hub.url,
+        cacheDir: join(work, "cache"),
+        dtype: "q8",
+        token: "",
+      });
       const s = await loadSessions(model.path, { dtype: model.dtypes });
       expect(s.files.encoder_model).toBe("onnx/encoder_model_quantized.onnx");
-      expect(readFileSync(join(model.path, "onnx/encoder_model_quantized.onnx")).equals(readFileSync(join(FIXTURE, "onnx/encoder_model_quantized.onnx")))).toBe(true);
+      expect(
+        readFileSync(join(model.path, "onnx/encoder_model_quantized.onnx")).equals(
+          readFileSync(join(FIXTURE, "onnx/encoder_model_quantized.onnx")),
+        ),
+      ).toBe(true);
       await s.release();
     } finally {
       await hub.close();
@@ -109,12 +133,17 @@ describe("broken copies of the tiny fixture", () => {
     const dir = copyFixture("missing");
     rmSync(join(dir, "onnx/decoder_model_merged.onnx"));
     const e = await loadError(dir);
-    expect([e.kind, e.message]).toEqual(["model_load", `model folder ${dir} is missing onnx/decoder_model_merged.onnx`]);
+    expect([e.kind, e.message]).toEqual([
+      "model_load",
+      `model folder ${dir} is missing onnx/decoder_model_merged.onnx`,
+    ]);
   });
 
   it("a config.json that disagrees with the graphs is reported", async () => {
     const dir = copyFixture("layers");
-    const raw = JSON.parse(readFileSync(join(dir, "config.json"), "utf8")) as { text_config: { decoder_layers: number } };
+    const raw = JSON.parse(readFileSync(join(dir, "config.json"), "utf8")) as {
+      text_config: { decoder_layers: number };
+    };
     const layers = raw.text_config.decoder_layers;
     raw.text_config.decoder_layers = layers + 1;
     writeFileSync(join(dir, "config.json"), JSON.stringify(raw));
@@ -141,6 +170,8 @@ describe("broken copies of the tiny fixture", () => {
     writeFileSync(path, bytes);
     const e = await loadError(dir);
     expect(e.kind).toBe("model_load");
-    expect(e.message).toMatch(/^onnx\/decoder_model_merged\.onnx: input past_key_values\.1\.decoder\.value is missing \(the inputs are .*\); input past_key_values\.1\.decoder\.valux is not part of the Florence-2 contract$/);
+    expect(e.message).toMatch(
+      /^onnx\/decoder_model_merged\.onnx: input past_key_values\.1\.decoder\.value is missing \(the inputs are .*\); input past_key_values\.1\.decoder\.valux is not part of the Florence-2 contract$/,
+    );
   });
 });

@@ -33,7 +33,12 @@ export interface GenerationDefaults {
 export const GENERATION_CONFIG_FILE = "generation_config.json";
 
 /** Reads the generation fields of one object (text_config or generation_config.json) over `base`. */
-function overlay(base: GenerationDefaults, obj: JsonObject, scope: FieldScope, source: GenerationDefaults["source"]): GenerationDefaults {
+function overlay(
+  base: GenerationDefaults,
+  obj: JsonObject,
+  scope: FieldScope,
+  source: GenerationDefaults["source"],
+): GenerationDefaults {
   const lengthPenalty = optionalNumber(obj, "length_penalty", scope);
   // HF allows early_stopping "never"; it behaves like false for our beam search.
   const rawEarly = obj.early_stopping;
@@ -42,7 +47,8 @@ function overlay(base: GenerationDefaults, obj: JsonObject, scope: FieldScope, s
   else if (rawEarly !== undefined) earlyStopping = optionalBool(obj, "early_stopping", scope) ?? base.earlyStopping;
   const numBeams = optionalInt(obj, "num_beams", scope, 1);
   const maxLength = optionalInt(obj, "max_length", scope, 1);
-  if (maxLength !== undefined && maxLength < 2) throw fieldError(scope, "max_length", `must be at least 2, got ${maxLength}`);
+  if (maxLength !== undefined && maxLength < 2)
+    throw fieldError(scope, "max_length", `must be at least 2, got ${maxLength}`);
   return {
     numBeams: numBeams ?? base.numBeams,
     noRepeatNgramSize: optionalInt(obj, "no_repeat_ngram_size", scope) ?? base.noRepeatNgramSize,
@@ -63,7 +69,11 @@ function overlay(base: GenerationDefaults, obj: JsonObject, scope: FieldScope, s
  * The effective generation defaults from text_config (raw JSON) and the optional
  * generation_config.json; special ids start from the parsed text config.
  */
-export function parseGenerationDefaults(text: TextConfig, textJson: JsonObject, generationJson: JsonObject | undefined): GenerationDefaults {
+export function parseGenerationDefaults(
+  text: TextConfig,
+  textJson: JsonObject,
+  generationJson: JsonObject | undefined,
+): GenerationDefaults {
   const library: GenerationDefaults = {
     numBeams: 1,
     noRepeatNgramSize: 0,
@@ -79,5 +89,7 @@ export function parseGenerationDefaults(text: TextConfig, textJson: JsonObject, 
     source: "config.json",
   };
   const fromText = overlay(library, textJson, { file: "config.json", prefix: "text_config" }, "config.json");
-  return generationJson === undefined ? fromText : overlay(fromText, generationJson, { file: GENERATION_CONFIG_FILE, prefix: "" }, GENERATION_CONFIG_FILE);
+  return generationJson === undefined
+    ? fromText
+    : overlay(fromText, generationJson, { file: GENERATION_CONFIG_FILE, prefix: "" }, GENERATION_CONFIG_FILE);
 }

@@ -4,7 +4,18 @@
  * folder comes from (a local path or a hub download) is models/hub/.
  */
 export type { DtypeSpec, FileDtypes, ModelFileName } from "./dtype.js";
-export { availableDtypes, DEFAULT_DTYPE, DTYPE_SUFFIXES, describeDtypes, isModelDtype, MODEL_DTYPES, MODEL_FILES, onnxFilePath, onnxFilePaths, resolveFileDtypes } from "./dtype.js";
+export {
+  availableDtypes,
+  DEFAULT_DTYPE,
+  DTYPE_SUFFIXES,
+  describeDtypes,
+  isModelDtype,
+  MODEL_DTYPES,
+  MODEL_FILES,
+  onnxFilePath,
+  onnxFilePaths,
+  resolveFileDtypes,
+} from "./dtype.js";
 export type { ModelFileEntry } from "./model-files.js";
 export { externalDataFiles, JSON_FILES, modelFileList } from "./model-files.js";
 export type { ModelConfig } from "./model-config.js";
@@ -27,7 +38,18 @@ export type {
   TensorSpec,
   VisionContract,
 } from "./contract.js";
-export { emptyPastDims, validateContract, validateDecoder, validateEmbed, validateEncoder, validateVision } from "./contract.js";
-export type { FlorenceSessions, GraphOptimizationLevel, SessionLoadOptions, SessionLoadOptionsInit } from "./sessions.js";
-export { loadSessions, makeSessionLoadOptions, sessionLoadDefaults, sessionMetadata, toOrtSessionOptions } from "./sessions.js";
+export { validateDecoder, validateEmbed, validateEncoder, validateVision } from "./contract.js";
+export type {
+  FlorenceSessions,
+  GraphOptimizationLevel,
+  SessionLoadOptions,
+  SessionLoadOptionsInit,
+} from "./sessions.js";
+export {
+  loadSessions,
+  makeSessionLoadOptions,
+  sessionLoadDefaults,
+  sessionMetadata,
+  toOrtSessionOptions,
+} from "./sessions.js";
 export { describeProviderFailure, isProviderFailure } from "./provider-errors.js";

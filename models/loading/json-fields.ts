@@ -38,7 +38,9 @@ export async function readJsonFile(dir: string, file: string, required: boolean)
     text = await readFile(join(dir, file), "utf8");
   } catch (e) {
     if ((e as { code?: unknown }).code === "ENOENT" && !required) return undefined;
-    throw new FlorenceError("model_load", `model folder ${dir}: cannot read ${file} (${(e as Error).message})`, { cause: e });
+    throw new FlorenceError("model_load", `model folder ${dir}: cannot read ${file} (${(e as Error).message})`, {
+      cause: e,
+    });
   }
   let value: unknown;
   try {
@@ -46,7 +48,11 @@ export async function readJsonFile(dir: string, file: string, required: boolean)
   } catch (e) {
     throw new FlorenceError("model_load", `${file} is not valid JSON: ${(e as Error).message}`, { cause: e });
   }
-  if (!isJsonObject(value)) throw new FlorenceError("model_load", `${file} must hold a JSON object, got ${Array.isArray(value) ? "an array" : typeof value}`);
+  if (!isJsonObject(value))
+    throw new FlorenceError(
+      "model_load",
+      `${file} must hold a JSON object, got ${Array.isArray(value) ? "an array" : typeof value}`,
+    );
   return value;
 }
 
@@ -56,7 +62,8 @@ const show = (v: unknown): string => JSON.stringify(v) ?? String(v);
 export function optionalInt(obj: JsonObject, key: string, scope: FieldScope, min = 0): number | undefined {
   const v = obj[key];
   if (v === undefined || v === null) return undefined;
-  if (typeof v !== "number" || !Number.isSafeInteger(v) || v < min) throw fieldError(scope, key, `must be an integer >= ${min}, got ${show(v)}`);
+  if (typeof v !== "number" || !Number.isSafeInteger(v) || v < min)
+    throw fieldError(scope, key, `must be an integer >= ${min}, got ${show(v)}`);
   return v;
 }
 
@@ -95,10 +102,20 @@ export function requiredObject(obj: JsonObject, key: string, scope: FieldScope):
 }
 
 /** Exactly `length` finite numbers (positive ones when `positive`). */
-export function numberTuple(obj: JsonObject, key: string, scope: FieldScope, length: number, positive = false): number[] {
+export function numberTuple(
+  obj: JsonObject,
+  key: string,
+  scope: FieldScope,
+  length: number,
+  positive = false,
+): number[] {
   const v = obj[key];
   if (v === undefined || v === null) throw fieldError(scope, key, "is missing");
-  const ok = Array.isArray(v) && v.length === length && v.every((x) => typeof x === "number" && Number.isFinite(x) && (!positive || x > 0));
-  if (!ok) throw fieldError(scope, key, `must be an array of ${length} ${positive ? "positive " : ""}numbers, got ${show(v)}`);
+  const ok =
+    Array.isArray(v) &&
+    v.length === length &&
+    v.every((x) => typeof x === "number" && Number.isFinite(x) && (!positive || x > 0));
+  if (!ok)
+    throw fieldError(scope, key, `must be an array of ${length} ${positive ? "positive " : ""}numbers, got ${show(v)}`);
   return v as number[];
 }

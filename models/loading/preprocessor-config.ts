@@ -34,7 +34,10 @@ export function parsePreprocessorConfig(json: JsonObject): PreprocessorConfig {
   const [m0, m1, m2] = numberTuple(json, "image_mean", scope, 3) as [number, number, number];
   const [s0, s1, s2] = numberTuple(json, "image_std", scope, 3, true) as [number, number, number];
   return {
-    size: { width: requiredPositive(sizeObj, "width", sizeScope), height: requiredPositive(sizeObj, "height", sizeScope) },
+    size: {
+      width: requiredPositive(sizeObj, "width", sizeScope),
+      height: requiredPositive(sizeObj, "height", sizeScope),
+    },
     resample: optionalInt(json, "resample", scope) ?? 3,
     rescaleFactor,
     imageMean: [m0, m1, m2],

@@ -53,7 +53,15 @@ describe("loadSessions", () => {
       decoder_model_merged: "onnx/decoder_model_merged.onnx",
     });
     const d = s.contract.decoder;
-    expect([d.layers, d.heads, d.headDim, d.dModel, d.vocabSize, d.kvType, d.useCacheBranch?.name]).toEqual([2, 4, 8, 32, 300, "float32", "use_cache_branch"]);
+    expect([d.layers, d.heads, d.headDim, d.dModel, d.vocabSize, d.kvType, d.useCacheBranch?.name]).toEqual([
+      2,
+      4,
+      8,
+      32,
+      300,
+      "float32",
+      "use_cache_branch",
+    ]);
     expect(d.kv).toHaveLength(8);
     expect(d.presentToPast["present.0.encoder.key"]).toBe("past_key_values.0.encoder.key");
     expect(d.logits.dims).toEqual(["batch_size", "decoder_sequence_length", 300]);
@@ -64,19 +72,46 @@ describe("loadSessions", () => {
   });
 
   it("works for other sizes, layer counts, dim names and a float16 cache", async () => {
-    writeFakeModel(dir, { layers: 6, heads: 6, dModel: 48, vocab: 1000, imageTokens: 145, floatType: "float16", symbolicHeads: true, batchDim: "batch", useCacheBranch: false, suffix: "_fp16" });
+    writeFakeModel(dir, {
+      layers: 6,
+      heads: 6,
+      dModel: 48,
+      vocab: 1000,
+      imageTokens: 145,
+      floatType: "float16",
+      symbolicHeads: true,
+      batchDim: "batch",
+      useCacheBranch: false,
+      suffix: "_fp16",
+    });
     const s = await load({ dtype: "fp16" });
     const d = s.contract.decoder;
-    expect([d.layers, d.heads, d.headDim, d.dModel, d.vocabSize, d.kvType, d.useCacheBranch]).toEqual([6, 6, 8, 48, 1000, "float16", undefined]);
+    expect([d.layers, d.heads, d.headDim, d.dModel, d.vocabSize, d.kvType, d.useCacheBranch]).toEqual([
+      6,
+      6,
+      8,
+      48,
+      1000,
+      "float16",
+      undefined,
+    ]);
     expect(d.kv[0]?.dims).toEqual(["batch", "num_heads", "past_decoder_sequence_length", "head_dim"]);
-    expect([s.contract.vision.imageTokens, s.contract.embed.inputsEmbeds.type, s.files.encoder_model]).toEqual([145, "float16", "onnx/encoder_model_fp16.onnx"]);
+    expect([s.contract.vision.imageTokens, s.contract.embed.inputsEmbeds.type, s.files.encoder_model]).toEqual([
+      145,
+      "float16",
+      "onnx/encoder_model_fp16.onnx",
+    ]);
   });
 
   it("loads a per-file dtype map", async () => {
     writeFakeModel(dir);
     writeFakeModel(dir, { suffix: "_quantized" });
     const s = await load({ dtype: { decoder_model_merged: "q8" } });
-    expect([s.files.decoder_model_merged, s.files.vision_encoder, s.dtypes.decoder_model_merged]).toEqual(["onnx/decoder_model_merged_quantized.onnx", "onnx/vision_encoder.onnx", "q8"]);
+    expect([s.files.decoder_model_merged, s.files.vision_encoder, s.dtypes.decoder_model_merged]).toEqual([
+      "onnx/decoder_model_merged_quantized.onnx",
+      "onnx/vision_encoder.onnx",
+      "q8",
+    ]);
   });
 
   it("names a missing graph", async () => {
@@ -94,13 +129,27 @@ describe("loadSessions", () => {
     });
     const e = await loadError();
     expect(e.kind).toBe("model_load");
-    expect(e.message).toBe("onnx/decoder_model_merged.onnx: input past_key_values.3.decoder.key is missing; the decoder has 3 layers but config.json says 4 (text_config.decoder_layers)");
+    expect(e.message).toBe(
+      "onnx/decoder_model_merged.onnx: input past_key_values.3.decoder.key is missing; the decoder has 3 layers but config.json says 4 (text_config.decoder_layers)",
+    );
   });
 
   it.each([
-    ["vocab", { vocab_size: 51289 }, /^onnx\/decoder_model_merged\.onnx: logits dim 2 is 300 but config\.json text_config\.vocab_size is 51289$/],
-    ["d_model", { d_model: 64 }, /^onnx\/vision_encoder\.onnx: image_features dim 2 is 32 but config\.json text_config\.d_model is 64$/],
-    ["heads", { decoder_attention_heads: 8 }, /past_key_values\.0\.decoder\.key dim 1 is 4 but config\.json text_config\.decoder_attention_heads is 8/],
+    [
+      "vocab",
+      { vocab_size: 51289 },
+      /^onnx\/decoder_model_merged\.onnx: logits dim 2 is 300 but config\.json text_config\.vocab_size is 51289$/,
+    ],
+    [
+      "d_model",
+      { d_model: 64 },
+      /^onnx\/vision_encoder\.onnx: image_features dim 2 is 32 but config\.json text_config\.d_model is 64$/,
+    ],
+    [
+      "heads",
+      { decoder_attention_heads: 8 },
+      /past_key_values\.0\.decoder\.key dim 1 is 4 but config\.json text_config\.decoder_attention_heads is 8/,
+    ],
   ])("reports a %s mismatch with config.json", async (_label, patch, message) => {
     writeFakeModel(dir);
     editConfig((t) => Object.assign(t, patch));
@@ -112,10 +161,14 @@ describe("loadSessions", () => {
   it("reports a renamed decoder input", async () => {
     writeFakeModel(dir);
     const graph = fakeGraphs(fakeModelDefaults).decoder_model_merged;
-    const inputs = graph.inputs.map((v) => (v.name === "past_key_values.1.decoder.value" ? { ...v, name: "past_key_values.1.decoder.v" } : v));
+    const inputs = graph.inputs.map((v) =>
+      v.name === "past_key_values.1.decoder.value" ? { ...v, name: "past_key_values.1.decoder.v" } : v,
+    );
     writeFileSync(join(dir, "onnx/decoder_model_merged.onnx"), encodeFakeModel({ ...graph, inputs }));
     const e = await loadError();
-    expect(e.message).toMatch(/^onnx\/decoder_model_merged\.onnx: input past_key_values\.1\.decoder\.value is missing .*; input past_key_values\.1\.decoder\.v is not part of the Florence-2 contract$/);
+    expect(e.message).toMatch(
+      /^onnx\/decoder_model_merged\.onnx: input past_key_values\.1\.decoder\.value is missing .*; input past_key_values\.1\.decoder\.v is not part of the Florence-2 contract$/,
+    );
   });
 
   it("reports a graph onnxruntime cannot parse", async () => {
@@ -136,31 +189,67 @@ describe("loadSessions", () => {
 });
 
 /** Where onnxruntime-node keeps its native libraries; the CUDA ones exist only after its CUDA install script ran. */
-const ortBinDir = join(dirname(createRequire(import.meta.url).resolve("onnxruntime-node")), "..", "bin", "napi-v6", process.platform, process.arch);
+const ortBinDir = join(
+  dirname(createRequire(import.meta.url).resolve("onnxruntime-node")),
+  "..",
+  "bin",
+  "napi-v6",
+  process.platform,
+  process.arch,
+);
 const cudaInstalled = existsSync(join(ortBinDir, "libonnxruntime_providers_cuda.so"));
-const vulkanInstalled = ["/usr/lib/x86_64-linux-gnu/libvulkan.so.1", "/usr/lib64/libvulkan.so.1", "/usr/lib/libvulkan.so.1"].some(existsSync);
+const vulkanInstalled = [
+  "/usr/lib/x86_64-linux-gnu/libvulkan.so.1",
+  "/usr/lib64/libvulkan.so.1",
+  "/usr/lib/libvulkan.so.1",
+].some(existsSync);
 
 describe("execution providers", () => {
-  it.runIf(!cudaInstalled)("cuda without ORT's CUDA provider libraries fails as provider_unavailable (runs only where they are absent)", async () => {
-    writeFakeModel(dir);
-    const e = await loadError({ executionProvider: "cuda" });
-    expect(e.kind).toBe("provider_unavailable");
-    expect(e.message).toMatch(/execution provider "cuda" is not available.*ORT said: OrtSessionOptionsAppendExecutionProvider_Cuda: Failed to load shared library/);
-    expect(e.message).toMatch(/ONNXRUNTIME_NODE_INSTALL=cuda12 npm install onnxruntime-node/);
-    expect(e.message).toMatch(/CUDA 12 runtime and cuDNN 9/);
-  });
+  it.runIf(!cudaInstalled)(
+    "cuda without ORT's CUDA provider libraries fails as provider_unavailable (runs only where they are absent)",
+    async () => {
+      writeFakeModel(dir);
+      const e = await loadError({ executionProvider: "cuda" });
+      expect(e.kind).toBe("provider_unavailable");
+      expect(e.message).toMatch(
+        /execution provider "cuda" is not available.*ORT said: OrtSessionOptionsAppendExecutionProvider_Cuda: Failed to load shared library/,
+      );
+      expect(e.message).toMatch(/ONNXRUNTIME_NODE_INSTALL=cuda12 npm install onnxruntime-node/);
+      expect(e.message).toMatch(/CUDA 12 runtime and cuDNN 9/);
+    },
+  );
 
-  it.runIf(!vulkanInstalled)("webgpu without Vulkan fails as provider_unavailable (runs only where libvulkan is absent)", async () => {
-    writeFakeModel(dir);
-    const e = await loadError({ executionProvider: "webgpu" });
-    expect(e.kind).toBe("provider_unavailable");
-    expect(e.message).toMatch(/execution provider "webgpu" is not available.*ORT said: Failed to get a WebGPU adapter: No supported adapters\)/);
-    expect(e.message).toMatch(/libvulkan\.so\.1/);
-  });
+  it.runIf(!vulkanInstalled)(
+    "webgpu without Vulkan fails as provider_unavailable (runs only where libvulkan is absent)",
+    async () => {
+      writeFakeModel(dir);
+      const e = await loadError({ executionProvider: "webgpu" });
+      expect(e.kind).toBe("provider_unavailable");
+      expect(e.message).toMatch(
+        /execution provider "webgpu" is not available.*ORT said: Failed to get a WebGPU adapter: No supported adapters\)/,
+      );
+      expect(e.message).toMatch(/libvulkan\.so\.1/);
+    },
+  );
 
   it("maps options to onnxruntime session options", () => {
-    expect(toOrtSessionOptions(makeSessionLoadOptions())).toEqual({ executionProviders: ["cpu"], enableCpuMemArena: false, graphOptimizationLevel: "all", logSeverityLevel: 3 });
-    expect(toOrtSessionOptions(makeSessionLoadOptions({ executionProvider: "cuda", deviceId: 1, intraOpNumThreads: 2, allowSpinning: false, graphOptimizationLevel: "basic" }))).toEqual({
+    expect(toOrtSessionOptions(makeSessionLoadOptions())).toEqual({
+      executionProviders: ["cpu"],
+      enableCpuMemArena: false,
+      graphOptimizationLevel: "all",
+      logSeverityLevel: 3,
+    });
+    expect(
+      toOrtSessionOptions(
+        makeSessionLoadOptions({
+          executionProvider: "cuda",
+          deviceId: 1,
+          intraOpNumThreads: 2,
+          allowSpinning: false,
+          graphOptimizationLevel: "basic",
+        }),
+      ),
+    ).toEqual({
       executionProviders: [{ name: "cuda", deviceId: 1 }],
       graphOptimizationLevel: "basic",
       logSeverityLevel: 3,

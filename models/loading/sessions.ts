@@ -55,10 +55,15 @@ export const sessionLoadDefaults: Readonly<SessionLoadOptions> = {
 };
 
 export function makeSessionLoadOptions(init: SessionLoadOptionsInit = {}): Readonly<SessionLoadOptions> {
-  const defined = Object.fromEntries(Object.entries(init).filter(([, v]) => v !== undefined)) as Partial<SessionLoadOptions>;
+  const defined = Object.fromEntries(
+    Object.entries(init).filter(([, v]) => v !== undefined),
+  ) as Partial<SessionLoadOptions>;
   const options = { ...sessionLoadDefaults, ...defined };
   if (!Number.isInteger(options.intraOpNumThreads) || options.intraOpNumThreads < 0) {
-    throw new FlorenceError("invalid_argument", `intraOpNumThreads ${options.intraOpNumThreads} must be a whole number >= 0 (0 = ORT default)`);
+    throw new FlorenceError(
+      "invalid_argument",
+      `intraOpNumThreads ${options.intraOpNumThreads} must be a whole number >= 0 (0 = ORT default)`,
+    );
   }
   return options;
 }
@@ -74,14 +79,17 @@ export function makeSessionLoadOptions(init: SessionLoadOptionsInit = {}): Reado
  * then 2.62 -> 2.47 GB for the decoder and embedding, at the same speed within the run-to-run noise.
  */
 export function toOrtSessionOptions(o: Readonly<SessionLoadOptions>): OrtSession.SessionOptions {
-  const provider: OrtSession.ExecutionProviderConfig = o.executionProvider === "cuda" ? { name: "cuda", deviceId: o.deviceId } : o.executionProvider;
+  const provider: OrtSession.ExecutionProviderConfig =
+    o.executionProvider === "cuda" ? { name: "cuda", deviceId: o.deviceId } : o.executionProvider;
   return {
     executionProviders: [provider],
     ...(o.executionProvider === "cpu" ? { enableCpuMemArena: false } : {}),
     graphOptimizationLevel: o.graphOptimizationLevel,
     logSeverityLevel: o.logSeverityLevel,
     ...(o.intraOpNumThreads > 0 ? { intraOpNumThreads: o.intraOpNumThreads } : {}),
-    ...(o.allowSpinning ? {} : { extra: { session: { intra_op: { allow_spinning: "0" }, inter_op: { allow_spinning: "0" } } } }),
+    ...(o.allowSpinning
+      ? {}
+      : { extra: { session: { intra_op: { allow_spinning: "0" }, inter_op: { allow_spinning: "0" } } } }),
   };
 }
 
@@ -108,7 +116,12 @@ async function releaseAll(sessions: readonly OrtSession[]): Promise<void> {
   await Promise.allSettled(sessions.map((s) => s.release()));
 }
 
-async function createSession(dir: string, file: string, ortOptions: OrtSession.SessionOptions, provider: ExecutionProviderName): Promise<OrtSession> {
+async function createSession(
+  dir: string,
+  file: string,
+  ortOptions: OrtSession.SessionOptions,
+  provider: ExecutionProviderName,
+): Promise<OrtSession> {
   try {
     return await InferenceSession.create(join(dir, file), ortOptions);
   } catch (e) {
@@ -116,7 +129,11 @@ async function createSession(dir: string, file: string, ortOptions: OrtSession.S
       throw new FlorenceError("provider_unavailable", describeProviderFailure(e, provider), { cause: e });
     }
     const detail = (e instanceof Error ? e.message : String(e)).split("\n")[0]?.slice(0, 300);
-    throw new FlorenceError("model_load", `${file}: onnxruntime could not load it (${detail}); re-download the model or check that the file is a complete ONNX graph`, { cause: e });
+    throw new FlorenceError(
+      "model_load",
+      `${file}: onnxruntime could not load it (${detail}); re-download the model or check that the file is a complete ONNX graph`,
+      { cause: e },
+    );
   }
 }
 
@@ -149,7 +166,8 @@ export async function loadSessions(dir: string, init: SessionLoadOptionsInit = {
       sessions[f] = session;
       // Check each graph as soon as it is loaded, so a bad folder fails before the big decoder loads.
       const meta = sessionMetadata(files[f], session);
-      if (f === "vision_encoder") contract.vision = validateVision(meta, config.text, config.preprocessor.imageSeqLength);
+      if (f === "vision_encoder")
+        contract.vision = validateVision(meta, config.text, config.preprocessor.imageSeqLength);
       else if (f === "embed_tokens") contract.embed = validateEmbed(meta, config.text);
       else if (f === "encoder_model") contract.encoder = validateEncoder(meta, config.text);
       else contract.decoder = validateDecoder(meta, config.text);

@@ -57,7 +57,8 @@ function parseTextConfig(text: JsonObject, topVocab: number | undefined): TextCo
     if (dModel % heads !== 0) throw fieldError(scope, key, `(${heads}) must divide d_model (${dModel})`);
   }
   const vocabSize = optionalInt(text, "vocab_size", scope, 1) ?? topVocab;
-  if (vocabSize === undefined) throw fieldError(scope, "vocab_size", "is missing (and config.json has no top-level vocab_size)");
+  if (vocabSize === undefined)
+    throw fieldError(scope, "vocab_size", "is missing (and config.json has no top-level vocab_size)");
   return {
     modelType: optionalString(text, "model_type", scope),
     dModel,
@@ -90,20 +91,33 @@ function topLevelIdWarnings(top: JsonObject, text: TextConfig): string[] {
   });
   if (wrong.length === 0) return [];
   const list = wrong.map(([key, value]) => `${key} ${String(top[key])} (text_config: ${value})`).join(", ");
-  return [`${CONFIG_FILE}: top-level ${list} contradict text_config; using text_config, as early Microsoft configs had wrong top-level ids`];
+  return [
+    `${CONFIG_FILE}: top-level ${list} contradict text_config; using text_config, as early Microsoft configs had wrong top-level ids`,
+  ];
 }
 
 /** Parses the JSON object of config.json. */
 export function parseModelJsonConfig(json: JsonObject): ModelJsonConfig {
   const scope: FieldScope = { file: CONFIG_FILE, prefix: "" };
   const modelType = optionalString(json, "model_type", scope);
-  if (modelType === undefined) throw fieldError(scope, "model_type", 'is missing; a Florence-2 config has "model_type": "florence2"');
+  if (modelType === undefined)
+    throw fieldError(scope, "model_type", 'is missing; a Florence-2 config has "model_type": "florence2"');
   if (modelType !== "florence2") {
-    throw new FlorenceError("model_load", `${CONFIG_FILE}: model_type is "${modelType}", not "florence2"; this folder does not hold a Florence-2 model`);
+    throw new FlorenceError(
+      "model_load",
+      `${CONFIG_FILE}: model_type is "${modelType}", not "florence2"; this folder does not hold a Florence-2 model`,
+    );
   }
   const text = parseTextConfig(requiredObject(json, "text_config", scope), optionalInt(json, "vocab_size", scope, 1));
   const isEncoderDecoder = optionalBool(json, "is_encoder_decoder", scope);
   const warnings = topLevelIdWarnings(json, text);
-  if (isEncoderDecoder === false) warnings.push(`${CONFIG_FILE}: is_encoder_decoder is false; ignored (Florence-2 is an encoder-decoder model)`);
-  return { modelType, isEncoderDecoder: isEncoderDecoder ?? true, projectionDim: optionalInt(json, "projection_dim", scope, 1), text, warnings };
+  if (isEncoderDecoder === false)
+    warnings.push(`${CONFIG_FILE}: is_encoder_decoder is false; ignored (Florence-2 is an encoder-decoder model)`);
+  return {
+    modelType,
+    isEncoderDecoder: isEncoderDecoder ?? true,
+    projectionDim: optionalInt(json, "projection_dim", scope, 1),
+    text,
+    warnings,
+  };
 }

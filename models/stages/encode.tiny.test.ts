@@ -3,7 +3,7 @@
  * nothing an item sees (its hidden states at real positions, and the mask), whatever the padding.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { TINY_DIR, pixelValues } from "../../test/support/tiny-model.js";
+import { pixelValues, TINY_DIR } from "../../test/support/tiny-model.js";
 import { type FlorenceSessions, loadSessions } from "../loading/index.js";
 import { type EncoderItem, type EncoderSessions, encodeBatch, encodeImages } from "./encode.js";
 
@@ -20,7 +20,12 @@ const ITEMS: readonly EncoderItem[] = [
 
 beforeAll(async () => {
   loaded = await loadSessions(TINY_DIR, { intraOpNumThreads: 1 });
-  s = { vision: loaded.sessions.vision_encoder, embed: loaded.sessions.embed_tokens, encoder: loaded.sessions.encoder_model, contract: loaded.contract };
+  s = {
+    vision: loaded.sessions.vision_encoder,
+    embed: loaded.sessions.embed_tokens,
+    encoder: loaded.sessions.encoder_model,
+    contract: loaded.contract,
+  };
   const [a, b] = await Promise.all([pixelValues("coffee"), pixelValues("astronaut_tall")]);
   const both = new Float32Array(a.size + b.size);
   both.set(a.data as Float32Array, 0);

@@ -8,6 +8,7 @@ import { type InferenceSession, Tensor } from "onnxruntime-node";
 import { FlorenceError } from "../errors.js";
 import { castFloat } from "../generation/index.js";
 import type { ModelContract } from "../loading/index.js";
+import type { ImageFeatures } from "./vision-cache.js";
 
 type Session = Pick<InferenceSession, "run" | "outputNames">;
 
@@ -53,12 +54,17 @@ function asFloat32(t: Tensor): Float32Array {
 }
 
 /** Vision features [images, tokens, d] as float32, from CHW pixel values [images, 3, H, W]. */
-export async function encodeImages(s: EncoderSessions, pixelValues: Float32Array, dims: readonly number[]): Promise<ImageFeatures> {
+export async function encodeImages(
+  s: EncoderSessions,
+  pixelValues: Float32Array,
+  dims: readonly number[],
+): Promise<ImageFeatures> {
   const { vision } = s.contract;
   const input = castFloat(new Tensor("float32", pixelValues, dims), vision.pixelValues.type);
   const features = await runOne(s.vision, { [vision.pixelValues.name]: input }, "vision_encoder");
   const [, tokens, dModel] = features.dims;
-  if (tokens === undefined || dModel === undefined) throw new FlorenceError("internal", `vision_encoder returned dims [${features.dims.join(", ")}]`);
+  if (tokens === undefined || dModel === undefined)
+    throw new FlorenceError("internal", `vision_encoder returned dims [${features.dims.join(", ")}]`);
   return { data: asFloat32(features), tokens, dModel };
 }
 
@@ -88,17 +94,27 @@ export async function encodeBatch(
     // Copy each row of the pass into the batch, at the batch's (longer or equal) row length.
     pass.forEach((item, r) => {
       const row = start + r;
-      hidden.set(out.hidden.subarray(r * out.seq * dModel, (r * out.seq + tokens + item.inputIds.length) * dModel), row * seq * dModel);
+      hidden.set(
+        out.hidden.subarray(r * out.seq * dModel, (r * out.seq + tokens + item.inputIds.length) * dModel),
+        row * seq * dModel,
+      );
       mask.fill(1n, row * seq, row * seq + tokens + item.inputIds.length);
     });
   }
-  return { hiddenStates: new Tensor("float32", hidden, [rows, seq, dModel]), attentionMask: new Tensor("int64", mask, [rows, seq]), encoderMs };
+  return {
+    hiddenStates: new Tensor("float32", hidden, [rows, seq, dModel]),
+    attentionMask: new Tensor("int64", mask, [rows, seq]),
+    encoderMs,
+  };
 }
 
-type ImageFeatures = { readonly data: Float32Array; readonly tokens: number; readonly dModel: number };
-
 /** One encoder pass over `items`, padded to their longest prompt: float32 hidden states [items, seq, d]. */
-async function encodePass(s: EncoderSessions, image: ImageFeatures, items: readonly EncoderItem[], padId: number): Promise<{ hidden: Float32Array; seq: number; encoderMs: number }> {
+async function encodePass(
+  s: EncoderSessions,
+  image: ImageFeatures,
+  items: readonly EncoderItem[],
+  padId: number,
+): Promise<{ hidden: Float32Array; seq: number; encoderMs: number }> {
   const { embed, encoder } = s.contract;
   const rows = items.length;
   const promptLength = Math.max(...items.map((i) => i.inputIds.length));
@@ -108,7 +124,9 @@ async function encodePass(s: EncoderSessions, image: ImageFeatures, items: reado
       ids[r * promptLength + t] = BigInt(id);
     });
   });
-  const textEmbeds = asFloat32(await runOne(s.embed, { [embed.inputIds.name]: new Tensor("int64", ids, [rows, promptLength]) }, "embed_tokens"));
+  const textEmbeds = asFloat32(
+    await runOne(s.embed, { [embed.inputIds.name]: new Tensor("int64", ids, [rows, promptLength]) }, "embed_tokens"),
+  );
 
   const { tokens, dModel } = image;
   const seq = tokens + promptLength;
@@ -117,14 +135,20 @@ async function encodePass(s: EncoderSessions, image: ImageFeatures, items: reado
   items.forEach((item, r) => {
     const imageOffset = item.imageIndex * tokens * dModel;
     inputs.set(image.data.subarray(imageOffset, imageOffset + tokens * dModel), r * seq * dModel);
-    inputs.set(textEmbeds.subarray(r * promptLength * dModel, (r + 1) * promptLength * dModel), (r * seq + tokens) * dModel);
+    inputs.set(
+      textEmbeds.subarray(r * promptLength * dModel, (r + 1) * promptLength * dModel),
+      (r * seq + tokens) * dModel,
+    );
     mask.fill(1n, r * seq, r * seq + tokens + item.inputIds.length);
   });
   const started = performance.now();
   const hiddenStates = await runOne(
     s.encoder,
     {
-      [encoder.inputsEmbeds.name]: castFloat(new Tensor("float32", inputs, [rows, seq, dModel]), encoder.inputsEmbeds.type),
+      [encoder.inputsEmbeds.name]: castFloat(
+        new Tensor("float32", inputs, [rows, seq, dModel]),
+        encoder.inputsEmbeds.type,
+      ),
       [encoder.attentionMask.name]: new Tensor("int64", mask, [rows, seq]),
     },
     "encoder_model",

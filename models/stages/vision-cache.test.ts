@@ -2,7 +2,11 @@ import { describe, expect, it } from "vitest";
 import { type ImageFeatures, VisionFeatureCache, visionCacheKey } from "./vision-cache.js";
 
 /** Features of `floats` float32 values, filled with `v` so entries can be told apart. */
-const features = (floats: number, v = 0): ImageFeatures => ({ data: new Float32Array(floats).fill(v), tokens: 1, dModel: floats });
+const features = (floats: number, v = 0): ImageFeatures => ({
+  data: new Float32Array(floats).fill(v),
+  tokens: 1,
+  dModel: floats,
+});
 
 describe("VisionFeatureCache", () => {
   it("counts hits and misses and returns what was stored", () => {

@@ -39,7 +39,13 @@ export type HostToWorker =
 export type WorkerToHost =
   | { readonly type: "ready"; readonly info: ModelInfo }
   | { readonly type: "init_error"; readonly error: SerializedFlorenceError }
-  | { readonly type: "token"; readonly id: number; readonly imageIndex: number; readonly tokenId: number; readonly text: string }
+  | {
+      readonly type: "token";
+      readonly id: number;
+      readonly imageIndex: number;
+      readonly tokenId: number;
+      readonly text: string;
+    }
   | {
       readonly type: "result";
       readonly id: number;

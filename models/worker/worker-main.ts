@@ -59,7 +59,10 @@ async function handle(message: HostToWorker): Promise<void> {
         signal: controller.signal,
         ...(message.lane === undefined ? {} : { lane: message.lane }),
         ...(message.streamTokens
-          ? { onToken: (t: GeneratedToken) => post({ type: "token", id: message.id, imageIndex: t.imageIndex, tokenId: t.id, text: t.text }) }
+          ? {
+              onToken: (t: GeneratedToken) =>
+                post({ type: "token", id: message.id, imageIndex: t.imageIndex, tokenId: t.id, text: t.text }),
+            }
           : {}),
         ...(message.reportTimings
           ? {
@@ -75,7 +78,12 @@ async function handle(message: HostToWorker): Promise<void> {
           message.mode === "multi_task"
             ? await engine.runTasks(message.requests, message.images[0]!, options)
             : await engine.run(message.requests[0]!, message.images, options);
-        post({ type: "result", id: message.id, results, ...(timings !== undefined ? { timings: { run: timings, workerMs: performance.now() - received } } : {}) });
+        post({
+          type: "result",
+          id: message.id,
+          results,
+          ...(timings !== undefined ? { timings: { run: timings, workerMs: performance.now() - received } } : {}),
+        });
       } catch (e) {
         post({ type: "error", id: message.id, error: toFlorenceError(e).toJSON() });
       } finally {

@@ -117,7 +117,13 @@ describe("loopback detection and the refusal to start exposed", () => {
   });
 
   it("startServer refuses 0.0.0.0 without TLS or tokens, before listening", async () => {
-    const refused = startServer({ engine: new FakeEngine(), host: "0.0.0.0", port: 0, logger: silentLogger, handleSignals: false });
+    const refused = startServer({
+      engine: new FakeEngine(),
+      host: "0.0.0.0",
+      port: 0,
+      logger: silentLogger,
+      handleSignals: false,
+    });
     await expect(refused).rejects.toBeInstanceOf(InsecureExposureError);
     await expect(refused).rejects.toThrow(/refusing to listen on 0\.0\.0\.0/);
   });
@@ -137,15 +143,15 @@ describe("TLS, mutual TLS and tokens on a live server", () => {
     createFlorenceClient({ baseUrl: s.url, tls: { ca: certs.read(certs.caCert) }, ...init });
 
   it("names the option when a TLS file is missing or the key does not fit", () => {
-    expect(() => loadTlsMaterial({ certFile: join(certs.dir, "nope.crt"), keyFile: certs.serverKey, clientCaFile: undefined })).toThrow(
-      /tlsCertFile \(--tls-cert\): cannot read .*ENOENT/,
-    );
-    expect(() => loadTlsMaterial({ certFile: certs.serverCert, keyFile: certs.clientKey, clientCaFile: undefined })).toThrow(
-      /tlsKeyFile \(--tls-key\) is not the private key of the certificate/,
-    );
-    expect(() => loadTlsMaterial({ certFile: certs.serverKey, keyFile: certs.serverKey, clientCaFile: undefined })).toThrow(
-      /tlsCertFile \(--tls-cert\) is not a PEM certificate/,
-    );
+    expect(() =>
+      loadTlsMaterial({ certFile: join(certs.dir, "nope.crt"), keyFile: certs.serverKey, clientCaFile: undefined }),
+    ).toThrow(/tlsCertFile \(--tls-cert\): cannot read .*ENOENT/);
+    expect(() =>
+      loadTlsMaterial({ certFile: certs.serverCert, keyFile: certs.clientKey, clientCaFile: undefined }),
+    ).toThrow(/tlsKeyFile \(--tls-key\) is not the private key of the certificate/);
+    expect(() =>
+      loadTlsMaterial({ certFile: certs.serverKey, keyFile: certs.serverKey, clientCaFile: undefined }),
+    ).toThrow(/tlsCertFile \(--tls-cert\) is not a PEM certificate/);
   });
 
   it("serves gRPC, gRPC-Web and Connect over TLS (h2 by ALPN and HTTP/1.1)", async () => {
@@ -172,7 +178,11 @@ describe("TLS, mutual TLS and tokens on a live server", () => {
   });
 
   it("mutual TLS: no client certificate and one from another CA are refused; a good one is logged by subject", async () => {
-    const s = await startTestServer({ tlsCertFile: certs.serverCert, tlsKeyFile: certs.serverKey, tlsClientCaFile: certs.caCert });
+    const s = await startTestServer({
+      tlsCertFile: certs.serverCert,
+      tlsKeyFile: certs.serverKey,
+      tlsClientCaFile: certs.caCert,
+    });
     try {
       const ca = certs.read(certs.caCert);
       const none = createFlorenceClient({ baseUrl: s.url, tls: { ca }, timeoutMs: 5000 });
@@ -183,7 +193,10 @@ describe("TLS, mutual TLS and tokens on a live server", () => {
         timeoutMs: 5000,
       });
       expect((await codeOf(wrong.listModels())).code).not.toBe("ok");
-      const good = createFlorenceClient({ baseUrl: s.url, tls: { ca, cert: certs.read(certs.clientCert), key: certs.read(certs.clientKey) } });
+      const good = createFlorenceClient({
+        baseUrl: s.url,
+        tls: { ca, cert: certs.read(certs.clientCert), key: certs.read(certs.clientKey) },
+      });
       expect((await good.listModels()).models.length).toBe(1);
       const entry = s.logs.find((l) => l.msg === "request" && "caller" in l);
       expect(entry && "caller" in entry ? entry.caller : undefined).toBe("cert:CN=client");
@@ -200,8 +213,14 @@ describe("TLS, mutual TLS and tokens on a live server", () => {
       authTokensFile: tokensFile,
     });
     try {
-      const tls = { ca: certs.read(certs.caCert), cert: certs.read(certs.clientCert), key: certs.read(certs.clientKey) };
-      expect((await codeOf(createFlorenceClient({ baseUrl: s.url, tls }).listModels())).code).toBe(Code.Unauthenticated);
+      const tls = {
+        ca: certs.read(certs.caCert),
+        cert: certs.read(certs.clientCert),
+        key: certs.read(certs.clientKey),
+      };
+      expect((await codeOf(createFlorenceClient({ baseUrl: s.url, tls }).listModels())).code).toBe(
+        Code.Unauthenticated,
+      );
       expect((await createFlorenceClient({ baseUrl: s.url, tls, token: TOKEN_A }).listModels()).models.length).toBe(1);
     } finally {
       await s.server.close();
@@ -213,12 +232,16 @@ describe("TLS, mutual TLS and tokens on a live server", () => {
     try {
       const missing = await codeOf(createFlorenceClient({ baseUrl: s.url }).listModels());
       const wrong = await codeOf(createFlorenceClient({ baseUrl: s.url, token: TOKEN_B }).listModels());
-      const malformed = await codeOf(createFlorenceClient({ baseUrl: s.url, headers: { authorization: `Basic ${TOKEN_A}` } }).listModels());
+      const malformed = await codeOf(
+        createFlorenceClient({ baseUrl: s.url, headers: { authorization: `Basic ${TOKEN_A}` } }).listModels(),
+      );
       expect(missing).toEqual({ code: Code.Unauthenticated, message: UNAUTHENTICATED_MESSAGE });
       expect(wrong).toEqual(missing);
       expect(malformed).toEqual(missing);
       for (const protocol of ["grpc", "grpc-web", "connect"] as const) {
-        expect((await createFlorenceClient({ baseUrl: s.url, protocol, token: TOKEN_A }).listModels()).models.length).toBe(1);
+        expect(
+          (await createFlorenceClient({ baseUrl: s.url, protocol, token: TOKEN_A }).listModels()).models.length,
+        ).toBe(1);
       }
       const requests = s.logs.filter((l) => l.msg === "request");
       expect(requests.length).toBe(3);
@@ -235,7 +258,10 @@ describe("TLS, mutual TLS and tokens on a live server", () => {
     const closed = await startTestServer({ authTokensFile: tokensFile, authHealth: true });
     try {
       const check = (s: TestServer, token?: string) =>
-        createClient(Health, createGrpcTransport({ baseUrl: s.url })).check({ service: "" }, token === undefined ? {} : { headers: { authorization: `Bearer ${token}` } });
+        createClient(Health, createGrpcTransport({ baseUrl: s.url })).check(
+          { service: "" },
+          token === undefined ? {} : { headers: { authorization: `Bearer ${token}` } },
+        );
       expect((await check(open)).status).toBe(Status.SERVING);
       expect((await codeOf(check(closed))).code).toBe(Code.Unauthenticated);
       expect((await check(closed, TOKEN_A)).status).toBe(Status.SERVING);
@@ -252,7 +278,12 @@ describe("TLS, mutual TLS and tokens on a live server", () => {
     copyFileSync(certs.serverCert, certFile);
     copyFileSync(certs.serverKey, keyFile);
     writeFileSync(liveTokens, `${TOKEN_A}\n`);
-    const s = await startTestServer({ tlsCertFile: certFile, tlsKeyFile: keyFile, authTokensFile: liveTokens, authHealth: true });
+    const s = await startTestServer({
+      tlsCertFile: certFile,
+      tlsKeyFile: keyFile,
+      authTokensFile: liveTokens,
+      authHealth: true,
+    });
     const second = makeCertSet();
     try {
       const ca = certs.read(certs.caCert);
@@ -264,7 +295,10 @@ describe("TLS, mutual TLS and tokens on a live server", () => {
       let changed: () => void = () => {};
       const sawChange = new Promise<void>((r) => (changed = r));
       const watching = (async () => {
-        for await (const r of health.watch({ service: "" }, { signal: watch.signal, headers: { authorization: `Bearer ${TOKEN_A}` } })) {
+        for await (const r of health.watch(
+          { service: "" },
+          { signal: watch.signal, headers: { authorization: `Bearer ${TOKEN_A}` } },
+        )) {
           seen.push(r.status);
           if (r.status === Status.NOT_SERVING) changed();
         }

@@ -41,7 +41,12 @@ describe("a call whose part fails stops its other parts at once", () => {
 
   it("RunTasks with one failing task: its other tasks never decode", async () => {
     const before = await steps();
-    const tasks = [{ task: "caption" }, { task: "ocr" }, { task: "detailed_caption" }, { task: "more_detailed_caption" }] as const;
+    const tasks = [
+      { task: "caption" },
+      { task: "ocr" },
+      { task: "detailed_caption" },
+      { task: "more_detailed_caption" },
+    ] as const;
     await expect(engine.runTasks(tasks, coffee, { ...forced, onToken: failOnFirstToken })).rejects.toThrow();
     // The next good request runs behind whatever the failed call left queued; before the fix that
     // was three more tasks of LENGTH steps each.
@@ -51,7 +56,9 @@ describe("a call whose part fails stops its other parts at once", () => {
 
   it("a multi-image call whose first image fails: the other images never decode", async () => {
     const before = await steps();
-    await expect(engine.run({ task: "ocr" }, [coffee, coffee, coffee], { ...forced, onToken: failOnFirstToken })).rejects.toThrow();
+    await expect(
+      engine.run({ task: "ocr" }, [coffee, coffee, coffee], { ...forced, onToken: failOnFirstToken }),
+    ).rejects.toThrow();
     await engine.run({ task: "caption" }, [coffee], { numBeams: 1, maxNewTokens: 3 });
     expect((await steps()) - before).toBeLessThanOrEqual(1 + 3);
   });

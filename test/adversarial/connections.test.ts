@@ -97,13 +97,23 @@ describe("connection limits", () => {
     try {
       const goaway = new Promise<number>((resolve) => session.once("goaway", (code) => resolve(code)));
       // A call that stays open longer than the idle timeout keeps the connection.
-      const stream = session.request({ ":method": "POST", ":path": "/grpc.health.v1.Health/Watch", "content-type": "application/grpc" });
+      const stream = session.request({
+        ":method": "POST",
+        ":path": "/grpc.health.v1.Health/Watch",
+        "content-type": "application/grpc",
+      });
       stream.on("data", () => {});
       stream.write(Buffer.from([0, 0, 0, 0, 0]));
-      const early = await Promise.race([goaway.then(() => "goaway"), new Promise((r) => setTimeout(() => r("open"), 900))]);
+      const early = await Promise.race([
+        goaway.then(() => "goaway"),
+        new Promise((r) => setTimeout(() => r("open"), 900)),
+      ]);
       expect(early).toBe("open");
       stream.close();
-      const code = await Promise.race([goaway, new Promise<string>((r) => setTimeout(() => r("no goaway"), DEADLINE_MS))]);
+      const code = await Promise.race([
+        goaway,
+        new Promise<string>((r) => setTimeout(() => r("no goaway"), DEADLINE_MS)),
+      ]);
       expect(code).toBe(http2.constants.NGHTTP2_NO_ERROR);
       await healthy(s.url);
     } finally {
@@ -118,7 +128,9 @@ describe("connection limits", () => {
     const request = `POST /grpc.health.v1.Health/Check HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: ${body.length}\r\n\r\n${body}`;
     const socket = await openSocket(portOf(s.url), request);
     try {
-      const answer = await new Promise<string>((resolve) => socket.once("data", (chunk: Buffer) => resolve(chunk.toString("latin1"))));
+      const answer = await new Promise<string>((resolve) =>
+        socket.once("data", (chunk: Buffer) => resolve(chunk.toString("latin1"))),
+      );
       expect(answer).toMatch(/^HTTP\/1\.1 200/);
       expect(answer).toMatch(/connection: keep-alive/i);
       expect(await closedWithin(socket, DEADLINE_MS)).toBe(true);
@@ -149,7 +161,10 @@ describe("connection limits", () => {
       flood.on("error", () => {});
       await new Promise((r) => flood.once("connect", r));
       for (let i = 0; i < 6; i++) flood.ping(() => {});
-      const code = await Promise.race([goaway, new Promise<string>((r) => setTimeout(() => r("no goaway"), DEADLINE_MS))]);
+      const code = await Promise.race([
+        goaway,
+        new Promise<string>((r) => setTimeout(() => r("no goaway"), DEADLINE_MS)),
+      ]);
       expect(code).toBe(http2.constants.NGHTTP2_ENHANCE_YOUR_CALM);
       // One ping is no offence.
       const session = http2.connect(s.url);
@@ -175,12 +190,19 @@ describe("connection limits with TLS", () => {
   afterAll(() => certs.remove());
 
   it("destroys a connection that never finishes the TLS handshake, or never sends a request after it", async () => {
-    const s = await startTestServer({ tlsCertFile: certs.serverCert, tlsKeyFile: certs.serverKey, headersTimeoutMs: 200 });
+    const s = await startTestServer({
+      tlsCertFile: certs.serverCert,
+      tlsKeyFile: certs.serverKey,
+      headersTimeoutMs: 200,
+    });
     try {
       const silent = await openSocket(portOf(s.url));
       const afterHandshake = (alpn: string) =>
         new Promise<tls.TLSSocket>((resolve, reject) => {
-          const socket = tls.connect({ port: portOf(s.url), host: "127.0.0.1", ca: certs.read(certs.caCert), ALPNProtocols: [alpn] }, () => resolve(socket));
+          const socket = tls.connect(
+            { port: portOf(s.url), host: "127.0.0.1", ca: certs.read(certs.caCert), ALPNProtocols: [alpn] },
+            () => resolve(socket),
+          );
           socket.on("error", () => {});
           socket.once("error", reject);
         });

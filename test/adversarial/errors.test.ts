@@ -37,23 +37,25 @@ function envelope(flags: number, data: Uint8Array): Uint8Array {
 
 /** Posts `body` over HTTP/2 (prior knowledge) and returns status, headers, trailers and body. */
 function http2Post(url: string, path: string, headers: Record<string, string>, body: Uint8Array) {
-  return new Promise<{ headers: Record<string, unknown>; trailers: Record<string, unknown>; body: Buffer }>((resolve, reject) => {
-    const session = http2Connect(url);
-    session.on("error", reject);
-    const req = session.request({ ":method": "POST", ":path": path, ...headers });
-    let responseHeaders: Record<string, unknown> = {};
-    let trailers: Record<string, unknown> = {};
-    const chunks: Buffer[] = [];
-    req.on("response", (h) => (responseHeaders = h));
-    req.on("trailers", (t) => (trailers = t));
-    req.on("data", (c: Buffer) => chunks.push(c));
-    req.on("end", () => {
-      session.close();
-      resolve({ headers: responseHeaders, trailers, body: Buffer.concat(chunks) });
-    });
-    req.on("error", reject);
-    req.end(body);
-  });
+  return new Promise<{ headers: Record<string, unknown>; trailers: Record<string, unknown>; body: Buffer }>(
+    (resolve, reject) => {
+      const session = http2Connect(url);
+      session.on("error", reject);
+      const req = session.request({ ":method": "POST", ":path": path, ...headers });
+      let responseHeaders: Record<string, unknown> = {};
+      let trailers: Record<string, unknown> = {};
+      const chunks: Buffer[] = [];
+      req.on("response", (h) => (responseHeaders = h));
+      req.on("trailers", (t) => (trailers = t));
+      req.on("data", (c: Buffer) => chunks.push(c));
+      req.on("end", () => {
+        session.close();
+        resolve({ headers: responseHeaders, trailers, body: Buffer.concat(chunks) });
+      });
+      req.on("error", reject);
+      req.end(body);
+    },
+  );
 }
 
 describe("malformed request bodies", () => {
@@ -66,7 +68,12 @@ describe("malformed request bodies", () => {
   });
 
   it("gRPC: a frame of garbage protobuf is INVALID_ARGUMENT", async () => {
-    const r = await http2Post(s.url, CAPTION_PATH, { "content-type": "application/grpc", te: "trailers" }, envelope(0, GARBAGE_PROTOBUF));
+    const r = await http2Post(
+      s.url,
+      CAPTION_PATH,
+      { "content-type": "application/grpc", te: "trailers" },
+      envelope(0, GARBAGE_PROTOBUF),
+    );
     const status = r.trailers["grpc-status"] ?? r.headers["grpc-status"];
     const message = decodeURIComponent(String(r.trailers["grpc-message"] ?? r.headers["grpc-message"]));
     expect(status).toBe(String(Code.InvalidArgument));
@@ -103,7 +110,11 @@ describe("malformed request bodies", () => {
     ["invalid JSON", "application/json", new TextEncoder().encode("{not json")],
     ["a JSON field of the wrong type", "application/json", new TextEncoder().encode('{"images": 5}')],
   ])("Connect (HTTP/1.1): %s is HTTP 400 invalid_argument", async (_name, contentType, body) => {
-    const response = await fetch(`${s.url}${CAPTION_PATH}`, { method: "POST", headers: { "content-type": contentType }, body: Buffer.from(body) });
+    const response = await fetch(`${s.url}${CAPTION_PATH}`, {
+      method: "POST",
+      headers: { "content-type": contentType },
+      body: Buffer.from(body),
+    });
     const json = (await response.json()) as { code: string; message: string };
     expect(response.status).toBe(400);
     expect(json.code).toBe("invalid_argument");
@@ -157,7 +168,9 @@ describe("StreamFrames per-frame errors", () => {
     try {
       const release = s.engine.hold();
       async function* requests(): AsyncGenerator<RequestInit> {
-        yield { message: { case: "config", value: { task: { task: Task.CAPTION }, backpressure: BackpressureMode.LATEST } } };
+        yield {
+          message: { case: "config", value: { task: { task: Task.CAPTION }, backpressure: BackpressureMode.LATEST } },
+        };
         yield frame(0, rawImage(2, 2)); // runs, held by the engine
         await s.engine.waitForCalls(1);
         yield frame(1, encodedImage(64)); // waits: not an image
@@ -192,7 +205,13 @@ describe("StreamFrames per-frame errors", () => {
         frame(1, rawImage(2, 2)),
         frame(3, rawImage(2, 2)),
       ];
-      const { answers, error } = await collect(client(FlorenceService, s.url).streamFrames((async function* () { yield* list; })()));
+      const { answers, error } = await collect(
+        client(FlorenceService, s.url).streamFrames(
+          (async function* () {
+            yield* list;
+          })(),
+        ),
+      );
       expect(error).toBeUndefined();
       expect(answers.map((a) => [Number(a.frameId), a.outcome.case])).toEqual([
         [1, "result"],

@@ -34,7 +34,11 @@ beforeAll(async () => {
   florence = await createFlorence({ model: MODEL });
   // A small pixel budget, so the over-budget request below is cheap even when (before the fix) it ran.
   server = createFlorenceServer({ engine: florence, port: 0, logger: silentLogger, maxRequestMegapixels: 8 });
-  const transport = createGrpcTransport({ baseUrl: (await server.listen()).url, readMaxBytes: 128 << 20, writeMaxBytes: 128 << 20 });
+  const transport = createGrpcTransport({
+    baseUrl: (await server.listen()).url,
+    readMaxBytes: 128 << 20,
+    writeMaxBytes: 128 << 20,
+  });
   florenceClient = createClient(FlorenceService, transport);
   modelClient = createClient(ModelService, transport);
   coffee = await readFile(COFFEE);
@@ -71,7 +75,10 @@ describe("model-derived limits, checked before the engine sees the request", () 
     const before = await stats();
     const error = await codeOf(
       florenceClient.captionImage(
-        { images: [{ source: { case: "encoded", value: coffee } }], options: { maxNewTokens: 4096, minNewTokens: 4096, numBeams: 1 } },
+        {
+          images: [{ source: { case: "encoded", value: coffee } }],
+          options: { maxNewTokens: 4096, minNewTokens: 4096, numBeams: 1 },
+        },
         { timeoutMs: 60_000 },
       ),
     );
@@ -88,7 +95,12 @@ describe("model-derived limits, checked before the engine sees the request", () 
     const phrase = "a".repeat(20 * 1024 * 1024);
     const before = await stats();
     // Before the fix the worker tokenized it for ~30 s: the deadline would pass first.
-    const error = await codeOf(florenceClient.groundPhrase({ images: [{ source: { case: "encoded", value: coffee } }], phrase }, { timeoutMs: 2_000 }));
+    const error = await codeOf(
+      florenceClient.groundPhrase(
+        { images: [{ source: { case: "encoded", value: coffee } }], phrase },
+        { timeoutMs: 2_000 },
+      ),
+    );
     expect(error.code).toBe(Code.InvalidArgument);
     expect(error.rawMessage).toContain(`at most ${maxTextBytes} bytes`);
     expect(error.rawMessage).toContain("shorten");
@@ -99,23 +111,40 @@ describe("model-derived limits, checked before the engine sees the request", () 
     const { models } = await modelClient.listModels({});
     const half = Math.ceil(models[0]!.maxTextBytes / 2) + 1;
     const classes = ["b".repeat(half), "c".repeat(half)];
-    const error = await codeOf(florenceClient.detectObjects({ images: [{ source: { case: "encoded", value: coffee } }], classes }, { timeoutMs: 5_000 }));
+    const error = await codeOf(
+      florenceClient.detectObjects(
+        { images: [{ source: { case: "encoded", value: coffee } }], classes },
+        { timeoutMs: 5_000 },
+      ),
+    );
     expect(error.code).toBe(Code.InvalidArgument);
     expect(error.rawMessage).toContain("bytes");
   });
 
   it("images over the per-request pixel budget are refused from their headers; no image reaches the vision encoder", async () => {
     // 3 x 2000x2000 = 12 MP, over the 8 MP budget this server was given; each is far under the per-image limit.
-    const big = await sharp({ create: { width: 2000, height: 2000, channels: 3, background: { r: 90, g: 120, b: 30 } } }).jpeg().toBuffer();
+    const big = await sharp({
+      create: { width: 2000, height: 2000, channels: 3, background: { r: 90, g: 120, b: 30 } },
+    })
+      .jpeg()
+      .toBuffer();
     const before = await stats();
     const image = { source: { case: "encoded" as const, value: new Uint8Array(big) } };
-    const error = await codeOf(florenceClient.captionImage({ images: [image, image, image], options: { maxNewTokens: 2, numBeams: 1 } }, { timeoutMs: 60_000 }));
+    const error = await codeOf(
+      florenceClient.captionImage(
+        { images: [image, image, image], options: { maxNewTokens: 2, numBeams: 1 } },
+        { timeoutMs: 60_000 },
+      ),
+    );
     expect(error.code).toBe(Code.InvalidArgument);
     expect(error.rawMessage).toContain("12.0 megapixels");
     expect(error.rawMessage).toContain("8 megapixels");
     expect(await stats()).toEqual(before);
     // The service keeps serving: one image of the same size fits.
-    const ok = await florenceClient.captionImage({ images: [image], options: { maxNewTokens: 2, numBeams: 1 } }, { timeoutMs: 60_000 });
+    const ok = await florenceClient.captionImage(
+      { images: [image], options: { maxNewTokens: 2, numBeams: 1 } },
+      { timeoutMs: 60_000 },
+    );
     expect(ok.results).toHaveLength(1);
   });
 
@@ -137,9 +166,19 @@ describe.skipIf(!tinyAvailable)("the generation loop at the decoder's position l
     const s = await loadTiny();
     try {
       const { hiddenStates, attentionMask } = stackEncoded([randomEncoded(1, 590, 64)]);
-      const stepper = createOrtDecoderStepper({ embedTokens: s.embed, decoder: s.decoder, encoderHiddenStates: hiddenStates, encoderAttentionMask: attentionMask });
+      const stepper = createOrtDecoderStepper({
+        embedTokens: s.embed,
+        decoder: s.decoder,
+        encoderHiddenStates: hiddenStates,
+        encoderAttentionMask: attentionMask,
+      });
       // min_new_tokens = max_new_tokens forces the length past the positions (random weights might stop early otherwise).
-      const [result] = await generate(stepper, [{}], { numBeams: 1, maxNewTokens: POSITIONS + 100, minNewTokens: POSITIONS + 100, noRepeatNgramSize: 0 }, POSITIONS);
+      const [result] = await generate(
+        stepper,
+        [{}],
+        { numBeams: 1, maxNewTokens: POSITIONS + 100, minNewTokens: POSITIONS + 100, noRepeatNgramSize: 0 },
+        POSITIONS,
+      );
       expect(result?.stopReason).toBe("max_length");
       expect(result?.tokens).toHaveLength(1 + POSITIONS);
       expect(result?.tokens.at(-1)).toBe(2); // the forced end token, as transformers at max_length

@@ -10,14 +10,17 @@ import { describe, expect, it } from "vitest";
 import { FlorenceService } from "../../gen/florence/v1/florence_service_pb.js";
 import type { StreamFramesRequestSchema, StreamFramesResponse } from "../../gen/florence/v1/frames_pb.js";
 import { Task } from "../../gen/florence/v1/task_pb.js";
-import { IdleTimer, RecentIds } from "../../server/stream-frames.js";
+import { RecentIds } from "../../server/recent-ids.js";
+import { IdleTimer } from "../../server/stream-timers.js";
 import { client, rawImage, startTestServer } from "../server/harness.js";
 import { FakeEngine } from "../support/fake-engine.js";
 
 type RequestInit = MessageInitShape<typeof StreamFramesRequestSchema>;
 
 const config: RequestInit = { message: { case: "config", value: { task: { task: Task.CAPTION } } } };
-const frame = (id: number): RequestInit => ({ message: { case: "frame", value: { frameId: BigInt(id), image: rawImage(2, 2) } } });
+const frame = (id: number): RequestInit => ({
+  message: { case: "frame", value: { frameId: BigInt(id), image: rawImage(2, 2) } },
+});
 
 /** Yields `list`, then sends nothing more until `hangUp` resolves (the client keeps its side open). */
 async function* thenSilent(list: readonly RequestInit[], hangUp: Promise<void>): AsyncGenerator<RequestInit> {
@@ -57,7 +60,9 @@ describe("StreamFrames time limits", () => {
     const silence = new Promise<void>((resolve) => (hangUp = resolve));
     try {
       const c = client(FlorenceService, s.url);
-      const outcomes = await Promise.all(Array.from({ length: 64 }, () => within(5000, c.streamFrames(thenSilent([], silence)))));
+      const outcomes = await Promise.all(
+        Array.from({ length: 64 }, () => within(5000, c.streamFrames(thenSilent([], silence)))),
+      );
       for (const outcome of outcomes) {
         expect(outcome).not.toBe("still open");
         if (outcome === "still open") continue;
@@ -106,7 +111,10 @@ describe("StreamFrames time limits", () => {
     let hangUp: () => void = () => {};
     const silence = new Promise<void>((resolve) => (hangUp = resolve));
     try {
-      const outcome = await within(5000, client(FlorenceService, s.url).streamFrames(thenSilent([config, frame(1)], silence)));
+      const outcome = await within(
+        5000,
+        client(FlorenceService, s.url).streamFrames(thenSilent([config, frame(1)], silence)),
+      );
       expect(outcome).not.toBe("still open");
       if (outcome === "still open") return;
       // The 900 ms frame was answered; only then did the 300 ms idle clock run out.
@@ -124,7 +132,11 @@ describe("IdleTimer", () => {
   it("fires once after the limit with nothing in flight, and not while busy", async () => {
     let busy = true;
     let fired = 0;
-    const timer = new IdleTimer(50, () => busy, () => fired++);
+    const timer = new IdleTimer(
+      50,
+      () => busy,
+      () => fired++,
+    );
     await new Promise((r) => setTimeout(r, 200));
     expect(fired).toBe(0); // busy the whole time
     busy = false;

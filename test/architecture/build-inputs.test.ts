@@ -19,7 +19,10 @@ const run = promisify(execFile);
 const TEST_ONLY_PATHS: readonly { readonly rule: string; readonly matches: (path: string) => boolean }[] = [
   { rule: "a test file (*.test.ts)", matches: (p) => /\.test\.[cm]?[jt]sx?$/.test(p) },
   { rule: "test support or fixtures (test/)", matches: (p) => p.startsWith("test/") },
-  { rule: "a testing/, testdata/ or fixtures/ folder", matches: (p) => /(^|\/)(testing|testdata|fixtures|__tests__)\//.test(p) },
+  {
+    rule: "a testing/, testdata/ or fixtures/ folder",
+    matches: (p) => /(^|\/)(testing|testdata|fixtures|__tests__)\//.test(p),
+  },
   { rule: "the benchmark (bench/, run from source)", matches: (p) => p.startsWith("bench/") },
 ];
 
@@ -58,7 +61,9 @@ beforeAll(async () => {
 describe("the build (tsconfig.build.json)", () => {
   it("compiles the production entry points", () => {
     // Guards the checks below against passing on an empty or wrong list.
-    expect(inputs).toEqual(expect.arrayContaining(["models/index.ts", "server/index.ts", "client/index.ts", "cli/main.ts"]));
+    expect(inputs).toEqual(
+      expect.arrayContaining(["models/index.ts", "server/index.ts", "client/index.ts", "cli/main.ts"]),
+    );
   });
 
   it.each(TEST_ONLY_PATHS)("compiles nothing that is $rule", ({ matches }) => {
@@ -67,9 +72,13 @@ describe("the build (tsconfig.build.json)", () => {
   });
 
   it("reads no development-only package", () => {
-    const manifest = JSON.parse(readFileSync(join(root, "package.json"), "utf8")) as { devDependencies?: Record<string, string> };
+    const manifest = JSON.parse(readFileSync(join(root, "package.json"), "utf8")) as {
+      devDependencies?: Record<string, string>;
+    };
     const devOnly = new Set(Object.keys(manifest.devDependencies ?? {}).filter((name) => !isAllowedDevPackage(name)));
-    const used = new Set(inputs.map(packageOf).filter((name): name is string => name !== undefined && devOnly.has(name)));
+    const used = new Set(
+      inputs.map(packageOf).filter((name): name is string => name !== undefined && devOnly.has(name)),
+    );
     expect([...used]).toEqual([]);
   });
 });

@@ -6,7 +6,14 @@
  */
 import { readFile } from "node:fs/promises";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createFlorence, type Florence, type GenerationOptions, type ImageInput, type TaskRequest, type TaskResult } from "../../models/index.js";
+import {
+  createFlorence,
+  type Florence,
+  type GenerationOptions,
+  type ImageInput,
+  type TaskRequest,
+  type TaskResult,
+} from "../../models/index.js";
 
 const MODEL = new URL("../fixtures/tiny", import.meta.url).pathname;
 const IMAGES = new URL("../fixtures/images/", import.meta.url);
@@ -39,10 +46,22 @@ interface Call {
 /** Different tasks, prompt lengths, images, beam counts and output lengths. */
 const CALLS: readonly Call[] = [
   { request: { task: "caption" }, images: () => [coffee], options: { maxNewTokens: 9, numBeams: 1 } },
-  { request: { task: "object_detection" }, images: () => [astronaut, chelsea], options: { maxNewTokens: 17, numBeams: 1 } },
+  {
+    request: { task: "object_detection" },
+    images: () => [astronaut, chelsea],
+    options: { maxNewTokens: 17, numBeams: 1 },
+  },
   { request: { task: "ocr" }, images: () => [coffee], options: { maxNewTokens: 12, numBeams: 3 } },
-  { request: { task: "phrase_grounding", text: "a cat sitting on a red sofa next to a cup" }, images: () => [chelsea], options: { maxNewTokens: 14, numBeams: 2 } },
-  { request: { task: "region_to_category", region: [10, 20, 300, 200] }, images: () => [coffee], options: { maxNewTokens: 5, numBeams: 1 } },
+  {
+    request: { task: "phrase_grounding", text: "a cat sitting on a red sofa next to a cup" },
+    images: () => [chelsea],
+    options: { maxNewTokens: 14, numBeams: 2 },
+  },
+  {
+    request: { task: "region_to_category", region: [10, 20, 300, 200] },
+    images: () => [coffee],
+    options: { maxNewTokens: 5, numBeams: 1 },
+  },
   { request: { task: "more_detailed_caption" }, images: () => [astronaut], options: { maxNewTokens: 20, numBeams: 1 } },
 ];
 
@@ -50,7 +69,11 @@ const runCall = (engine: Florence, c: Call): Promise<TaskResult[]> => engine.run
 
 /** What must not depend on the batch: the tokens, and the confidences up to float noise. */
 function comparable(results: readonly TaskResult[][]): unknown {
-  return JSON.parse(JSON.stringify(results, (key, value: unknown) => (key === "confidence" && typeof value === "number" ? Math.round(value * 1e4) / 1e4 : value)));
+  return JSON.parse(
+    JSON.stringify(results, (key, value: unknown) =>
+      key === "confidence" && typeof value === "number" ? Math.round(value * 1e4) / 1e4 : value,
+    ),
+  );
 }
 
 describe("cross-request batching", () => {
@@ -76,6 +99,8 @@ describe("cross-request batching", () => {
     // All seven items (ten rows) joined one batch; alone, every item is a batch of its own.
     expect(after.batches - before.batches).toBe(1);
     expect(soloAfter.batches - soloBefore.batches).toBe(items);
+    // Through the worker, the batch-size counts (florence2_batch_size) say the same: one batch of 10 rows.
+    expect((after.batchSizes?.[rows] ?? 0) - (before.batchSizes?.[rows] ?? 0)).toBe(1);
     // One decoder pass per step of the longest item instead of one per step of every item.
     const batchedSteps = after.decoderSteps - before.decoderSteps;
     const soloSteps = soloAfter.decoderSteps - soloBefore.decoderSteps;
@@ -89,7 +114,10 @@ describe("cross-request batching", () => {
     const good = runCall(batched, CALLS[0]!);
     const bad = batched.run({ task: "phrase_grounding" }, [coffee], { maxNewTokens: 5 });
     const broken = batched.captionImage(new Uint8Array([1, 2, 3]), { maxNewTokens: 5 });
-    await Promise.all([expect(bad).rejects.toMatchObject({ kind: "missing_text" }), expect(broken).rejects.toMatchObject({ kind: "invalid_image" })]);
+    await Promise.all([
+      expect(bad).rejects.toMatchObject({ kind: "missing_text" }),
+      expect(broken).rejects.toMatchObject({ kind: "invalid_image" }),
+    ]);
     expect(comparable([await good])).toEqual(comparable([await runCall(solo, CALLS[0]!)]));
   });
 
@@ -121,14 +149,22 @@ describe("vision-feature cache", () => {
     const cached = await createFlorence({ model: MODEL, maxDelayMs: 0 });
     try {
       const options = { maxNewTokens: 8, numBeams: 1 } as const;
-      const multi = await cached.runTasks([{ task: "caption" }, { task: "object_detection" }, { task: "ocr" }], coffee, options);
+      const multi = await cached.runTasks(
+        [{ task: "caption" }, { task: "object_detection" }, { task: "ocr" }],
+        coffee,
+        options,
+      );
       const again = await cached.captionImage(coffee, options);
       const raw = await cached.ocrImage(coffee, options);
       const stats = await cached.stats();
       expect(stats.visionImages).toBe(1);
       expect(stats.visionCache).toMatchObject({ misses: 1, entries: 1 });
       expect(stats.visionCache.hits).toBeGreaterThanOrEqual(2);
-      const expected = await solo.runTasks([{ task: "caption" }, { task: "object_detection" }, { task: "ocr" }], coffee, options);
+      const expected = await solo.runTasks(
+        [{ task: "caption" }, { task: "object_detection" }, { task: "ocr" }],
+        coffee,
+        options,
+      );
       expect(comparable([multi, again, raw])).toEqual(comparable([expected, [expected[0]!], [expected[2]!]]));
     } finally {
       await cached.close();

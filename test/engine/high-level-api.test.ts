@@ -44,7 +44,10 @@ describe("high-level methods", () => {
   });
 
   it("captionImage: one text result per image, with a real confidence", async () => {
-    const results = await florence.captionImage([coffee, { kind: "path", path: new URL("camera_gray.png", IMAGES).pathname }], short);
+    const results = await florence.captionImage(
+      [coffee, { kind: "path", path: new URL("camera_gray.png", IMAGES).pathname }],
+      short,
+    );
     expect(results).toHaveLength(2);
     for (const r of results) {
       expect(r.kind).toBe("text");
@@ -100,7 +103,11 @@ describe("high-level methods", () => {
   });
 
   it("runTasks runs several tasks on one image, one result per task in order", async () => {
-    const results = await florence.runTasks([{ task: "caption" }, { task: "object_detection" }, { task: "ocr" }], coffee, short);
+    const results = await florence.runTasks(
+      [{ task: "caption" }, { task: "object_detection" }, { task: "ocr" }],
+      coffee,
+      short,
+    );
     expect(results.map((r) => r.task)).toEqual(["caption", "object_detection", "ocr"]);
   });
 
@@ -128,18 +135,28 @@ describe("high-level methods", () => {
 describe("bad inputs get typed errors and the engine keeps serving", () => {
   it.each([
     ["empty bytes", new Uint8Array(0), /empty|no bytes|0 bytes/i],
-    ["garbage bytes", new TextEncoder().encode("this is not an image at all"), /not a JPEG, PNG, WebP, GIF, TIFF or AVIF image/],
+    [
+      "garbage bytes",
+      new TextEncoder().encode("this is not an image at all"),
+      /not a JPEG, PNG, WebP, GIF, TIFF or AVIF image/,
+    ],
   ])("%s", async (_name, bytes, message) => {
     await expectError(florence.captionImage(bytes, short), "invalid_image", message);
   });
 
   it("truncated JPEG", async () => {
-    await expectError(florence.captionImage(coffee.subarray(0, Math.floor(coffee.length / 3)), short), "invalid_image", /truncated|corrupt|cannot be decoded/i);
+    await expectError(
+      florence.captionImage(coffee.subarray(0, Math.floor(coffee.length / 3)), short),
+      "invalid_image",
+      /truncated|corrupt|cannot be decoded/i,
+    );
   });
 
   it("a decompression bomb is refused before decoding", async () => {
     // A valid PNG header declaring 50000x50000 pixels.
-    const png = await sharp({ create: { width: 1, height: 1, channels: 3, background: "#fff" } }).png().toBuffer();
+    const png = await sharp({ create: { width: 1, height: 1, channels: 3, background: "#fff" } })
+      .png()
+      .toBuffer();
     const bomb = Buffer.from(png);
     bomb.writeUInt32BE(50_000, 16);
     bomb.writeUInt32BE(50_000, 20);
@@ -147,22 +164,40 @@ describe("bad inputs get typed errors and the engine keeps serving", () => {
   });
 
   it("a 1x1 image is fine", async () => {
-    const one = await sharp({ create: { width: 1, height: 1, channels: 3, background: "#f00" } }).png().toBuffer();
+    const one = await sharp({ create: { width: 1, height: 1, channels: 3, background: "#f00" } })
+      .png()
+      .toBuffer();
     const [r] = await florence.captionImage(one, short);
     expect(r!.imageSize).toEqual({ width: 1, height: 1 });
   });
 
   it("raw pixels with the wrong length", async () => {
-    await expectError(florence.captionImage({ kind: "raw", data: new Uint8Array(10), width: 4, height: 4, format: "rgb" }, short), "invalid_image", /48/);
+    await expectError(
+      florence.captionImage({ kind: "raw", data: new Uint8Array(10), width: 4, height: 4, format: "rgb" }, short),
+      "invalid_image",
+      /48/,
+    );
   });
 
   it("an unknown task", async () => {
-    await expectError(florence.run({ task: "<NOT_A_TASK>" as "caption" }, [coffee], short), "invalid_argument", /unknown task.*use one of/);
+    await expectError(
+      florence.run({ task: "<NOT_A_TASK>" as "caption" }, [coffee], short),
+      "invalid_argument",
+      /unknown task.*use one of/,
+    );
   });
 
   it("a missing or blank text input", async () => {
-    await expectError(florence.groundPhrase(coffee, "   ", short), "missing_text", /phrase_grounding|CAPTION_TO_PHRASE_GROUNDING/);
-    await expectError(florence.run({ task: "referring_expression_segmentation" }, [coffee], short), "missing_text", /text/);
+    await expectError(
+      florence.groundPhrase(coffee, "   ", short),
+      "missing_text",
+      /phrase_grounding|CAPTION_TO_PHRASE_GROUNDING/,
+    );
+    await expectError(
+      florence.run({ task: "referring_expression_segmentation" }, [coffee], short),
+      "missing_text",
+      /text/,
+    );
   });
 
   it.each([
@@ -170,13 +205,21 @@ describe("bad inputs get typed errors and the engine keeps serving", () => {
     ["inverted", [300, 200, 10, 20]],
     ["not finite", [0, Number.NaN, 10, 10]],
   ] as const)("a region %s", async (_name, region) => {
-    const e = await expectError(florence.classifyImageRegion(coffee, region, short), "invalid_region", /600x400|region/);
+    const e = await expectError(
+      florence.classifyImageRegion(coffee, region, short),
+      "invalid_region",
+      /600x400|region/,
+    );
     expect(e.violations.length).toBeGreaterThan(0);
   });
 
   // 1024: the decoder's positions cap the engine's 4096 limit.
   it.each([0, -1, 1.5, 1_000_000])("absurd max_new_tokens %d", async (maxNewTokens) => {
-    await expectError(florence.captionImage(coffee, { maxNewTokens }), "invalid_argument", /max_new_tokens must be a whole number from 1 to 1024/);
+    await expectError(
+      florence.captionImage(coffee, { maxNewTokens }),
+      "invalid_argument",
+      /max_new_tokens must be a whole number from 1 to 1024/,
+    );
   });
 
   it("absurd num_beams", async () => {

@@ -63,7 +63,12 @@ async function testImages(): Promise<ImageInput[]> {
 }
 
 /** Request i of a mixed run: the next task, beams alternating 1 and 3, images alternating, tokens streamed on every 4th. */
-async function runRequests(engine: FlorenceEngine, images: readonly ImageInput[], from: number, count: number): Promise<number> {
+async function runRequests(
+  engine: FlorenceEngine,
+  images: readonly ImageInput[],
+  from: number,
+  count: number,
+): Promise<number> {
   let tokens = 0;
   for (let i = from; i < from + count; i++) {
     const results = await engine.run(REQUESTS[i % REQUESTS.length]!, [images[i % images.length]!], {

@@ -70,11 +70,15 @@ function requestOf(c: GoldenCase): TaskRequest {
  */
 async function generatedIds(cases: readonly GoldenCase[], numBeams: number): Promise<number[][]> {
   const ids: number[][] = cases.map(() => [2]);
-  await engine.runTasks(cases.map(requestOf), { kind: "path", path: new URL(cases[0]!.image, ROOT).pathname }, {
-    numBeams,
-    maxNewTokens: golden.settings.max_new_tokens,
-    onToken: (t) => ids[t.imageIndex]!.push(t.id),
-  });
+  await engine.runTasks(
+    cases.map(requestOf),
+    { kind: "path", path: new URL(cases[0]!.image, ROOT).pathname },
+    {
+      numBeams,
+      maxNewTokens: golden.settings.max_new_tokens,
+      onToken: (t) => ids[t.imageIndex]!.push(t.id),
+    },
+  );
   return ids;
 }
 

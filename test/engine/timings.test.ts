@@ -26,10 +26,18 @@ afterAll(async () => {
 });
 
 /** Runs one caption call and returns what onTimings reported, how often, and the call's wall time. */
-async function timedCaption(image: Uint8Array, options: GenerationOptions = {}): Promise<{ timings: RunTimings[]; wallMs: number }> {
+async function timedCaption(
+  image: Uint8Array,
+  options: GenerationOptions = {},
+): Promise<{ timings: RunTimings[]; wallMs: number }> {
   const timings: RunTimings[] = [];
   const started = performance.now();
-  await florence.run({ task: "caption" }, [image], { maxNewTokens: 6, numBeams: 1, ...options, onTimings: (t) => timings.push(t) });
+  await florence.run({ task: "caption" }, [image], {
+    maxNewTokens: 6,
+    numBeams: 1,
+    ...options,
+    onTimings: (t) => timings.push(t),
+  });
   return { timings, wallMs: performance.now() - started };
 }
 
@@ -59,7 +67,10 @@ describe("onTimings", () => {
 
   it("calls that shared a batch report that batch's model stages", async () => {
     const before = await florence.stats();
-    const [a, b] = await Promise.all([timedCaption(chelsea, { maxNewTokens: 4 }), timedCaption(coffee, { maxNewTokens: 8 })]);
+    const [a, b] = await Promise.all([
+      timedCaption(chelsea, { maxNewTokens: 4 }),
+      timedCaption(coffee, { maxNewTokens: 8 }),
+    ]);
     const after = await florence.stats();
     expect(after.batches - before.batches).toBe(1);
     const [ta, tb] = [a.timings[0]!, b.timings[0]!];
@@ -70,7 +81,9 @@ describe("onTimings", () => {
 
   it("is not called when the call fails", async () => {
     const timings: RunTimings[] = [];
-    await expect(florence.run({ task: "caption" }, [new Uint8Array([1, 2, 3])], { onTimings: (t) => timings.push(t) })).rejects.toThrow();
+    await expect(
+      florence.run({ task: "caption" }, [new Uint8Array([1, 2, 3])], { onTimings: (t) => timings.push(t) }),
+    ).rejects.toThrow();
     expect(timings).toHaveLength(0);
   });
 });

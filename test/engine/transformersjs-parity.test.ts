@@ -19,7 +19,13 @@ import { RawImage, Tensor } from "@huggingface/transformers";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { FlorenceEngine, TaskRequest } from "../../models/engine.js";
 import { makeEngineOptions } from "../../models/engine-options.js";
-import { type ImagePreprocessConfig, type PreparedImage, parseImagePreprocessConfig, prepareImage, toPixelValues } from "../../models/image/index.js";
+import {
+  type ImagePreprocessConfig,
+  type PreparedImage,
+  parseImagePreprocessConfig,
+  prepareImage,
+  toPixelValues,
+} from "../../models/image/index.js";
 import { createLocalEngine } from "../../models/pipeline.js";
 import { buildPrompt, encodeRegion } from "../../models/prompts.js";
 import type { ImageSize } from "../../models/results.js";
@@ -96,7 +102,10 @@ beforeAll(async () => {
   tjs = await loadTransformersJs(MODEL);
   engine = await createLocalEngine(makeEngineOptions({ model: MODEL }));
   tokenizer = await loadTokenizer(MODEL);
-  imageConfig = parseImagePreprocessConfig(JSON.parse(await readFile(join(MODEL, "preprocessor_config.json"), "utf8")), "preprocessor_config.json");
+  imageConfig = parseImagePreprocessConfig(
+    JSON.parse(await readFile(join(MODEL, "preprocessor_config.json"), "utf8")),
+    "preprocessor_config.json",
+  );
 });
 
 afterAll(async () => {
@@ -119,7 +128,10 @@ async function inputsOf(file: string): Promise<ImageInputs> {
 }
 
 /** transformers.js's processor on its own image decode: pixel_values and one unpadded id row per text. */
-async function tjsProcessor(path: string, texts: readonly string[]): Promise<{ pixelValues: Tensor; inputIds: number[][] }> {
+async function tjsProcessor(
+  path: string,
+  texts: readonly string[],
+): Promise<{ pixelValues: Tensor; inputIds: number[][] }> {
   const out = (await tjs.processor(await RawImage.read(path), texts, { padding: true })) as Record<string, unknown>;
   const { pixel_values, input_ids, attention_mask } = out;
   if (!(pixel_values instanceof Tensor && input_ids instanceof Tensor && attention_mask instanceof Tensor)) {
@@ -148,8 +160,15 @@ async function ourSequences(inputs: ImageInputs, noRepeatNgramSize?: number): Pr
 async function theirSequences(inputs: ImageInputs, noRepeatNgramSize?: number): Promise<number[][]> {
   const sequences: number[][] = [];
   for (const ids of inputs.inputIds) {
-    const common = { inputIds: ids, pixelValues: inputs.pixelValues, imageSize: imageConfig.size, maxNewTokens: MAX_NEW_TOKENS };
-    sequences.push(await generateGreedy(tjs.model, noRepeatNgramSize !== undefined ? { ...common, noRepeatNgramSize } : common));
+    const common = {
+      inputIds: ids,
+      pixelValues: inputs.pixelValues,
+      imageSize: imageConfig.size,
+      maxNewTokens: MAX_NEW_TOKENS,
+    };
+    sequences.push(
+      await generateGreedy(tjs.model, noRepeatNgramSize !== undefined ? { ...common, noRepeatNgramSize } : common),
+    );
   }
   return sequences;
 }
@@ -163,14 +182,19 @@ function firstDifference(a: readonly number[], b: readonly number[]): number {
 function mismatches(cases: readonly ParityCase[], ours: readonly number[][], theirs: readonly number[][]): string[] {
   return cases.flatMap((c, i) => {
     const at = firstDifference(ours[i]!, theirs[i]!);
-    return at === -1 ? [] : [`${c.name}: first difference at [${at}]: ours ${JSON.stringify(ours[i])}, transformers.js ${JSON.stringify(theirs[i])}`];
+    return at === -1
+      ? []
+      : [
+          `${c.name}: first difference at [${at}]: ours ${JSON.stringify(ours[i])}, transformers.js ${JSON.stringify(theirs[i])}`,
+        ];
   });
 }
 
 describe.each(IMAGES)("%s", (file) => {
   it("our prompt input_ids equal transformers.js's Florence2Processor's, for every task", async () => {
     const inputs = await inputsOf(file);
-    const byTask = (ids: (c: ParityCase, i: number) => readonly number[]) => Object.fromEntries(inputs.cases.map((c, i) => [c.name, ids(c, i)]));
+    const byTask = (ids: (c: ParityCase, i: number) => readonly number[]) =>
+      Object.fromEntries(inputs.cases.map((c, i) => [c.name, ids(c, i)]));
     expect(byTask((_, i) => inputs.inputIds[i]!)).toEqual(byTask((c) => promptIds(tjs.processor, c.tjsText)));
     expect(inputs.cases).toHaveLength(15);
   });
@@ -218,7 +242,9 @@ describe("known differences of transformers.js (informative)", () => {
     const spaced = " a cup ";
     const theirs = await tjsProcessor(path, [`${TASKS.phrase_grounding.token}${spaced}`]);
     const ours = tokenizer.encode(buildPrompt(TASKS.phrase_grounding, { text: spaced }, prepared.originalSize));
-    const oursTrimmed = tokenizer.encode(buildPrompt(TASKS.phrase_grounding, { text: spaced.trim() }, prepared.originalSize));
+    const oursTrimmed = tokenizer.encode(
+      buildPrompt(TASKS.phrase_grounding, { text: spaced.trim() }, prepared.originalSize),
+    );
     expect(ours).toEqual(oursTrimmed);
     expect(theirs.inputIds[0]).not.toEqual(ours);
     // The difference is only the kept spaces: transformers.js's prompt tokenized by our tokenizer.
@@ -238,7 +264,9 @@ describe("known differences of transformers.js (informative)", () => {
       sumAbs += d;
     }
     const meanAbs = sumAbs / data.length;
-    console.info(`coffee.jpg: ${differing} of ${data.length} pixel_values differ (${((100 * differing) / data.length).toFixed(1)}%), mean |diff| ${meanAbs.toFixed(4)}`);
+    console.info(
+      `coffee.jpg: ${differing} of ${data.length} pixel_values differ (${((100 * differing) / data.length).toFixed(1)}%), mean |diff| ${meanAbs.toFixed(4)}`,
+    );
     expect(differing).toBeGreaterThan(0);
     // Still the same picture: on average well under 0.1 (about 6 gray levels after normalisation).
     expect(meanAbs).toBeLessThan(0.1);

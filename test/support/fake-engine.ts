@@ -115,7 +115,11 @@ export class FakeEngine implements FlorenceEngine {
     return sizes.map((size, i) => fakeResult(request, size, i));
   }
 
-  async runTasks(requests: readonly TaskRequest[], image: ImageInput, options?: GenerationOptions): Promise<TaskResult[]> {
+  async runTasks(
+    requests: readonly TaskRequest[],
+    image: ImageInput,
+    options?: GenerationOptions,
+  ): Promise<TaskResult[]> {
     this.#record({ method: "runTasks", requests, images: 1, options, signal: options?.signal });
     const [size] = await this.#work([image], options?.signal);
     return requests.map((request) => fakeResult(request, size!, 0));
@@ -144,7 +148,10 @@ export class FakeEngine implements FlorenceEngine {
     try {
       const sizes = images.map((image, i) => this.#imageSize(image, i));
       const gate = this.#gate;
-      await Promise.all([sleep(this.delayMs, undefined, signal ? { signal } : {}), gate ? abortable(gate, signal) : undefined]);
+      await Promise.all([
+        sleep(this.delayMs, undefined, signal ? { signal } : {}),
+        gate ? abortable(gate, signal) : undefined,
+      ]);
       return sizes;
     } catch (e) {
       if (signal?.aborted) {
@@ -162,7 +169,8 @@ export class FakeEngine implements FlorenceEngine {
     const data = image instanceof Uint8Array ? image : image.kind === "encoded" ? image.data : undefined;
     if (data !== undefined) {
       const text = new TextDecoder().decode(data.subarray(0, 4));
-      if (text.startsWith("BAD")) throw new FlorenceError("invalid_image", "the image bytes are not a JPEG, PNG, WebP, GIF, TIFF or AVIF file");
+      if (text.startsWith("BAD"))
+        throw new FlorenceError("invalid_image", "the image bytes are not a JPEG, PNG, WebP, GIF, TIFF or AVIF file");
       if (text === "BOOM") throw new Error(LEAKY_ERROR_TEXT);
       const png = pngSize(data);
       if (png !== undefined) return png;
@@ -234,6 +242,11 @@ export function fakeResult(request: TaskRequest, size: ImageSize, index: number)
     case "polygons":
       return { ...base, kind: "segmentation", instances: [instance] };
     case "description_with_bboxes_or_polygons":
-      return { ...base, kind: "open_vocabulary", detections: [{ label, box, confidence: 0.25 }], instances: [instance] };
+      return {
+        ...base,
+        kind: "open_vocabulary",
+        detections: [{ label, box, confidence: 0.25 }],
+        instances: [instance],
+      };
   }
 }

@@ -28,7 +28,9 @@ export interface TinySessions {
 export async function loadTiny(suffix = ""): Promise<TinySessions> {
   const options: InferenceSession.SessionOptions = { intraOpNumThreads: 1, interOpNumThreads: 1, logSeverityLevel: 3 };
   const open = (name: string) => InferenceSession.create(`${TINY_DIR}/onnx/${name}${suffix}.onnx`, options);
-  const [vision, embed, encoder, decoder] = await Promise.all(["vision_encoder", "embed_tokens", "encoder_model", "decoder_model_merged"].map(open));
+  const [vision, embed, encoder, decoder] = await Promise.all(
+    ["vision_encoder", "embed_tokens", "encoder_model", "decoder_model_merged"].map(open),
+  );
   return {
     vision: vision!,
     embed: embed!,
@@ -48,16 +50,26 @@ export interface Encoded {
 }
 
 export async function pixelValues(imageName: string): Promise<Tensor> {
-  const { data, info } = await sharp(`${RESIZED_DIR}/${imageName}.png`).removeAlpha().toColourspace("srgb").raw().toBuffer({ resolveWithObject: true });
+  const { data, info } = await sharp(`${RESIZED_DIR}/${imageName}.png`)
+    .removeAlpha()
+    .toColourspace("srgb")
+    .raw()
+    .toBuffer({ resolveWithObject: true });
   if (info.channels !== 3 || info.width !== 768 || info.height !== 768) {
-    throw new Error(`${imageName}.png: expected a 768x768 RGB reference resize, got ${info.width}x${info.height}x${info.channels}`);
+    throw new Error(
+      `${imageName}.png: expected a 768x768 RGB reference resize, got ${info.width}x${info.height}x${info.channels}`,
+    );
   }
   return new Tensor("float32", toPixelValues([new Uint8Array(data)], florenceImageConfig), [1, 3, 768, 768]);
 }
 
 export async function encode(s: TinySessions, imageName: string, inputIds: readonly number[]): Promise<Encoded> {
   const { image_features: image } = await s.vision.run({ pixel_values: await pixelValues(imageName) });
-  const ids = new Tensor("int64", BigInt64Array.from(inputIds, (t) => BigInt(t)), [1, inputIds.length]);
+  const ids = new Tensor(
+    "int64",
+    BigInt64Array.from(inputIds, (t) => BigInt(t)),
+    [1, inputIds.length],
+  );
   const { inputs_embeds: text } = await s.embed.run({ input_ids: ids });
   const d = image!.dims[2]!;
   const length = image!.dims[1]! + inputIds.length;
@@ -81,7 +93,10 @@ export function stackEncoded(list: readonly Encoded[]): { hiddenStates: Tensor; 
     hidden.set(e.hidden, r * s * d);
     mask.fill(1n, r * s, r * s + e.length);
   });
-  return { hiddenStates: new Tensor("float32", hidden, [list.length, s, d]), attentionMask: new Tensor("int64", mask, [list.length, s]) };
+  return {
+    hiddenStates: new Tensor("float32", hidden, [list.length, s, d]),
+    attentionMask: new Tensor("int64", mask, [list.length, s]),
+  };
 }
 
 /** Seeded stand-in encoder output (mulberry32), for tests that do not need a real image. */
@@ -98,8 +113,16 @@ export function randomEncoded(seed: number, length: number, dModel: number): Enc
 }
 
 /** Logits of the last position for a whole prefix, recomputed without any cache (use_cache_branch = false). */
-export async function noCacheLogits(s: TinySessions, encoded: Encoded, prefix: readonly number[]): Promise<Float32Array> {
-  const ids = new Tensor("int64", BigInt64Array.from(prefix, (t) => BigInt(t)), [1, prefix.length]);
+export async function noCacheLogits(
+  s: TinySessions,
+  encoded: Encoded,
+  prefix: readonly number[],
+): Promise<Float32Array> {
+  const ids = new Tensor(
+    "int64",
+    BigInt64Array.from(prefix, (t) => BigInt(t)),
+    [1, prefix.length],
+  );
   const { inputs_embeds: embeds } = await s.embed.run({ input_ids: ids });
   const feeds: Record<string, Tensor> = {
     inputs_embeds: embeds!,

@@ -69,7 +69,8 @@ export async function loadTransformersJs(dir: string): Promise<TransformersJsFlo
   env.useBrowserCache = false;
   const model = await Florence2ForConditionalGeneration.from_pretrained(dir, { dtype: "fp32", local_files_only: true });
   const processor = await AutoProcessor.from_pretrained(dir, { local_files_only: true });
-  if (!(processor instanceof Florence2Processor)) throw new Error(`${dir}: AutoProcessor gave ${processor.constructor.name}, not Florence2Processor`);
+  if (!(processor instanceof Florence2Processor))
+    throw new Error(`${dir}: AutoProcessor gave ${processor.constructor.name}, not Florence2Processor`);
   return { model, processor };
 }
 
@@ -109,7 +110,11 @@ export async function generateGreedy(model: PreTrainedModel, inputs: GreedyInput
   const n = inputs.inputIds.length;
   const { width, height } = inputs.imageSize;
   const output = await model.generate({
-    input_ids: new Tensor("int64", BigInt64Array.from(inputs.inputIds, (id) => BigInt(id)), [1, n]),
+    input_ids: new Tensor(
+      "int64",
+      BigInt64Array.from(inputs.inputIds, (id) => BigInt(id)),
+      [1, n],
+    ),
     attention_mask: new Tensor("int64", new BigInt64Array(n).fill(1n), [1, n]),
     pixel_values: new Tensor("float32", inputs.pixelValues, [1, 3, height, width]),
     max_new_tokens: inputs.maxNewTokens,
@@ -117,7 +122,8 @@ export async function generateGreedy(model: PreTrainedModel, inputs: GreedyInput
     do_sample: false,
     ...(inputs.noRepeatNgramSize !== undefined ? { no_repeat_ngram_size: inputs.noRepeatNgramSize } : {}),
   });
-  if (!(output instanceof Tensor)) throw new Error("transformers.js generate() returned a ModelOutput, expected a Tensor of ids");
+  if (!(output instanceof Tensor))
+    throw new Error("transformers.js generate() returned a ModelOutput, expected a Tensor of ids");
   const rows = output.tolist() as bigint[][];
   if (rows.length !== 1) throw new Error(`transformers.js generate() returned ${rows.length} rows for one prompt`);
   return rows[0]!.map(Number);

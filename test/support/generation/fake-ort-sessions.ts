@@ -37,7 +37,10 @@ export function toyEmbedTokens(): StepperSession {
 /** logits[v] of a row whose decoder prefix is `prefix` and whose (masked) encoder states sum to `crossSum`. */
 export function toyLogits(prefix: readonly number[], crossSum: number): Float32Array {
   const selfSum = prefix.reduce((s, t, i) => s + (i + 1) * t, 0);
-  return Float32Array.from({ length: TOY_VOCAB }, (_, v) => 3 * Math.cos(v * 0.37 * ((selfSum % 97) + 1) + crossSum * 0.11));
+  return Float32Array.from(
+    { length: TOY_VOCAB },
+    (_, v) => 3 * Math.cos(v * 0.37 * ((selfSum % 97) + 1) + crossSum * 0.11),
+  );
 }
 
 export interface ToyDecoder extends StepperSession {
@@ -45,7 +48,12 @@ export interface ToyDecoder extends StepperSession {
   readonly calls: Feeds[];
 }
 
-const PAST = ["past_key_values.0.decoder.key", "past_key_values.0.decoder.value", "past_key_values.0.encoder.key", "past_key_values.0.encoder.value"];
+const PAST = [
+  "past_key_values.0.decoder.key",
+  "past_key_values.0.decoder.value",
+  "past_key_values.0.encoder.key",
+  "past_key_values.0.encoder.value",
+];
 
 export function toyDecoder(): ToyDecoder {
   const calls: Feeds[] = [];
@@ -53,7 +61,14 @@ export function toyDecoder(): ToyDecoder {
     meta("inputs_embeds", "float32", ["batch_size", "decoder_sequence_length", D]),
     meta("encoder_hidden_states", "float32", ["batch_size", "encoder_sequence_length", D]),
     meta("encoder_attention_mask", "int64", ["batch_size", "encoder_sequence_length"]),
-    ...PAST.map((n) => meta(n, "float32", ["batch_size", 1, n.includes("decoder") ? "past_decoder_sequence_length" : "encoder_sequence_length_out", D])),
+    ...PAST.map((n) =>
+      meta(n, "float32", [
+        "batch_size",
+        1,
+        n.includes("decoder") ? "past_decoder_sequence_length" : "encoder_sequence_length_out",
+        D,
+      ]),
+    ),
     meta("use_cache_branch", "bool", [1]),
   ];
   const outputNames = ["logits", ...PAST.map((n) => n.replace("past_key_values", "present"))];
@@ -75,7 +90,11 @@ export function toyDecoder(): ToyDecoder {
       // Self K/V: past (cache branch only) followed by this step's embedding.
       const selfKv = new Float32Array(rows * (pastLen + 1) * D);
       for (let r = 0; r < rows; r++) {
-        if (useCache) selfKv.set((past.data as Float32Array).subarray(r * pastLen * D, (r + 1) * pastLen * D), r * (pastLen + 1) * D);
+        if (useCache)
+          selfKv.set(
+            (past.data as Float32Array).subarray(r * pastLen * D, (r + 1) * pastLen * D),
+            r * (pastLen + 1) * D,
+          );
         selfKv.set(embeds.subarray(r * D, (r + 1) * D), (r * (pastLen + 1) + pastLen) * D);
       }
       // Cross K/V: projected from the encoder states without cache, read from the past with it.
@@ -85,14 +104,20 @@ export function toyDecoder(): ToyDecoder {
       let cross = feeds["past_key_values.0.encoder.key"]!;
       if (!useCache) {
         const h = hidden.data as Float32Array;
-        cross = new Tensor("float32", Float32Array.from(h, (x, i) => x * Number(mask[Math.floor(i / D)]!)), [rows, 1, s, D]);
+        cross = new Tensor(
+          "float32",
+          Float32Array.from(h, (x, i) => x * Number(mask[Math.floor(i / D)]!)),
+          [rows, 1, s, D],
+        );
       }
       if (cross.dims[0] !== rows) throw new Error(`cross K/V has ${cross.dims[0]} rows, embeds ${rows}`);
       const logits = new Float32Array(rows * TOY_VOCAB);
       const crossLen = cross.dims[2]!;
       for (let r = 0; r < rows; r++) {
         const prefix = Array.from({ length: pastLen + 1 }, (_, p) => selfKv[(r * (pastLen + 1) + p) * D]!);
-        const c = (cross.data as Float32Array).subarray(r * crossLen * D, (r + 1) * crossLen * D).reduce((a, b) => a + b, 0);
+        const c = (cross.data as Float32Array)
+          .subarray(r * crossLen * D, (r + 1) * crossLen * D)
+          .reduce((a, b) => a + b, 0);
         logits.set(toyLogits(prefix, c), r * TOY_VOCAB);
       }
       const selfT = new Tensor("float32", selfKv, [rows, 1, pastLen + 1, D]);

@@ -70,7 +70,8 @@ function valueInfo(v: FakeValue): Writer {
   const tensor = new Writer().varint(1, ELEM_TYPE[v.type]);
   if (v.dims !== undefined && v.dims.length > 0) {
     const shape = new Writer();
-    for (const d of v.dims) shape.message(1, typeof d === "number" ? new Writer().varint(1, d) : new Writer().string(2, d));
+    for (const d of v.dims)
+      shape.message(1, typeof d === "number" ? new Writer().varint(1, d) : new Writer().string(2, d));
     tensor.message(2, shape);
   }
   return new Writer().string(1, v.name).message(2, new Writer().message(1, tensor));
@@ -110,15 +111,19 @@ export function encodeFakeModel(graph: FakeGraph): Uint8Array {
       g.message(1, node("Identity", [`fake_v${i}`], out.name));
       return;
     }
-    g.message(1, node("Concat", Array.from({ length: rank }, () => "fake_u"), `fake_shape${i}`, [intAttr("axis", 0)]));
+    g.message(
+      1,
+      node(
+        "Concat",
+        Array.from({ length: rank }, () => "fake_u"),
+        `fake_shape${i}`,
+        [intAttr("axis", 0)],
+      ),
+    );
     g.message(1, node("Expand", [`fake_v${i}`, `fake_shape${i}`], out.name));
   });
   g.string(2, "fake");
   for (const v of graph.inputs) g.message(11, valueInfo(v));
   for (const v of graph.outputs) g.message(12, valueInfo(v));
-  return new Writer()
-    .varint(1, 7)
-    .message(7, g)
-    .message(8, new Writer().string(1, "").varint(2, 11))
-    .finish();
+  return new Writer().varint(1, 7).message(7, g).message(8, new Writer().string(1, "").varint(2, 11)).finish();
 }

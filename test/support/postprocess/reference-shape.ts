@@ -68,6 +68,7 @@ export function numbersOf(v: unknown): number[] {
 export function withoutNumbers(v: unknown): unknown {
   if (typeof v === "number") return 0;
   if (Array.isArray(v)) return v.map(withoutNumbers);
-  if (v !== null && typeof v === "object") return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, withoutNumbers(x)]));
+  if (v !== null && typeof v === "object")
+    return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, withoutNumbers(x)]));
   return v;
 }

@@ -1,0 +1,195 @@
+/** The per-call stages without a model: validation, images, prompts, decode requests, results. */
+import { describe, expect, it } from "vitest";
+import { findTask, type TaskSpec } from "../../core/tasks.js";
+import type { RawImage } from "../inputs.js";
+import { decodeRequest, instrumented, type PassCounters, searchDefaults } from "./decode.js";
+import { prepareImages } from "./images.js";
+import { describeModel, FALLBACK_IMAGE_TOKENS } from "./load-model.js";
+import { promptIds } from "./prompt.js";
+import { toItemResult } from "./results.js";
+import { type CallPair, requireSome, throwIfAborted, validateCall } from "./validate.js";
+
+const spec = (name: string): TaskSpec => findTask(name)!;
+const LIMITS = { maxNewTokens: 100, maxNumBeams: 4, maxTextBytes: 10 };
+const raw = (width: number, height: number): RawImage => ({
+  kind: "raw",
+  format: "gray",
+  width,
+  height,
+  data: new Uint8Array(width * height),
+});
+
+describe("validate", () => {
+  const caption: CallPair = { spec: spec("caption"), request: { task: "caption" }, imageIndex: 0 };
+  const grounding = (text: string): CallPair => ({
+    spec: spec("phrase_grounding"),
+    request: { task: "phrase_grounding", text },
+    imageIndex: 0,
+  });
+  it.each<[string, CallPair[], number, { numBeams?: number }, RegExp | undefined]>([
+    ["a call within the limits", [caption], 1, { numBeams: 4 }, undefined],
+    ["too many beams", [caption], 1, { numBeams: 5 }, /num_beams/],
+    ["text on a task without input", [{ ...caption, request: { task: "caption", text: "x" } }], 1, {}, /takes no text/],
+    ["a text over maxTextBytes", [grounding("01234567890")], 1, {}, /11 bytes/],
+  ])("%s", (_name, pairs, images, params, error) => {
+    const call = () => validateCall(pairs, images, params, LIMITS);
+    if (error === undefined) expect(call).not.toThrow();
+    else expect(call).toThrow(error);
+  });
+
+  it("names the task of a long text in a multi-task call", () => {
+    expect(() => validateCall([grounding("a"), grounding("01234567890")], 1, {}, LIMITS)).toThrow(
+      expect.objectContaining({ violations: [expect.objectContaining({ field: "tasks[1].text" })] }),
+    );
+  });
+
+  it("requires images and tasks, and stops a cancelled call", () => {
+    expect(() => requireSome([], "images")).toThrow(/no images given; pass at least one image/);
+    expect(() => requireSome([], "tasks")).toThrow(/no tasks given; pass at least one task/);
+    expect(() => throwIfAborted(AbortSignal.abort())).toThrow(expect.objectContaining({ kind: "cancelled" }));
+  });
+});
+
+describe("images", () => {
+  it("decodes and resizes each image, keeping its original size", async () => {
+    const prepared = await prepareImages(
+      [raw(3, 2), raw(1, 1)],
+      { size: { width: 4, height: 4 } },
+      { maxPixels: 100, maxBytes: 100 },
+    );
+    expect(prepared.map((p) => [p.originalSize, p.resized.length])).toEqual([
+      [{ width: 3, height: 2 }, 48],
+      [{ width: 1, height: 1 }, 48],
+    ]);
+  });
+
+  it("names the failing image when the call has several", async () => {
+    await expect(
+      prepareImages([raw(1, 1), raw(20, 20)], { size: { width: 4, height: 4 } }, { maxPixels: 100, maxBytes: 100 }),
+    ).rejects.toMatchObject({
+      kind: "invalid_image",
+      message: expect.stringMatching(/^images\[1\]: .*over the limit of 100 pixels/),
+    });
+    await expect(
+      prepareImages([raw(20, 20)], { size: { width: 4, height: 4 } }, { maxPixels: 100, maxBytes: 100 }),
+    ).rejects.toMatchObject({
+      message: expect.not.stringMatching(/^images\[/),
+    });
+  });
+});
+
+describe("prompt", () => {
+  const tokenizer = { encode: (prompt: string) => Array.from(prompt, (c) => c.charCodeAt(0)) };
+  it("encodes the task's prompt", () => {
+    expect(promptIds(tokenizer, spec("ocr"), { task: "ocr" }, { width: 1, height: 1 }, 100)).toEqual(
+      tokenizer.encode("What is the text in the image?"),
+    );
+  });
+  it("refuses a prompt longer than the encoder's positions leave", () => {
+    expect(() => promptIds(tokenizer, spec("ocr"), { task: "ocr" }, { width: 1, height: 1 }, 5)).toThrow(
+      /tokens long; this model accepts at most 5/,
+    );
+  });
+});
+
+describe("decode", () => {
+  it("asks the search for the call's decoding parameters only, and names each token's item", () => {
+    const tokens: unknown[] = [];
+    const signal = new AbortController().signal;
+    const request = decodeRequest(
+      2,
+      { numBeams: 1, lane: "l", signal, onToken: (t) => tokens.push(t), onTimings: () => {} },
+      (id) => `#${id}`,
+    );
+    expect(request.options).toEqual({ numBeams: 1 });
+    expect(request.signal).toBe(signal);
+    request.onToken?.({ request: 0, id: 7, position: 1, logprob: 0 });
+    expect(tokens).toEqual([{ id: 7, text: "#7", imageIndex: 2 }]);
+    expect(decodeRequest(0, {}, String)).toEqual({ options: {} });
+  });
+
+  it("starts from the checkpoint's defaults with 3 beams, early stopping and the positions as a cap", () => {
+    const gen = {
+      noRepeatNgramSize: 3,
+      forcedBosTokenId: 0,
+      forcedEosTokenId: 2,
+      eosTokenId: 2,
+      decoderStartTokenId: 2,
+      lengthPenalty: 1,
+    };
+    expect(
+      searchDefaults(
+        {
+          ...gen,
+          numBeams: 1,
+          earlyStopping: false,
+          bosTokenId: 0,
+          padTokenId: 1,
+          maxLength: 20,
+          source: "config.json",
+        },
+        512,
+      ),
+    ).toEqual({
+      ...gen,
+      maxNewTokens: 512,
+      numBeams: 3,
+      earlyStopping: true,
+    });
+  });
+
+  it("counts decoder passes and rows and calls the hook before each", async () => {
+    const counters: PassCounters = { decoderSteps: 0, decoderRows: 0, visionImages: 0 };
+    const calls: string[] = [];
+    const step = async () => {
+      calls.push("step");
+      return { data: new Float32Array(3), vocabSize: 3 };
+    };
+    const stepper = instrumented({ step }, counters, () => calls.push("hook"));
+    await stepper.step({ tokens: [1, 2], rowSources: undefined, rowRequests: [0, 0] });
+    await stepper.step({ tokens: [1], rowSources: [0], rowRequests: [0] });
+    expect(counters).toEqual({ decoderSteps: 2, decoderRows: 3, visionImages: 0 });
+    expect(calls).toEqual(["hook", "step", "hook", "step"]);
+  });
+});
+
+describe("results", () => {
+  it("joins the pieces and scores each generated token; the start token gets 0", () => {
+    const pieces = [
+      { id: 2, text: "</s>" },
+      { id: 0, text: "<s>" },
+      { id: 5, text: "a cat" },
+      { id: 2, text: "</s>" },
+    ];
+    const result = toItemResult(
+      { decodePieces: () => pieces },
+      spec("caption"),
+      { width: 10, height: 10 },
+      {
+        tokens: [2, 0, 5, 2],
+        logprobs: [0, -0.5, -0.1],
+        stopReason: "eos",
+        sequenceScore: undefined,
+      },
+    );
+    expect(result).toMatchObject({ task: "caption", text: "a cat", rawText: "</s><s>a cat</s>", generatedTokens: 3 });
+  });
+});
+
+describe("load-model", () => {
+  it("derives the prompt and text limits from the positions the image leaves", () => {
+    const info = describeModel({
+      id: "m",
+      path: "/m",
+      dtype: "fp16",
+      executionProvider: "cpu",
+      imageSize: { width: 768, height: 768 },
+      vocabSize: 51289,
+      decoderLayers: 6,
+      imageTokens: FALLBACK_IMAGE_TOKENS,
+      maxPositionEmbeddings: 1024,
+      maxTokenBytes: 10,
+    });
+    expect(info).toMatchObject({ dtype: "fp16", maxPromptTokens: 447, maxNewTokens: 1024, maxTextBytes: 4450 });
+  });
+});

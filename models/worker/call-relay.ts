@@ -1,0 +1,133 @@
+/**
+ * The calls in flight to the inference workers: each call's decoding parameters go to a worker as
+ * data, while its signal and callbacks stay on this thread; tokens, results, errors, timings and
+ * stats come back as messages and are relayed to the caller. Cancellation reaches a queued call
+ * as a message and a running batch through a shared flag (the worker's event loop is blocked
+ * while a batch runs).
+ */
+import type { Worker } from "node:worker_threads";
+import { pickDecodingParams } from "../../core/decoding.js";
+import type { TaskResult } from "../../core/results.js";
+import type { EngineStats } from "../engine.js";
+import { callbackError, FlorenceError } from "../errors.js";
+import type { CallOptions, GenerationOptions } from "../inputs.js";
+import type { HostToWorker, WorkerToHost } from "./protocol.js";
+import type { WorkerSlot } from "./supervision.js";
+
+interface PendingStats {
+  readonly resolve: (stats: EngineStats | undefined) => void;
+  readonly slot: WorkerSlot;
+}
+
+interface PendingCall {
+  readonly resolve: (results: TaskResult[]) => void;
+  readonly reject: (error: FlorenceError) => void;
+  readonly onToken: CallOptions["onToken"];
+  readonly onTimings: CallOptions["onTimings"];
+  /** performance.now() when the run message was posted. */
+  readonly sentAt: number;
+  readonly slot: WorkerSlot;
+}
+
+/** The work of a run message: which requests on which images. */
+export type RunWork = Pick<Extract<HostToWorker, { type: "run" }>, "mode" | "requests" | "images">;
+
+export class CallRelay {
+  readonly #pending = new Map<number, PendingCall>();
+  readonly #pendingStats = new Map<number, PendingStats>();
+  #nextId = 1;
+
+  /** Sends a call to `worker`, the current worker of `slot`; settles when the worker answers, fails or dies. */
+  send(slot: WorkerSlot, worker: Worker, work: RunWork, options: GenerationOptions): Promise<TaskResult[]> {
+    const id = this.#nextId++;
+    const cancelFlag = new SharedArrayBuffer(4);
+    return new Promise<TaskResult[]>((resolve, reject) => {
+      const onAbort = (): void => {
+        Atomics.store(new Int32Array(cancelFlag), 0, 1); // seen by a running batch between steps
+        worker.postMessage({ type: "cancel", id } satisfies HostToWorker); // seen by a queued call
+      };
+      options.signal?.addEventListener("abort", onAbort, { once: true });
+      const done = (): void => options.signal?.removeEventListener("abort", onAbort);
+      this.#pending.set(id, {
+        resolve: (r) => {
+          done();
+          resolve(r);
+        },
+        reject: (e) => {
+          done();
+          reject(e);
+        },
+        onToken: options.onToken,
+        onTimings: options.onTimings,
+        sentAt: performance.now(),
+        slot,
+      });
+      slot.inFlight++;
+      const run: HostToWorker = {
+        ...work,
+        type: "run",
+        id,
+        params: pickDecodingParams(options),
+        lane: options.lane,
+        streamTokens: options.onToken !== undefined,
+        reportTimings: options.onTimings !== undefined,
+        cancelFlag,
+      };
+      worker.postMessage(run);
+    });
+  }
+
+  /** The counters of one worker; undefined when it dies or the engine closes before it answers. */
+  stats(slot: WorkerSlot): Promise<EngineStats | undefined> {
+    return new Promise((resolve) => {
+      const id = this.#nextId++;
+      this.#pendingStats.set(id, { resolve, slot });
+      slot.worker?.postMessage({ type: "stats", id } satisfies HostToWorker);
+    });
+  }
+
+  /** Relays one message of a worker to the call or stats request it answers. */
+  onMessage(m: WorkerToHost): void {
+    if (m.type === "stats") {
+      this.#pendingStats.get(m.id)?.resolve(m.stats);
+      this.#pendingStats.delete(m.id);
+    } else if (m.type === "token") {
+      this.#pending.get(m.id)?.onToken?.({ id: m.tokenId, text: m.text, imageIndex: m.imageIndex });
+    } else if (m.type === "result" || m.type === "error") {
+      const call = this.#pending.get(m.id);
+      if (call === undefined) return;
+      this.#pending.delete(m.id);
+      call.slot.inFlight--;
+      if (m.type === "error") {
+        call.reject(FlorenceError.fromJSON(m.error));
+        return;
+      }
+      if (m.timings !== undefined) {
+        // The worker's event loop is blocked while a batch runs: the run message waited in its
+        // port until then. That wait is queue time the worker cannot see.
+        const unseen = Math.max(0, performance.now() - call.sentAt - m.timings.workerMs);
+        try {
+          call.onTimings?.({ ...m.timings.run, queueMs: m.timings.run.queueMs + unseen });
+        } catch (e) {
+          call.reject(callbackError("onTimings", e));
+          return;
+        }
+      }
+      call.resolve(m.results);
+    }
+  }
+
+  /** Fails the calls (and answers the stats requests) of `slot`'s worker after it died; of every worker when `slot` is undefined (close). */
+  failAll(slot: WorkerSlot | undefined, error: () => FlorenceError): void {
+    for (const [id, p] of this.#pendingStats) {
+      if (slot !== undefined && p.slot !== slot) continue;
+      this.#pendingStats.delete(id);
+      p.resolve(undefined);
+    }
+    for (const [id, call] of this.#pending) {
+      if (slot !== undefined && call.slot !== slot) continue;
+      this.#pending.delete(id);
+      call.reject(error());
+    }
+  }
+}
