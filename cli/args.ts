@@ -25,7 +25,9 @@ export function parseRegion(value: string | undefined): Region | undefined {
   if (value === undefined) return undefined;
   const parts = value.split(",").map((p) => Number(p.trim()));
   if (parts.length !== 4 || parts.some((n) => !Number.isFinite(n))) {
-    throw new UsageError(`--region ${value} must be four numbers x1,y1,x2,y2 in image pixels, e.g. --region 10,20,300,240`);
+    throw new UsageError(
+      `--region ${value} must be four numbers x1,y1,x2,y2 in image pixels, e.g. --region 10,20,300,240`,
+    );
   }
   return [parts[0]!, parts[1]!, parts[2]!, parts[3]!];
 }
@@ -51,31 +53,6 @@ export function parsePort(value: string | undefined): number | undefined {
   if (!Number.isInteger(n) || n < 0 || n > 65535) throw new UsageError(`--port ${value} must be 0..65535`);
   return n;
 }
-
-/** Flags shared by the subcommands that load a model. */
-export const modelFlags = {
-  model: { type: "string" },
-  dtype: { type: "string" },
-  device: { type: "string" },
-  offline: { type: "boolean" },
-  "cache-dir": { type: "string" },
-  revision: { type: "string" },
-  threads: { type: "string" },
-  workers: { type: "string" },
-  "max-batch-size": { type: "string" },
-  "max-delay-ms": { type: "string" },
-  "vision-cache-mb": { type: "string" },
-} as const;
-
-export const runFlags = {
-  ...modelFlags,
-  task: { type: "string" },
-  image: { type: "string", multiple: true },
-  text: { type: "string" },
-  region: { type: "string" },
-  "num-beams": { type: "string" },
-  "max-new-tokens": { type: "string" },
-} as const;
 
 /** The environment variable of a flag: --tls-cert -> FLORENCE2_TLS_CERT. */
 export function envName(flag: string): string {

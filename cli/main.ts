@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 /**
  * florence2: run one task on an image (run), serve the gRPC API (serve), or call a running server
- * (call). Results are printed as JSON on stdout; errors say what to fix on stderr.
+ * (call). Results are printed as JSON on stdout; errors say what to fix on stderr. Every flag is a
+ * row of a table (command-flags.ts, server-flags.ts) that also makes the help.
  */
 import { parseArgs } from "node:util";
 import { readFile } from "node:fs/promises";
@@ -9,146 +10,163 @@ import { createFlorenceClient, type NodeTlsOptions } from "../client/index.js";
 import { createFlorence, type EngineOptionsInit, findTask, isFlorenceError } from "../models/index.js";
 import { createProgressBar } from "../models/hub/index.js";
 import { startServer } from "../server/index.js";
-import { modelFlags, parseCount, parseDevice, parseDtype, parsePositiveInt, parseRegion, runFlags, stringFlag, UsageError } from "./args.js";
-import { parseServerFlags, serverFlagOptions, serverFlagsHelp } from "./server-flags.js";
+import { parsePositiveInt, parseRegion, stringFlag, UsageError } from "./args.js";
+import { CALL_FLAGS, engineSettings, MODEL_FLAGS, REQUEST_FLAGS, RETRY_LOAD_FLAG } from "./command-flags.js";
+import { parseArgsOptions, readList, readSwitch, readText } from "./flag-table.js";
+import { type CommandName, commandHelp, mainHelp, packageVersion } from "./help.js";
+import { loadWithRetry, withoutStack } from "./load-engine.js";
+import { parseServerFlags, serverFlagOptions } from "./server-flags.js";
 
-const USAGE = `Usage:
-  florence2 run   --model <dir|id> --task <token, e.g. "<OD>"> --image <file> [--image <file> ...]
-                  [--text T] [--region x1,y1,x2,y2] [--num-beams N] [--max-new-tokens N]
-                  [--dtype fp32|fp16|q8|q4|...] [--device cpu|cuda|webgpu] [--offline] [--cache-dir D]
-  florence2 serve --model <dir|id> [--host 127.0.0.1] [--port 50051] [--device cpu|cuda|webgpu]
-                  [--dtype fp32|fp16|q8|q4] [--threads N] [--workers N] [--offline] [--cache-dir D]
-                  [--max-batch-size 16] [--max-delay-ms 5] [--vision-cache-mb 256]
-                  [--tls-cert FILE --tls-key FILE [--tls-client-ca FILE]] [--auth-tokens-file FILE]
-                  [server limits, below]
-  florence2 call  [--url http://127.0.0.1:50051] [--protocol grpc|grpc-web|connect] --task <token>
-                  --image <file> [--text T] [--region x1,y1,x2,y2] [--num-beams N] [--max-new-tokens N]
-                  [--token T (or FLORENCE2_TOKEN)] [--ca FILE] [--cert FILE --key FILE]
-                  (an https:// --url speaks TLS: --ca for a private CA, --cert/--key for mutual TLS)
+type Values = Readonly<Record<string, unknown>>;
+const env = process.env;
+const HELP_OPTION = { help: { type: "boolean", short: "h" } } as const;
 
-<dir|id>: a local folder in the onnx-community layout, florence-2-base, florence-2-large (or -ft),
-or a Hugging Face repo "owner/name". test/fixtures/tiny is a random-weight model for smoke tests.
-
-serve's server options (each flag also reads FLORENCE2_<FLAG>; the command line wins):
-${serverFlagsHelp()}`;
-
-type ModelFlagValues = { [K in keyof typeof modelFlags]?: K extends "offline" ? boolean : string };
-
-function engineInit(values: ModelFlagValues): EngineOptionsInit {
-  if (values.model === undefined) throw new UsageError("--model is required: a local model folder, florence-2-base, florence-2-large, or owner/name");
-  const dtype = parseDtype(values.dtype);
-  const executionProvider = parseDevice(values.device);
-  const threads = parsePositiveInt("--threads", values.threads);
-  const workers = parsePositiveInt("--workers", values.workers);
-  const maxBatchSize = parsePositiveInt("--max-batch-size", values["max-batch-size"]);
-  const maxDelayMs = parseCount("--max-delay-ms", values["max-delay-ms"]);
-  const visionCacheMb = parseCount("--vision-cache-mb", values["vision-cache-mb"]);
-  const bar = createProgressBar(process.stderr);
-  return {
-    model: values.model,
-    ...(dtype !== undefined ? { dtype } : {}),
-    ...(executionProvider !== undefined ? { executionProvider } : {}),
-    ...(threads !== undefined ? { intraOpNumThreads: threads } : {}),
-    ...(workers !== undefined ? { workers } : {}),
-    ...(maxBatchSize !== undefined ? { maxBatchSize } : {}),
-    ...(maxDelayMs !== undefined ? { maxDelayMs } : {}),
-    ...(visionCacheMb !== undefined ? { visionCacheBytes: visionCacheMb * 1024 * 1024 } : {}),
-    ...(values.offline === true ? { offline: true } : {}),
-    ...(values["cache-dir"] !== undefined ? { cacheDir: values["cache-dir"] } : {}),
-    ...(values.revision !== undefined ? { revision: values.revision } : {}),
-    onDownloadProgress: bar.onProgress,
-  };
+/** The request flags' row of `name`. */
+function requestFlag(name: string) {
+  const spec = REQUEST_FLAGS.find((f) => f.flag === name);
+  if (spec === undefined) throw new Error(`no request flag --${name}`);
+  return spec;
 }
 
-function taskArgs(values: { task?: string | undefined; text?: string | undefined; region?: string | undefined }) {
-  if (values.task === undefined) throw new UsageError('--task is required, e.g. --task "<CAPTION>"');
-  const spec = findTask(values.task);
-  if (spec === undefined) throw new UsageError(`--task ${values.task} is not a Florence-2 task; use a token like "<CAPTION>", "<OD>", "<OCR_WITH_REGION>"`);
-  const region = parseRegion(values.region);
-  return { task: spec.name, ...(values.text !== undefined ? { text: values.text } : {}), ...(region !== undefined ? { region } : {}) };
+function taskArgs(values: Values) {
+  const token = readText(values, requestFlag("task"), env);
+  if (token === undefined) throw new UsageError('--task is required, e.g. --task "<CAPTION>"');
+  const spec = findTask(token);
+  if (spec === undefined)
+    throw new UsageError(
+      `--task ${token} is not a Florence-2 task; use a token like "<CAPTION>", "<OD>", "<OCR_WITH_REGION>"`,
+    );
+  const text = readText(values, requestFlag("text"), env);
+  const region = parseRegion(readText(values, requestFlag("region"), env));
+  return { task: spec.name, ...(text !== undefined ? { text } : {}), ...(region !== undefined ? { region } : {}) };
 }
 
-function generationArgs(values: { "num-beams"?: string | undefined; "max-new-tokens"?: string | undefined }) {
-  const numBeams = parsePositiveInt("--num-beams", values["num-beams"]);
-  const maxNewTokens = parsePositiveInt("--max-new-tokens", values["max-new-tokens"]);
+function generationArgs(values: Values) {
+  const numBeams = parsePositiveInt("--num-beams", readText(values, requestFlag("num-beams"), env));
+  const maxNewTokens = parsePositiveInt("--max-new-tokens", readText(values, requestFlag("max-new-tokens"), env));
   return { ...(numBeams !== undefined ? { numBeams } : {}), ...(maxNewTokens !== undefined ? { maxNewTokens } : {}) };
 }
 
-function images(values: { image?: string[] | undefined }): string[] {
-  if (values.image === undefined || values.image.length === 0) throw new UsageError("--image <file> is required");
-  return values.image;
+function images(values: Values): string[] {
+  const files = readList(values, requestFlag("image"), env);
+  if (files === undefined) throw new UsageError("--image <file> is required");
+  return files;
+}
+
+/** The engine options with a progress bar on stderr, which `finish` ends before anything else is written. */
+function withProgressBar(init: EngineOptionsInit) {
+  const bar = createProgressBar(process.stderr);
+  return { init: { ...init, onDownloadProgress: bar.onProgress }, finish: bar.finish };
 }
 
 async function run(argv: string[]): Promise<void> {
-  const { values } = parseArgs({ args: argv, options: runFlags, strict: true });
+  const { values } = parseArgs({
+    args: argv,
+    options: { ...parseArgsOptions([...REQUEST_FLAGS, ...MODEL_FLAGS]), ...HELP_OPTION },
+    strict: true,
+  });
+  if (values.help === true) return printHelp("run");
   const request = taskArgs(values);
   const files = images(values);
   const options = generationArgs(values);
-  const florence = await createFlorence(engineInit(values));
+  const { init, finish } = withProgressBar(engineSettings(values, env));
+  const florence = await createFlorence(init).finally(finish);
   try {
-    const results = await florence.run(request, files.map((path) => ({ kind: "path", path }) as const), options);
+    const results = await florence.run(
+      request,
+      files.map((path) => ({ kind: "path", path }) as const),
+      options,
+    );
     process.stdout.write(`${JSON.stringify(results.length === 1 ? results[0] : results, null, 2)}\n`);
   } finally {
     await florence.close();
   }
 }
 
+/**
+ * Serves until a signal closes the server. A model that cannot be loaded closes it too and fails
+ * with the load error's message (exit status 1), unless --retry-load keeps it trying.
+ */
 async function serve(argv: string[]): Promise<void> {
   const { values } = parseArgs({
     args: argv,
-    options: { ...modelFlags, ...serverFlagOptions },
+    options: { ...parseArgsOptions([...MODEL_FLAGS, RETRY_LOAD_FLAG]), ...serverFlagOptions, ...HELP_OPTION },
     strict: true,
   });
-  const server = parseServerFlags(values, process.env);
-  const init = engineInit(values);
+  if (values.help === true) return printHelp("serve");
+  const server = parseServerFlags(values, env);
+  const retry = readSwitch(values, RETRY_LOAD_FLAG, env) ?? false;
+  const { init, finish } = withProgressBar(engineSettings(values, env));
   // The model starts loading only once startServer has accepted the configuration (TLS files,
   // tokens, --insecure): a refused start must not leave a loading engine behind.
-  let loadEngine = () => {};
-  const engine = new Promise<Awaited<ReturnType<typeof createFlorence>>>((resolve, reject) => {
-    loadEngine = () => createFlorence(init).then(resolve, reject);
+  type Engine = Awaited<ReturnType<typeof createFlorence>>;
+  let resolveEngine: (engine: Engine) => void = () => {};
+  let rejectEngine: (error: unknown) => void = () => {};
+  const engine = new Promise<Engine>((resolve, reject) => {
+    resolveEngine = resolve;
+    rejectEngine = reject;
   });
-  await startServer({ ...server.options, insecure: server.insecure, engine });
-  loadEngine();
+  const running = await startServer({ ...server.options, insecure: server.insecure, engine });
+  const closing = new AbortController();
+  void running.server.closed.then(() => closing.abort());
+  const logger = running.server.options.logger;
+  try {
+    const loaded = await loadWithRetry(() => createFlorence(init), {
+      retry,
+      signal: closing.signal,
+      onRetry: (error, attempt, delayMs) =>
+        logger({
+          level: "error",
+          msg: `model failed to load (attempt ${attempt}); --retry-load: next attempt in ${delayMs / 1000} s`,
+          cause: `${error.kind}: ${error.message}`,
+        }),
+    }).finally(finish);
+    resolveEngine(loaded);
+  } catch (e) {
+    rejectEngine(withoutStack(e));
+    // Stopped by a signal while waiting to retry: the server is already closing, which is no failure.
+    if (closing.signal.aborted) return;
+    await running.server.close();
+    throw e;
+  }
 }
 
-/** `call`'s connection flags; each also reads FLORENCE2_<FLAG> (FLORENCE2_TOKEN keeps the token out of argv and shell history). */
-const callFlags = {
-  url: { type: "string" },
-  protocol: { type: "string" },
-  token: { type: "string" },
-  ca: { type: "string" },
-  cert: { type: "string" },
-  key: { type: "string" },
-} as const;
-
 /** Reads the PEM files named by --ca, --cert and --key, naming the flag of a file that cannot be read. */
-async function clientTls(values: Readonly<Record<string, unknown>>): Promise<NodeTlsOptions | undefined> {
+async function clientTls(values: Values): Promise<NodeTlsOptions | undefined> {
   const tls: { ca?: Buffer; cert?: Buffer; key?: Buffer } = {};
   for (const flag of ["ca", "cert", "key"] as const) {
-    const path = stringFlag(values, flag, process.env);
+    const path = stringFlag(values, flag, env);
     if (path === undefined) continue;
     try {
       tls[flag] = await readFile(path);
     } catch (e) {
-      throw new UsageError(`--${flag} ${path}: cannot read the file (${(e as NodeJS.ErrnoException).code ?? String(e)})`);
+      throw new UsageError(
+        `--${flag} ${path}: cannot read the file (${(e as NodeJS.ErrnoException).code ?? String(e)})`,
+      );
     }
   }
-  if ((tls.cert === undefined) !== (tls.key === undefined)) throw new UsageError("--cert and --key go together: give both for a client certificate, or neither");
+  if ((tls.cert === undefined) !== (tls.key === undefined))
+    throw new UsageError("--cert and --key go together: give both for a client certificate, or neither");
   return Object.keys(tls).length === 0 ? undefined : tls;
 }
 
 async function call(argv: string[]): Promise<void> {
-  const { values } = parseArgs({ args: argv, options: { ...runFlags, ...callFlags }, strict: true });
+  const { values } = parseArgs({
+    args: argv,
+    options: { ...parseArgsOptions([...CALL_FLAGS, ...REQUEST_FLAGS]), ...HELP_OPTION },
+    strict: true,
+  });
+  if (values.help === true) return printHelp("call");
   const request = taskArgs(values);
   const files = images(values);
-  const protocol = stringFlag(values, "protocol", process.env) ?? "grpc";
+  const protocol = stringFlag(values, "protocol", env) ?? "grpc";
   if (protocol !== "grpc" && protocol !== "grpc-web" && protocol !== "connect") {
     throw new UsageError(`--protocol ${protocol} is not supported; use grpc, grpc-web or connect`);
   }
-  const token = stringFlag(values, "token", process.env);
+  const token = stringFlag(values, "token", env);
   const tls = await clientTls(values);
   const client = createFlorenceClient({
-    baseUrl: stringFlag(values, "url", process.env) ?? "http://127.0.0.1:50051",
+    baseUrl: stringFlag(values, "url", env) ?? "http://127.0.0.1:50051",
     protocol,
     ...(token !== undefined ? { token } : {}),
     ...(tls !== undefined ? { tls } : {}),
@@ -158,25 +176,44 @@ async function call(argv: string[]): Promise<void> {
   process.stdout.write(`${JSON.stringify(results.length === 1 ? results[0] : results, null, 2)}\n`);
 }
 
-const COMMANDS: Readonly<Record<string, (argv: string[]) => Promise<void>>> = { run, serve, call };
+function printHelp(command: CommandName): void {
+  process.stdout.write(`${commandHelp(command)}\n`);
+}
 
+const COMMANDS: Readonly<Record<CommandName, (argv: string[]) => Promise<void>>> = { run, serve, call };
+
+function isCommand(name: string): name is CommandName {
+  return Object.hasOwn(COMMANDS, name);
+}
+
+/** Runs the command line; resolves to the exit status (serve resolves 0 once it is listening). */
 async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
-  if (command === undefined || command === "--help" || command === "-h" || command === "help") {
-    process.stdout.write(`${USAGE}\n`);
-    return command === undefined ? 2 : 0;
+  if (command === "--help" || command === "-h" || command === "help") {
+    const topic = rest[0];
+    process.stdout.write(`${topic !== undefined && isCommand(topic) ? commandHelp(topic) : mainHelp()}\n`);
+    return 0;
   }
-  const handler = COMMANDS[command];
-  if (handler === undefined) {
-    process.stderr.write(`florence2: unknown command ${JSON.stringify(command)}\n\n${USAGE}\n`);
+  if (command === "--version" || command === "-v" || command === "version") {
+    process.stdout.write(`${packageVersion()}\n`);
+    return 0;
+  }
+  if (command === undefined || !isCommand(command)) {
+    const what = command === undefined ? "a command is required" : `unknown command ${JSON.stringify(command)}`;
+    process.stderr.write(`florence2: ${what}\n\n${mainHelp()}\n`);
     return 2;
   }
   try {
-    await handler(rest);
+    await COMMANDS[command](rest);
     return 0;
   } catch (e) {
-    if (e instanceof UsageError || (e instanceof TypeError && "code" in e && String(e.code).startsWith("ERR_PARSE_ARGS"))) {
-      process.stderr.write(`florence2 ${command}: ${(e as Error).message}\n\n${USAGE}\n`);
+    if (
+      e instanceof UsageError ||
+      (e instanceof TypeError && "code" in e && String(e.code).startsWith("ERR_PARSE_ARGS"))
+    ) {
+      process.stderr.write(
+        `florence2 ${command}: ${(e as Error).message}\nRun "florence2 ${command} --help" for every flag, its default and its environment variable.\n`,
+      );
       return 2;
     }
     if (isFlorenceError(e)) {

@@ -36,9 +36,9 @@ type OptionOf<K extends FlagKind> = {
         ? ServerOptions[O] extends readonly string[]
           ? O
           : never
-        : ServerOptions[O] extends number
-        ? O
-        : never;
+        : ServerOptions[O] extends number | undefined
+          ? O
+          : never;
 }[keyof ServerOptions];
 
 type ServerFlag = {
@@ -50,13 +50,16 @@ type ServerFlag = {
     readonly help: string;
     /** The help text's group heading. */
     readonly group: FlagGroup;
+    /** The value's placeholder in the help, where FILE, HOST or N would mislead. */
+    readonly value?: string;
   };
 }[FlagKind];
 
-type FlagGroup = "listen" | "security" | "browsers" | "requests" | "streams" | "connections";
+type FlagGroup = "listen" | "operations" | "security" | "browsers" | "requests" | "streams" | "connections";
 
 const GROUP_TITLES: Readonly<Record<FlagGroup, string>> = {
   listen: "where it listens",
+  operations: "logs, metrics and traces",
   security: "TLS and authentication (SIGHUP re-reads the certificate files and the tokens file)",
   browsers: "browsers on other origins (Connect and gRPC-Web)",
   requests: "what one request may ask for, and how many run or wait",
@@ -65,10 +68,58 @@ const GROUP_TITLES: Readonly<Record<FlagGroup, string>> = {
 };
 
 export const SERVER_FLAGS: readonly ServerFlag[] = [
-  { group: "listen", flag: "host", kind: "text", option: "host", help: "interface to listen on; any but loopback needs TLS or tokens, or --insecure" },
+  {
+    group: "listen",
+    flag: "host",
+    kind: "text",
+    option: "host",
+    help: "interface to listen on; any but loopback needs TLS or tokens, or --insecure",
+  },
   { group: "listen", flag: "port", kind: "port", option: "port", help: "TCP port; 0 picks a free one" },
-  { group: "listen", flag: "shutdown-grace-ms", kind: "count", option: "shutdownGraceMs", help: "on SIGTERM, how long calls in flight may finish before they are aborted" },
-  { group: "security", flag: "tls-cert", kind: "text", option: "tlsCertFile", help: "PEM certificate chain: the port speaks TLS only (h2 and HTTP/1.1 by ALPN)" },
+  {
+    group: "listen",
+    flag: "shutdown-grace-ms",
+    kind: "count",
+    option: "shutdownGraceMs",
+    help: "on SIGTERM, how long calls in flight may finish before they are aborted",
+  },
+  {
+    group: "listen",
+    flag: "shutdown-delay-ms",
+    kind: "count",
+    option: "shutdownDelayMs",
+    help: "on SIGTERM, how long new calls are still answered after health turns NOT_SERVING, so load balancers can stop sending first",
+  },
+  {
+    group: "operations",
+    flag: "log-level",
+    kind: "text",
+    option: "logLevel",
+    value: "debug|info|warn|error",
+    help: "log entries below this level are dropped",
+  },
+  {
+    group: "operations",
+    flag: "metrics-port",
+    kind: "port",
+    option: "metricsPort",
+    help: "a second, plain-HTTP port serving only GET /metrics, /healthz and /readyz (the serving port answers them too)",
+  },
+  {
+    group: "operations",
+    flag: "otlp-endpoint",
+    kind: "text",
+    option: "otlpEndpoint",
+    value: "URL",
+    help: "OTLP/HTTP collector, e.g. http://127.0.0.1:4318: every RPC is traced (also read from OTEL_EXPORTER_OTLP_ENDPOINT)",
+  },
+  {
+    group: "security",
+    flag: "tls-cert",
+    kind: "text",
+    option: "tlsCertFile",
+    help: "PEM certificate chain: the port speaks TLS only (h2 and HTTP/1.1 by ALPN)",
+  },
   { group: "security", flag: "tls-key", kind: "text", option: "tlsKeyFile", help: "PEM private key of --tls-cert" },
   {
     group: "security",
@@ -84,8 +135,20 @@ export const SERVER_FLAGS: readonly ServerFlag[] = [
     option: "authTokensFile",
     help: 'one bearer token per line ("name:token" or the token alone; # comments): every call needs "authorization: Bearer <token>"',
   },
-  { group: "security", flag: "auth-health", kind: "switch", option: "authHealth", help: "the health service needs credentials too" },
-  { group: "security", flag: "auth-reflection", kind: "switch", option: "authReflection", help: "server reflection needs credentials too" },
+  {
+    group: "security",
+    flag: "auth-health",
+    kind: "switch",
+    option: "authHealth",
+    help: "the health service needs credentials too",
+  },
+  {
+    group: "security",
+    flag: "auth-reflection",
+    kind: "switch",
+    option: "authReflection",
+    help: "server reflection needs credentials too",
+  },
   {
     group: "browsers",
     flag: "cors-allow-origin",
@@ -93,9 +156,27 @@ export const SERVER_FLAGS: readonly ServerFlag[] = [
     option: "corsAllowedOrigins",
     help: 'an origin whose pages may call the server, e.g. https://app.example.com (repeat the flag for more; "*" = any origin, for development only)',
   },
-  { group: "requests", flag: "read-max-bytes", kind: "positive", option: "readMaxBytes", help: "largest request message in bytes (RESOURCE_EXHAUSTED beyond)" },
-  { group: "requests", flag: "max-images-per-request", kind: "positive", option: "maxImagesPerRequest", help: "images in one request" },
-  { group: "requests", flag: "max-tasks-per-request", kind: "positive", option: "maxTasksPerRequest", help: "tasks in one RunTasks request" },
+  {
+    group: "requests",
+    flag: "read-max-bytes",
+    kind: "positive",
+    option: "readMaxBytes",
+    help: "largest request message in bytes (RESOURCE_EXHAUSTED beyond)",
+  },
+  {
+    group: "requests",
+    flag: "max-images-per-request",
+    kind: "positive",
+    option: "maxImagesPerRequest",
+    help: "images in one request",
+  },
+  {
+    group: "requests",
+    flag: "max-tasks-per-request",
+    kind: "positive",
+    option: "maxTasksPerRequest",
+    help: "tasks in one RunTasks request",
+  },
   {
     group: "requests",
     flag: "max-request-megapixels",
@@ -103,7 +184,13 @@ export const SERVER_FLAGS: readonly ServerFlag[] = [
     option: "maxRequestMegapixels",
     help: "decoded pixels of one request or stream frame, summed over its images from their headers (INVALID_ARGUMENT beyond)",
   },
-  { group: "requests", flag: "max-num-beams", kind: "positive", option: "maxNumBeams", help: "largest num_beams a request may ask for" },
+  {
+    group: "requests",
+    flag: "max-num-beams",
+    kind: "positive",
+    option: "maxNumBeams",
+    help: "largest num_beams a request may ask for",
+  },
   {
     group: "requests",
     flag: "max-new-tokens-limit",
@@ -111,7 +198,13 @@ export const SERVER_FLAGS: readonly ServerFlag[] = [
     option: "maxNewTokens",
     help: "largest max_new_tokens a request may ask for (the model's decoder positions cap it too)",
   },
-  { group: "requests", flag: "max-concurrent-requests", kind: "positive", option: "maxConcurrentRequests", help: "engine calls (requests and stream frames) running at once" },
+  {
+    group: "requests",
+    flag: "max-concurrent-requests",
+    kind: "positive",
+    option: "maxConcurrentRequests",
+    help: "engine calls (requests and stream frames) running at once",
+  },
   {
     group: "requests",
     flag: "max-queued-requests",
@@ -119,8 +212,20 @@ export const SERVER_FLAGS: readonly ServerFlag[] = [
     option: "maxQueuedRequests",
     help: "engine calls waiting for a slot; beyond, RESOURCE_EXHAUSTED at once (also when the estimated wait exceeds the caller's deadline)",
   },
-  { group: "streams", flag: "max-concurrent-streams", kind: "count", option: "maxConcurrentStreams", help: "open StreamFrames calls" },
-  { group: "streams", flag: "max-frames-in-flight-per-stream", kind: "positive", option: "maxFramesInFlightPerStream", help: "largest StreamConfig.max_in_flight" },
+  {
+    group: "streams",
+    flag: "max-concurrent-streams",
+    kind: "count",
+    option: "maxConcurrentStreams",
+    help: "open StreamFrames calls",
+  },
+  {
+    group: "streams",
+    flag: "max-frames-in-flight-per-stream",
+    kind: "positive",
+    option: "maxFramesInFlightPerStream",
+    help: "largest StreamConfig.max_in_flight",
+  },
   {
     group: "streams",
     flag: "stream-config-timeout-ms",
@@ -135,11 +240,41 @@ export const SERVER_FLAGS: readonly ServerFlag[] = [
     option: "streamIdleTimeoutMs",
     help: "a stream with every frame answered and no new frame for this long ends with DEADLINE_EXCEEDED",
   },
-  { group: "connections", flag: "max-connections", kind: "positive", option: "maxConnections", help: "open connections; more are closed at once" },
-  { group: "connections", flag: "max-streams-per-connection", kind: "positive", option: "maxStreamsPerConnection", help: "HTTP/2 concurrent streams per connection" },
-  { group: "connections", flag: "headers-timeout-ms", kind: "positive", option: "headersTimeoutMs", help: "time for a new connection's handshake and first request headers" },
-  { group: "connections", flag: "request-timeout-ms", kind: "positive", option: "requestTimeoutMs", help: "HTTP/1.1: time for a whole request to arrive" },
-  { group: "connections", flag: "idle-connection-timeout-ms", kind: "positive", option: "idleConnectionTimeoutMs", help: "a connection with no call in flight is closed after this" },
+  {
+    group: "connections",
+    flag: "max-connections",
+    kind: "positive",
+    option: "maxConnections",
+    help: "open connections; more are closed at once",
+  },
+  {
+    group: "connections",
+    flag: "max-streams-per-connection",
+    kind: "positive",
+    option: "maxStreamsPerConnection",
+    help: "HTTP/2 concurrent streams per connection",
+  },
+  {
+    group: "connections",
+    flag: "headers-timeout-ms",
+    kind: "positive",
+    option: "headersTimeoutMs",
+    help: "time for a new connection's handshake and first request headers",
+  },
+  {
+    group: "connections",
+    flag: "request-timeout-ms",
+    kind: "positive",
+    option: "requestTimeoutMs",
+    help: "HTTP/1.1: time for a whole request to arrive",
+  },
+  {
+    group: "connections",
+    flag: "idle-connection-timeout-ms",
+    kind: "positive",
+    option: "idleConnectionTimeoutMs",
+    help: "a connection with no call in flight is closed after this",
+  },
   {
     group: "connections",
     flag: "keepalive-min-interval-ms",
@@ -150,12 +285,24 @@ export const SERVER_FLAGS: readonly ServerFlag[] = [
 ];
 
 /** The switch that is not a server option: it allows an exposed start without TLS or tokens. */
-export const INSECURE_FLAG = "insecure";
+const INSECURE_FLAG = "insecure";
 
 /** parseArgs' option table for the server flags and --insecure. */
-export const serverFlagOptions: Readonly<Record<string, { readonly type: "string" | "boolean"; readonly multiple?: boolean }>> = Object.freeze({
+export const serverFlagOptions: Readonly<
+  Record<string, { readonly type: "string" | "boolean"; readonly multiple?: boolean }>
+> = Object.freeze({
   ...Object.fromEntries(
-    SERVER_FLAGS.map((f) => [f.flag, f.kind === "switch" ? { type: "boolean" } : f.kind === "list" ? { type: "string", multiple: true } : { type: "string" }] as const),
+    SERVER_FLAGS.map(
+      (f) =>
+        [
+          f.flag,
+          f.kind === "switch"
+            ? { type: "boolean" }
+            : f.kind === "list"
+              ? { type: "string", multiple: true }
+              : { type: "string" },
+        ] as const,
+    ),
   ),
   [INSECURE_FLAG]: { type: "boolean" },
 });
@@ -183,7 +330,9 @@ export function parseServerFlags(values: Readonly<Record<string, unknown>>, env:
     }
     if (f.kind === "list") {
       const given = values[f.flag];
-      const list = Array.isArray(given) ? given.filter((v): v is string => typeof v === "string") : listFromEnv(env[envName(f.flag)]);
+      const list = Array.isArray(given)
+        ? given.filter((v): v is string => typeof v === "string")
+        : listFromEnv(env[envName(f.flag)]);
       if (list !== undefined) set(f.option, list);
       continue;
     }
@@ -205,12 +354,19 @@ export function parseServerFlags(values: Readonly<Record<string, unknown>>, env:
         break;
     }
   }
+  // The variable every OpenTelemetry SDK reads, after --otlp-endpoint and FLORENCE2_OTLP_ENDPOINT.
+  const otelEndpoint = env.OTEL_EXPORTER_OTLP_ENDPOINT?.trim();
+  if (options.otlpEndpoint === undefined && otelEndpoint !== undefined && otelEndpoint !== "")
+    set("otlpEndpoint", otelEndpoint);
   return { options, insecure: booleanFlag(values, INSECURE_FLAG, env) ?? false };
 }
 
 /** A comma-separated environment variable; unset or blank is undefined. */
 function listFromEnv(value: string | undefined): string[] | undefined {
-  const items = value?.split(",").map((item) => item.trim()).filter((item) => item !== "");
+  const items = value
+    ?.split(",")
+    .map((item) => item.trim())
+    .filter((item) => item !== "");
   return items === undefined || items.length === 0 ? undefined : items;
 }
 
@@ -226,7 +382,18 @@ export function serverFlagsHelp(): string {
   for (const group of Object.keys(GROUP_TITLES) as FlagGroup[]) {
     lines.push(`  ${GROUP_TITLES[group]}:`);
     for (const f of SERVER_FLAGS.filter((x) => x.group === group)) {
-      const value = f.kind === "switch" ? "" : f.kind === "list" ? " ORIGIN" : f.kind === "text" ? (f.option.endsWith("File") ? " FILE" : " HOST") : " N";
+      const value =
+        f.value !== undefined
+          ? ` ${f.value}`
+          : f.kind === "switch"
+            ? ""
+            : f.kind === "list"
+              ? " ORIGIN"
+              : f.kind === "text"
+                ? f.option.endsWith("File")
+                  ? " FILE"
+                  : " HOST"
+                : " N";
       const def = defaultOf(f);
       lines.push(`    --${f.flag}${value}`);
       lines.push(`        ${f.help}${def === undefined ? "" : ` (default ${def})`}; env ${envName(f.flag)}`);

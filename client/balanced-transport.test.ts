@@ -21,7 +21,11 @@ function replica(name: string) {
     });
     service(Health, {
       check() {
-        return { status: state.serving ? HealthCheckResponse_ServingStatus.SERVING : HealthCheckResponse_ServingStatus.NOT_SERVING };
+        return {
+          status: state.serving
+            ? HealthCheckResponse_ServingStatus.SERVING
+            : HealthCheckResponse_ServingStatus.NOT_SERVING,
+        };
       },
       async *watch() {},
     });
@@ -109,7 +113,10 @@ describe("createBalancedTransport", () => {
 
   it("hands each attempt the deadline left, in whole ms", async () => {
     const { ask } = setup(2, { now: () => performance.now() + 0.25 });
-    const client = createClient(ModelService, createBalancedTransport({ targets: [replica("r").transport], now: () => 1000.5 }));
+    const client = createClient(
+      ModelService,
+      createBalancedTransport({ targets: [replica("r").transport], now: () => 1000.5 }),
+    );
     expect((await client.listModels({}, { timeoutMs: 1000 })).models[0]?.id).toBe("r");
     expect(await ask()).toBe("r0");
   });

@@ -18,7 +18,13 @@
  */
 import { Code, ConnectError, createClient, type Transport } from "@connectrpc/connect";
 import { Health, HealthCheckResponse_ServingStatus } from "../gen/grpc/health/v1/health_pb.js";
-import { asGrpcError, makeRetryOptions, PREVIOUS_ATTEMPTS_HEADER, type RetryOptionsInit, withRetries } from "./retry.js";
+import {
+  asGrpcError,
+  makeRetryOptions,
+  PREVIOUS_ATTEMPTS_HEADER,
+  type RetryOptionsInit,
+  withRetries,
+} from "./retry.js";
 
 export interface BalancedTransportOptions {
   /** One transport per replica. Required, at least one. */
@@ -37,7 +43,9 @@ export interface BalancedTransportOptions {
   readonly now: () => number;
 }
 
-export type BalancedTransportInit = Pick<BalancedTransportOptions, "targets"> & { readonly [K in keyof BalancedTransportOptions]?: BalancedTransportOptions[K] };
+export type BalancedTransportInit = Pick<BalancedTransportOptions, "targets"> & {
+  readonly [K in keyof BalancedTransportOptions]?: BalancedTransportOptions[K];
+};
 
 export const balancedTransportDefaults = Object.freeze({
   ejectOn: Object.freeze([Code.Unavailable]),
@@ -70,7 +78,12 @@ export function createBalancedTransport(init: BalancedTransportInit): BalancedTr
   const options: BalancedTransportOptions = { ...balancedTransportDefaults, ...init };
   if (options.targets.length === 0) throw new RangeError("createBalancedTransport: targets must not be empty");
   const retry = makeRetryOptions(options.retry);
-  const backends: Backend[] = options.targets.map((transport) => ({ transport, ejectedUntil: 0, ejections: 0, healthy: true }));
+  const backends: Backend[] = options.targets.map((transport) => ({
+    transport,
+    ejectedUntil: 0,
+    ejections: 0,
+    healthy: true,
+  }));
   let next = 0;
 
   const inRotation = (b: Backend, now: number) => b.healthy && b.ejectedUntil <= now;
@@ -144,7 +157,8 @@ export function createBalancedTransport(init: BalancedTransportInit): BalancedTr
           stop,
         );
       } catch (e) {
-        if (timeout?.aborted && !(e instanceof ConnectError)) throw new ConnectError("the deadline passed between retries", Code.DeadlineExceeded);
+        if (timeout?.aborted && !(e instanceof ConnectError))
+          throw new ConnectError("the deadline passed between retries", Code.DeadlineExceeded);
         throw e;
       }
     },

@@ -12,6 +12,14 @@ import { clientDefaults, type FlorenceClientInit } from "./options.js";
 export { Code, ConnectError } from "@connectrpc/connect";
 export type { ClientSettings, FlorenceClient } from "./client.js";
 export { createFlorenceClientOnTransport } from "./client.js";
+export {
+  badRequestOf,
+  type ErrorReason,
+  errorInfoOf,
+  type FieldViolation,
+  type RetryAdvice,
+  retryInfoOf,
+} from "./error-details.js";
 export type * from "./inputs.js";
 export type { FlorenceClientInit, FlorenceClientOptions, Protocol } from "./options.js";
 export type * from "./results.js";
@@ -25,22 +33,32 @@ function createBrowserTransport(baseUrl: string, protocol: BrowserProtocol): Tra
     case "connect":
       return createConnectTransport({ baseUrl });
     default:
-      throw new TypeError(`createFlorenceClient: unknown protocol ${JSON.stringify(protocol)}; browsers can use "grpc-web" or "connect"`);
+      throw new TypeError(
+        `createFlorenceClient: unknown protocol ${JSON.stringify(protocol)}; browsers can use "grpc-web" or "connect"`,
+      );
   }
 }
 
 async function refuseFilePath(path: string): Promise<Uint8Array> {
-  throw new TypeError(`cannot read ${JSON.stringify(path)}: file paths work in Node only; pass the image bytes (e.g. from fetch or a File)`);
+  throw new TypeError(
+    `cannot read ${JSON.stringify(path)}: file paths work in Node only; pass the image bytes (e.g. from fetch or a File)`,
+  );
 }
 
 export function createFlorenceClient(init: FlorenceClientInit<BrowserProtocol>): FlorenceClient {
-  const transport = init.transport ?? createBrowserTransport("baseUrl" in init ? init.baseUrl : "", init.protocol ?? "grpc-web");
+  const transport =
+    init.transport ?? createBrowserTransport("baseUrl" in init ? init.baseUrl : "", init.protocol ?? "grpc-web");
   return createFlorenceClientOnTransport(transport, {
     headers: init.headers ?? clientDefaults.headers,
     token: init.token ?? clientDefaults.token,
     timeoutMs: init.timeoutMs ?? clientDefaults.timeoutMs,
     readFile: refuseFilePath,
     // fetch cannot stream a request body in both directions; a custom transport may be able to.
-    ...(init.transport === undefined ? { noBidiStreaming: "streamFrames needs HTTP/2 bidirectional streaming, which browsers' fetch cannot do; call it from Node" } : {}),
+    ...(init.transport === undefined
+      ? {
+          noBidiStreaming:
+            "streamFrames needs HTTP/2 bidirectional streaming, which browsers' fetch cannot do; call it from Node",
+        }
+      : {}),
   });
 }

@@ -25,11 +25,20 @@ interface Seen {
 
 /** Encodes which image it was in the answer text, so order and count are checkable. */
 function describeImage(image: Image): string {
-  return image.source.case === "raw" ? `raw ${image.source.value.width}x${image.source.value.height}` : `encoded ${image.source.value?.length}`;
+  return image.source.case === "raw"
+    ? `raw ${image.source.value.width}x${image.source.value.height}`
+    : `encoded ${image.source.value?.length}`;
 }
 
 function text(task: Task, answer: string): MessageInitShape<typeof TextResultSchema> {
-  return { text: answer, confidence: 0.5, task, imageSize: { width: 8, height: 4 }, rawText: `</s><s>${answer}</s>`, generatedTokens: 3 };
+  return {
+    text: answer,
+    confidence: 0.5,
+    task,
+    imageSize: { width: 8, height: 4 },
+    rawText: `</s><s>${answer}</s>`,
+    generatedTokens: 3,
+  };
 }
 
 function makeClient(seen: Seen): FlorenceClient {
@@ -46,8 +55,18 @@ function makeClient(seen: Seen): FlorenceClient {
       },
       detectObjects(req, ctx) {
         note(req, ctx);
-        const detections = req.classes.map((label, i) => ({ label, box: { x1: i, y1: 1, x2: 10, y2: 11 }, confidence: 0.25 }));
-        return { results: req.images.map(() => ({ detections, task: Task.PHRASE_GROUNDING, imageSize: { width: 8, height: 4 } })) };
+        const detections = req.classes.map((label, i) => ({
+          label,
+          box: { x1: i, y1: 1, x2: 10, y2: 11 },
+          confidence: 0.25,
+        }));
+        return {
+          results: req.images.map(() => ({
+            detections,
+            task: Task.PHRASE_GROUNDING,
+            imageSize: { width: 8, height: 4 },
+          })),
+        };
       },
       classifyImageRegion(req, ctx) {
         note(req, ctx);
@@ -56,7 +75,11 @@ function makeClient(seen: Seen): FlorenceClient {
       },
       run(req, ctx) {
         note(req, ctx);
-        return { results: req.images.map(() => create(TaskResultSchema, { result: { case: "text", value: text(req.task, req.text) } })) };
+        return {
+          results: req.images.map(() =>
+            create(TaskResultSchema, { result: { case: "text", value: text(req.task, req.text) } }),
+          ),
+        };
       },
       parseDocument(req, ctx) {
         note(req, ctx);
@@ -77,13 +100,38 @@ function makeClient(seen: Seen): FlorenceClient {
           seen.stream.push(r);
           if (r.message.case !== "frame") continue;
           const { frameId, timestampUs } = r.message.value;
-          if (frameId === 1n) yield { frameId, timestampUs, task: Task.OCR, outcome: { case: "skipped", value: { reason: "superseded by frame 2", supersededBy: 2n } } };
+          if (frameId === 1n)
+            yield {
+              frameId,
+              timestampUs,
+              task: Task.OCR,
+              outcome: { case: "skipped", value: { reason: "superseded by frame 2", supersededBy: 2n } },
+            };
           else if (frameId === 3n) {
             const fieldViolations = [{ field: "frame.image", description: "empty" }];
-            yield { frameId, timestampUs, task: Task.OCR, outcome: { case: "error", value: { code: 3, message: "bad frame", reason: "invalid_image", fieldViolations } } };
+            yield {
+              frameId,
+              timestampUs,
+              task: Task.OCR,
+              outcome: {
+                case: "error",
+                value: { code: 3, message: "bad frame", reason: "invalid_image", fieldViolations },
+              },
+            };
           } else {
-            const result = { result: { case: "text" as const, value: text(Task.OCR, describeImage(r.message.value.image ?? create(ImageSchema))) } };
-            yield { frameId, timestampUs, task: Task.OCR, timings: { queueMs: 1, modelMs: 2, visionMs: 0.5 }, outcome: { case: "result", value: result } };
+            const result = {
+              result: {
+                case: "text" as const,
+                value: text(Task.OCR, describeImage(r.message.value.image ?? create(ImageSchema))),
+              },
+            };
+            yield {
+              frameId,
+              timestampUs,
+              task: Task.OCR,
+              timings: { queueMs: 1, modelMs: 2, visionMs: 0.5 },
+              outcome: { case: "result", value: result },
+            };
           }
         }
       },
@@ -91,7 +139,15 @@ function makeClient(seen: Seen): FlorenceClient {
     service(ModelService, {
       listModels() {
         return {
-          models: [{ id: "tiny", path: "/m", tasks: [Task.CAPTION, Task.OCR, 99 as Task], dtype: ModelDtype.FP16, executionProvider: ExecutionProvider.CPU }],
+          models: [
+            {
+              id: "tiny",
+              path: "/m",
+              tasks: [Task.CAPTION, Task.OCR, 99 as Task],
+              dtype: ModelDtype.FP16,
+              executionProvider: ExecutionProvider.CPU,
+            },
+          ],
           limits: { readMaxBytes: 1n << 40n, maxImagesPerRequest: 16, maxNumBeams: 8 },
         };
       },
@@ -108,7 +164,10 @@ describe("client over a router transport", () => {
   it("captionImage sends every image and the granularity, and returns one typed result per image", async () => {
     const seen: Seen = { stream: [] };
     const raw = { data: new Uint8Array(6), width: 2, height: 1, format: "rgb" } as const;
-    const results = await makeClient(seen).captionImage([new Uint8Array(5), raw, "abc.png"], { granularity: "detailed", numBeams: 1 });
+    const results = await makeClient(seen).captionImage([new Uint8Array(5), raw, "abc.png"], {
+      granularity: "detailed",
+      numBeams: 1,
+    });
     expect(seen.request).toMatchObject({ granularity: CaptionGranularity.DETAILED, options: { numBeams: 1 } });
     expect(results.map((r) => r.text)).toEqual(["encoded 5", "raw 2x1", "encoded 7"]);
     expect(results[0]).toEqual({
@@ -145,7 +204,9 @@ describe("client over a router transport", () => {
 
   it("run sends the task, text and region and returns the TaskResult union", async () => {
     const seen: Seen = { stream: [] };
-    const results = await makeClient(seen).run("phrase_grounding", [new Uint8Array(1), new Uint8Array(2)], { text: "a dog" });
+    const results = await makeClient(seen).run("phrase_grounding", [new Uint8Array(1), new Uint8Array(2)], {
+      text: "a dog",
+    });
     expect(seen.request).toMatchObject({ task: Task.PHRASE_GROUNDING, text: "a dog" });
     expect(results.map((r) => [r.kind, r.task])).toEqual([
       ["text", "phrase_grounding"],
@@ -165,8 +226,18 @@ describe("client over a router transport", () => {
 
   it("listModels converts enums to names, drops unknown tasks and bigints to numbers", async () => {
     const list = await makeClient({ stream: [] }).listModels();
-    expect(list.models[0]).toMatchObject({ id: "tiny", dtype: "fp16", executionProvider: "cpu", tasks: ["caption", "ocr"] });
-    expect(list.limits).toMatchObject({ readMaxBytes: 2 ** 40, maxImagesPerRequest: 16, maxNumBeams: 8, maxQueuedRequests: 0 });
+    expect(list.models[0]).toMatchObject({
+      id: "tiny",
+      dtype: "fp16",
+      executionProvider: "cpu",
+      tasks: ["caption", "ocr"],
+    });
+    expect(list.limits).toMatchObject({
+      readMaxBytes: 2 ** 40,
+      maxImagesPerRequest: 16,
+      maxNumBeams: 8,
+      maxQueuedRequests: 0,
+    });
   });
 
   it("merges client and call headers (call wins) and applies the client's default deadline", async () => {
@@ -202,11 +273,21 @@ describe("client over a router transport", () => {
       for (let i = 0; i < 4; i++) yield { image: new Uint8Array(i + 1), timestampUs: 1000 * i };
     }
     const answers = [];
-    for await (const a of makeClient(seen).streamFrames(frames(), { task: { task: "ocr" }, backpressure: "latest", maxInFlight: 2 })) answers.push(a);
+    for await (const a of makeClient(seen).streamFrames(frames(), {
+      task: { task: "ocr" },
+      backpressure: "latest",
+      maxInFlight: 2,
+    }))
+      answers.push(a);
 
     expect(seen.stream[0]?.message.case).toBe("config");
     expect(seen.stream[0]?.message.value).toMatchObject({ task: { task: Task.OCR }, backpressure: 2, maxInFlight: 2 });
-    expect(seen.stream.slice(1).map((r) => (r.message.case === "frame" ? r.message.value.frameId : -1n))).toEqual([0n, 1n, 2n, 3n]);
+    expect(seen.stream.slice(1).map((r) => (r.message.case === "frame" ? r.message.value.frameId : -1n))).toEqual([
+      0n,
+      1n,
+      2n,
+      3n,
+    ]);
     expect(answers.map((a) => [a.frameId, a.timestampUs, a.kind])).toEqual([
       [0, 0, "result"],
       [1, 1000, "skipped"],
@@ -232,23 +313,33 @@ describe("client over a router transport", () => {
         async *streamFrames(requests, ctx) {
           seen.timeoutMs = ctx.timeoutMs();
           for await (const r of requests) {
-            if (r.message.case === "frame") yield { frameId: r.message.value.frameId, outcome: { case: "skipped", value: {} } };
+            if (r.message.case === "frame")
+              yield { frameId: r.message.value.frameId, outcome: { case: "skipped", value: {} } };
           }
         },
       });
     });
-    const client = createFlorenceClientOnTransport(transport, { headers: undefined, timeoutMs: 1000, readFile: async () => new Uint8Array() });
+    const client = createFlorenceClientOnTransport(transport, {
+      headers: undefined,
+      timeoutMs: 1000,
+      readFile: async () => new Uint8Array(),
+    });
     const kinds = [];
-    for await (const a of client.streamFrames([{ image: new Uint8Array(1) }], { task: { task: "caption" } })) kinds.push(a.kind);
+    for await (const a of client.streamFrames([{ image: new Uint8Array(1) }], { task: { task: "caption" } }))
+      kinds.push(a.kind);
     expect(kinds).toEqual(["skipped"]);
     expect(seen.timeoutMs).toBeUndefined();
   });
 
   it("streamFrames ends with the client-side INVALID_ARGUMENT when a frame cannot be converted", async () => {
-    const frames = [{ image: new Uint8Array(1) }, { image: { data: new Uint8Array(3), width: 1, height: 1, format: "yuv" } as unknown as FrameInput["image"] }];
+    const frames = [
+      { image: new Uint8Array(1) },
+      { image: { data: new Uint8Array(3), width: 1, height: 1, format: "yuv" } as unknown as FrameInput["image"] },
+    ];
     const kinds: string[] = [];
     const e = await (async () => {
-      for await (const a of makeClient({ stream: [] }).streamFrames(frames, { task: { task: "ocr" } })) kinds.push(a.kind);
+      for await (const a of makeClient({ stream: [] }).streamFrames(frames, { task: { task: "ocr" } }))
+        kinds.push(a.kind);
     })().catch((err: unknown) => err);
     expect(e).toBeInstanceOf(ConnectError);
     expect((e as ConnectError).code).toBe(Code.InvalidArgument);

@@ -31,7 +31,15 @@ import type {
   TaskRequest,
 } from "./inputs.js";
 import { type FlorenceClientOptions, toCallOptions } from "./options.js";
-import type { DetectionsResult, FrameAnswer, ModelList, OcrResult, SegmentationResult, TaskResult, TextResult } from "./results.js";
+import type {
+  DetectionsResult,
+  FrameAnswer,
+  ModelList,
+  OcrResult,
+  SegmentationResult,
+  TaskResult,
+  TextResult,
+} from "./results.js";
 import { fromStreamResponse, toStreamRequests } from "./stream.js";
 import { type ReadImageFile, toBox, toGenerationOptions, toImage, toImages, toTask, toTaskInput } from "./to-proto.js";
 
@@ -68,7 +76,11 @@ export interface FlorenceClient {
    * per-frame error). Needs HTTP/2 (Node); browsers' fetch cannot stream requests. The client's
    * default timeoutMs does not apply to streams.
    */
-  streamFrames(frames: AsyncIterable<FrameInput> | Iterable<FrameInput>, config: StreamConfig, options?: FlorenceCallOptions): AsyncIterable<FrameAnswer>;
+  streamFrames(
+    frames: AsyncIterable<FrameInput> | Iterable<FrameInput>,
+    config: StreamConfig,
+    options?: FlorenceCallOptions,
+  ): AsyncIterable<FrameAnswer>;
 }
 
 export interface ClientSettings extends Pick<FlorenceClientOptions, "headers" | "timeoutMs"> {
@@ -90,24 +102,44 @@ export function createFlorenceClientOnTransport(transport: Transport, settings: 
   const { readFile } = settings;
   const call = (o: FlorenceCallOptions): CallOptions => toCallOptions(o, settings);
   /** Hands a unary response's timings to the caller's onTimings, if any. */
-  const answered = <R extends { readonly timings?: Parameters<typeof fromTimings>[0] }>(r: R, o: FlorenceCallOptions): R => {
+  const answered = <R extends { readonly timings?: Parameters<typeof fromTimings>[0] }>(
+    r: R,
+    o: FlorenceCallOptions,
+  ): R => {
     o.onTimings?.(fromTimings(r.timings));
     return r;
   };
   const gen = toGenerationOptions;
 
   // The eight image+(phrase|region) methods share one shape: images, one extra field, options.
-  const withImages = async (images: Images, o: RequestOptions) => ({ images: await toImages(images, readFile), options: gen(o) });
+  const withImages = async (images: Images, o: RequestOptions) => ({
+    images: await toImages(images, readFile),
+    options: gen(o),
+  });
 
   return {
     async captionImage(images, o = {}) {
-      const granularity = nameToEnum(CaptionGranularity, o.granularity ?? "normal", "granularity") as CaptionGranularity;
+      const granularity = nameToEnum(
+        CaptionGranularity,
+        o.granularity ?? "normal",
+        "granularity",
+      ) as CaptionGranularity;
       const r = answered(await florence.captionImage({ ...(await withImages(images, o)), granularity }, call(o)), o);
       return r.results.map(fromTextResult);
     },
     async detectObjects(images, o = {}) {
-      const labelsMode = nameToEnum(DetectionLabelsMode, o.labelsMode ?? "classes", "labelsMode") as DetectionLabelsMode;
-      const r = answered(await florence.detectObjects({ ...(await withImages(images, o)), labelsMode, classes: [...(o.classes ?? [])] }, call(o)), o);
+      const labelsMode = nameToEnum(
+        DetectionLabelsMode,
+        o.labelsMode ?? "classes",
+        "labelsMode",
+      ) as DetectionLabelsMode;
+      const r = answered(
+        await florence.detectObjects(
+          { ...(await withImages(images, o)), labelsMode, classes: [...(o.classes ?? [])] },
+          call(o),
+        ),
+        o,
+      );
       return r.results.map(fromDetectionsResult);
     },
     async ocrImage(images, o = {}) {
@@ -117,10 +149,16 @@ export function createFlorenceClientOnTransport(transport: Transport, settings: 
       return answered(await florence.parseDocument(await withImages(images, o), call(o)), o).results.map(fromOcrResult);
     },
     async groundPhrase(images, phrase, o = {}) {
-      return answered(await florence.groundPhrase({ ...(await withImages(images, o)), phrase }, call(o)), o).results.map(fromDetectionsResult);
+      return answered(
+        await florence.groundPhrase({ ...(await withImages(images, o)), phrase }, call(o)),
+        o,
+      ).results.map(fromDetectionsResult);
     },
     async segmentPhrase(images, phrase, o = {}) {
-      return answered(await florence.segmentPhrase({ ...(await withImages(images, o)), phrase }, call(o)), o).results.map(fromSegmentationResult);
+      return answered(
+        await florence.segmentPhrase({ ...(await withImages(images, o)), phrase }, call(o)),
+        o,
+      ).results.map(fromSegmentationResult);
     },
     async segmentRegion(images, region, o = {}) {
       const req = { ...(await withImages(images, o)), region: toBox(region) };
@@ -160,7 +198,10 @@ export function createFlorenceClientOnTransport(transport: Transport, settings: 
     },
     async *streamFrames(frames, config, o = {}) {
       if (settings.noBidiStreaming !== undefined) throw new ConnectError(settings.noBidiStreaming, Code.Unimplemented);
-      const answers = florence.streamFrames(toStreamRequests(frames, config, readFile), toCallOptions(o, settings, false));
+      const answers = florence.streamFrames(
+        toStreamRequests(frames, config, readFile),
+        toCallOptions(o, settings, false),
+      );
       for await (const answer of answers) yield fromStreamResponse(answer);
     },
   };

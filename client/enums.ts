@@ -28,7 +28,10 @@ export function nameToEnum<E extends EnumObject>(e: E, name: string, field: stri
   const valid = name !== "unspecified" && name === name.toLowerCase();
   const value = valid ? e[name.toUpperCase()] : undefined;
   if (typeof value !== "number") {
-    throw new ConnectError(`${field}: unknown value ${JSON.stringify(name)}; expected one of ${enumNames(e).join(", ")}`, Code.InvalidArgument);
+    throw new ConnectError(
+      `${field}: unknown value ${JSON.stringify(name)}; expected one of ${enumNames(e).join(", ")}`,
+      Code.InvalidArgument,
+    );
   }
   return value;
 }

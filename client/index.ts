@@ -15,6 +15,14 @@ import { clientDefaults, type FlorenceClientInit, type Protocol } from "./option
 export { Code, ConnectError } from "@connectrpc/connect";
 export type { ClientSettings, FlorenceClient } from "./client.js";
 export { createFlorenceClientOnTransport } from "./client.js";
+export {
+  badRequestOf,
+  type ErrorReason,
+  errorInfoOf,
+  type FieldViolation,
+  type RetryAdvice,
+  retryInfoOf,
+} from "./error-details.js";
 export type * from "./inputs.js";
 export type { FlorenceClientInit, FlorenceClientOptions, Protocol } from "./options.js";
 export type * from "./results.js";
@@ -49,31 +57,60 @@ export async function readImageFile(path: string): Promise<Uint8Array> {
   return fs.readFile(path);
 }
 
-function createNodeTransport(baseUrl: string, protocol: Protocol, httpVersion: "1.1" | "2", tls: NodeTlsOptions | undefined): Transport {
+/**
+ * MiB an HTTP/2 session may hold (Node's maxSessionMemory; its default is 10). A request message is
+ * queued in the session whole while the server's flow control lets it out, and a session over the
+ * limit refuses the headers of any response: a message over the server's readMaxBytes, answered
+ * at once with RESOURCE_EXHAUSTED, then failed as "Stream closed with error code
+ * NGHTTP2_ENHANCE_YOUR_CALM". Room for the largest message a server accepts (4 GiB) keeps the
+ * server's answer readable; the limit allocates nothing.
+ */
+export const HTTP2_SESSION_MEMORY_MIB = 4200;
+
+function createNodeTransport(
+  baseUrl: string,
+  protocol: Protocol,
+  httpVersion: "1.1" | "2",
+  tls: NodeTlsOptions | undefined,
+): Transport {
   // connect-node hands nodeOptions to http2.connect / https.request, which take these TLS fields.
-  const nodeOptions = tls === undefined ? {} : { nodeOptions: { ...tls } };
+  const h1Options = tls === undefined ? {} : { nodeOptions: { ...tls } };
+  const h2Options = { nodeOptions: { ...tls, maxSessionMemory: HTTP2_SESSION_MEMORY_MIB } };
   switch (protocol) {
     case "grpc":
-      if (httpVersion !== "2") throw new TypeError('createFlorenceClient: protocol "grpc" needs httpVersion "2"; use "grpc-web" or "connect" for HTTP/1.1');
-      return createGrpcTransport({ baseUrl, ...nodeOptions });
+      if (httpVersion !== "2")
+        throw new TypeError(
+          'createFlorenceClient: protocol "grpc" needs httpVersion "2"; use "grpc-web" or "connect" for HTTP/1.1',
+        );
+      return createGrpcTransport({ baseUrl, ...h2Options });
     case "grpc-web":
-      return createGrpcWebTransport({ baseUrl, httpVersion, ...nodeOptions });
+      return httpVersion === "2"
+        ? createGrpcWebTransport({ baseUrl, httpVersion, ...h2Options })
+        : createGrpcWebTransport({ baseUrl, httpVersion, ...h1Options });
     case "connect":
-      return createConnectTransport({ baseUrl, httpVersion, ...nodeOptions });
+      return httpVersion === "2"
+        ? createConnectTransport({ baseUrl, httpVersion, ...h2Options })
+        : createConnectTransport({ baseUrl, httpVersion, ...h1Options });
     default:
-      throw new TypeError(`createFlorenceClient: unknown protocol ${JSON.stringify(protocol)}; use "grpc", "grpc-web" or "connect"`);
+      throw new TypeError(
+        `createFlorenceClient: unknown protocol ${JSON.stringify(protocol)}; use "grpc", "grpc-web" or "connect"`,
+      );
   }
 }
 
 export function createFlorenceClient(init: NodeClientInit): FlorenceClient {
   const httpVersion = init.httpVersion ?? "2";
-  const transport = init.transport ?? createNodeTransport("baseUrl" in init ? init.baseUrl : "", init.protocol ?? "grpc", httpVersion, init.tls);
+  const transport =
+    init.transport ??
+    createNodeTransport("baseUrl" in init ? init.baseUrl : "", init.protocol ?? "grpc", httpVersion, init.tls);
   const http1 = init.transport === undefined && httpVersion === "1.1";
   return createFlorenceClientOnTransport(transport, {
     headers: init.headers ?? clientDefaults.headers,
     token: init.token ?? clientDefaults.token,
     timeoutMs: init.timeoutMs ?? clientDefaults.timeoutMs,
     readFile: readImageFile,
-    ...(http1 ? { noBidiStreaming: 'streamFrames needs HTTP/2; create the client with httpVersion "2" (the default)' } : {}),
+    ...(http1
+      ? { noBidiStreaming: 'streamFrames needs HTTP/2; create the client with httpVersion "2" (the default)' }
+      : {}),
   });
 }

@@ -29,7 +29,8 @@ export interface Timings extends Partial<StageTimings> {
   readonly engineQueueMs?: number;
 }
 
-export interface ModelInfo extends Omit<EngineModelInfo, "dtype" | "executionProvider" | "maxNewTokens" | "maxTextBytes"> {
+export interface ModelInfo
+  extends Omit<EngineModelInfo, "dtype" | "executionProvider" | "maxNewTokens" | "maxTextBytes"> {
   /** Undefined when the server did not report it or reported a value this client does not know. */
   readonly dtype: EnumName<typeof ModelDtype> | undefined;
   readonly executionProvider: EnumName<typeof ExecutionProvider> | undefined;

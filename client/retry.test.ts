@@ -5,7 +5,15 @@
 import { Code, ConnectError, createClient, createRouterTransport } from "@connectrpc/connect";
 import { describe, expect, it } from "vitest";
 import { ModelService } from "../gen/florence/v1/model_service_pb.js";
-import { asGrpcError, createRetryInterceptor, makeRetryOptions, PREVIOUS_ATTEMPTS_HEADER, PUSHBACK_TRAILER, type RetryEvent, retryDecision } from "./retry.js";
+import {
+  asGrpcError,
+  createRetryInterceptor,
+  makeRetryOptions,
+  PREVIOUS_ATTEMPTS_HEADER,
+  PUSHBACK_TRAILER,
+  type RetryEvent,
+  retryDecision,
+} from "./retry.js";
 
 const options = makeRetryOptions({ maxAttempts: 4, initialBackoffMs: 100, maxBackoffMs: 300, backoffMultiplier: 2 });
 
@@ -33,10 +41,22 @@ describe("retryDecision", () => {
 describe("asGrpcError", () => {
   const reset = Object.assign(new Error("socket hang up"), { code: "ECONNRESET" });
   it.each([
-    ["a reset under the call is UNAVAILABLE", new ConnectError("reset", Code.Aborted, undefined, undefined, reset), Code.Unavailable],
-    ["a reset deeper in the cause chain", new ConnectError("reset", Code.Aborted, undefined, undefined, new Error("wrapped", { cause: reset })), Code.Unavailable],
+    [
+      "a reset under the call is UNAVAILABLE",
+      new ConnectError("reset", Code.Aborted, undefined, undefined, reset),
+      Code.Unavailable,
+    ],
+    [
+      "a reset deeper in the cause chain",
+      new ConnectError("reset", Code.Aborted, undefined, undefined, new Error("wrapped", { cause: reset })),
+      Code.Unavailable,
+    ],
     ["a server's ABORTED stays", new ConnectError("conflict", Code.Aborted), Code.Aborted],
-    ["other codes stay", new ConnectError("bad", Code.InvalidArgument, undefined, undefined, reset), Code.InvalidArgument],
+    [
+      "other codes stay",
+      new ConnectError("bad", Code.InvalidArgument, undefined, undefined, reset),
+      Code.InvalidArgument,
+    ],
   ])("%s", (_name, error, code) => {
     expect(asGrpcError(error).code).toBe(code);
   });
@@ -110,13 +130,19 @@ describe("createRetryInterceptor", () => {
   });
 
   it("retries the codes it is given", async () => {
-    const { client, seen } = flakyClient(1, Code.ResourceExhausted, { retryableCodes: [Code.Unavailable, Code.ResourceExhausted] });
+    const { client, seen } = flakyClient(1, Code.ResourceExhausted, {
+      retryableCodes: [Code.Unavailable, Code.ResourceExhausted],
+    });
     await client.listModels({});
     expect(seen.calls).toBe(2);
   });
 
   it("stops waiting when the call's deadline passes", async () => {
-    const { client, seen } = flakyClient(10, Code.Unavailable, { initialBackoffMs: 10_000, maxBackoffMs: 10_000, random: () => 0.99 });
+    const { client, seen } = flakyClient(10, Code.Unavailable, {
+      initialBackoffMs: 10_000,
+      maxBackoffMs: 10_000,
+      random: () => 0.99,
+    });
     const started = performance.now();
     const code = await client.listModels({}, { timeoutMs: 100 }).then(
       () => "ok",

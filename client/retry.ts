@@ -55,7 +55,8 @@ export type RetryOptionsInit = { readonly [K in keyof RetryOptions]?: RetryOptio
 export function makeRetryOptions(init: RetryOptionsInit = {}): Readonly<RetryOptions> {
   const defined = Object.fromEntries(Object.entries(init).filter(([, v]) => v !== undefined)) as Partial<RetryOptions>;
   const options = { ...retryDefaults, ...defined };
-  if (!Number.isInteger(options.maxAttempts) || options.maxAttempts < 1) throw new RangeError(`retry: maxAttempts ${options.maxAttempts} must be an integer >= 1`);
+  if (!Number.isInteger(options.maxAttempts) || options.maxAttempts < 1)
+    throw new RangeError(`retry: maxAttempts ${options.maxAttempts} must be an integer >= 1`);
   if (!(options.initialBackoffMs >= 0 && options.maxBackoffMs >= 0 && options.backoffMultiplier >= 1)) {
     throw new RangeError("retry: backoffs must be >= 0 and backoffMultiplier >= 1");
   }
@@ -90,7 +91,14 @@ export function retryDecision(
 }
 
 /** Node error codes of a connection that died under a call (the peer crashed or was killed). */
-const CONNECTION_LOST = new Set(["ECONNRESET", "EPIPE", "ERR_STREAM_DESTROYED", "ERR_HTTP2_INVALID_STREAM", "ERR_HTTP2_SESSION_ERROR", "ERR_HTTP2_STREAM_ERROR"]);
+const CONNECTION_LOST = new Set([
+  "ECONNRESET",
+  "EPIPE",
+  "ERR_STREAM_DESTROYED",
+  "ERR_HTTP2_INVALID_STREAM",
+  "ERR_HTTP2_SESSION_ERROR",
+  "ERR_HTTP2_STREAM_ERROR",
+]);
 
 /**
  * The error as gRPC defines it: connect-node reports a connection reset under a call as ABORTED
@@ -103,7 +111,13 @@ export function asGrpcError(e: unknown): ConnectError {
   for (let cause: unknown = error.cause, depth = 0; cause instanceof Error && depth < 8; cause = cause.cause, depth++) {
     const code = (cause as { readonly code?: unknown }).code;
     if (typeof code === "string" && CONNECTION_LOST.has(code)) {
-      return new ConnectError(`connection lost: ${error.rawMessage}`, Code.Unavailable, error.metadata, undefined, error);
+      return new ConnectError(
+        `connection lost: ${error.rawMessage}`,
+        Code.Unavailable,
+        error.metadata,
+        undefined,
+        error,
+      );
     }
   }
   return error;
@@ -133,7 +147,11 @@ function sleep(ms: number, signal: AbortSignal): Promise<void> {
  * runs out of attempts; waits between attempts as retryDecision says. `signal` (the call's
  * deadline and abort) ends the waiting. Shared by the interceptor and the balanced transport.
  */
-export async function withRetries<T>(attempt: (n: number) => Promise<T>, options: Readonly<RetryOptions>, signal: AbortSignal): Promise<T> {
+export async function withRetries<T>(
+  attempt: (n: number) => Promise<T>,
+  options: Readonly<RetryOptions>,
+  signal: AbortSignal,
+): Promise<T> {
   for (let n = 1; ; n++) {
     try {
       return await attempt(n);

@@ -1,7 +1,11 @@
 /** streamFrames: frames -> StreamFramesRequest messages, and answers -> FrameAnswer objects. */
 import type { MessageInitShape } from "@bufbuild/protobuf";
 import { Code, ConnectError } from "@connectrpc/connect";
-import { BackpressureMode, type StreamFramesRequestSchema, type StreamFramesResponse } from "../gen/florence/v1/frames_pb.js";
+import {
+  BackpressureMode,
+  type StreamFramesRequestSchema,
+  type StreamFramesResponse,
+} from "../gen/florence/v1/frames_pb.js";
 import { Task } from "../gen/florence/v1/task_pb.js";
 import { enumToName, nameToEnum } from "./enums.js";
 import { fromTaskResult, fromTimings } from "./from-proto.js";
@@ -14,7 +18,10 @@ type StreamRequestInit = MessageInitShape<typeof StreamFramesRequestSchema>;
 /** uint64/int64 fields: JavaScript numbers must be safe integers to survive the round trip. */
 function toInt64(value: number, field: string, min: number): bigint {
   if (!Number.isSafeInteger(value) || value < min) {
-    throw new ConnectError(`${field}: ${value} is not ${min === 0 ? "a non-negative" : "a"} safe integer`, Code.InvalidArgument);
+    throw new ConnectError(
+      `${field}: ${value} is not ${min === 0 ? "a non-negative" : "a"} safe integer`,
+      Code.InvalidArgument,
+    );
   }
   return BigInt(value);
 }
@@ -26,14 +33,22 @@ export function toStreamConfig(config: StreamConfig): StreamRequestInit {
       value: {
         task: toTaskInput(config.task, "config.task"),
         options: toGenerationOptions(config.options ?? {}),
-        backpressure: nameToEnum(BackpressureMode, config.backpressure ?? "queue", "config.backpressure") as BackpressureMode,
+        backpressure: nameToEnum(
+          BackpressureMode,
+          config.backpressure ?? "queue",
+          "config.backpressure",
+        ) as BackpressureMode,
         maxInFlight: config.maxInFlight ?? 0,
       },
     },
   };
 }
 
-export async function toStreamFrame(frame: FrameInput, index: number, readFile: ReadImageFile): Promise<StreamRequestInit> {
+export async function toStreamFrame(
+  frame: FrameInput,
+  index: number,
+  readFile: ReadImageFile,
+): Promise<StreamRequestInit> {
   const field = `frames[${index}]`;
   return {
     message: {
@@ -73,7 +88,12 @@ export function fromStreamResponse(r: StreamFramesResponse): FrameAnswer {
     case "result":
       return { ...base, kind: "result", result: fromTaskResult(r.outcome.value) };
     case "skipped":
-      return { ...base, kind: "skipped", reason: r.outcome.value.reason, supersededBy: Number(r.outcome.value.supersededBy) };
+      return {
+        ...base,
+        kind: "skipped",
+        reason: r.outcome.value.reason,
+        supersededBy: Number(r.outcome.value.supersededBy),
+      };
     case "error": {
       const e = r.outcome.value;
       const violations = e.fieldViolations.map((v) => ({ field: v.field, description: v.description }));

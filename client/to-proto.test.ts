@@ -4,7 +4,15 @@ import { PixelFormat } from "../gen/florence/v1/image_pb.js";
 import { Task } from "../gen/florence/v1/task_pb.js";
 import { enumNames, enumToName, nameToEnum } from "./enums.js";
 import type { ImageInput } from "./inputs.js";
-import { type ReadImageFile, toBox, toGenerationOptions, toImage, toImageList, toImages, toTaskInput } from "./to-proto.js";
+import {
+  type ReadImageFile,
+  toBox,
+  toGenerationOptions,
+  toImage,
+  toImageList,
+  toImages,
+  toTaskInput,
+} from "./to-proto.js";
 
 const PNG_BYTES = new Uint8Array([0x89, 0x50, 0x4e, 0x47]);
 const FILE_BYTES = new Uint8Array([1, 2, 3]);
@@ -36,15 +44,18 @@ describe("enums", () => {
     expect(enumToName(Task, value)).toBe(name);
   });
 
-  it.each(["unspecified", "CAPTION", "<OD>", ""])("rejects %j with INVALID_ARGUMENT listing the valid names", (name) => {
-    const call = () => nameToEnum(Task, name, "task");
-    expect(call).toThrow(/task: unknown value .* expected one of caption, detailed_caption/);
-    try {
-      call();
-    } catch (e) {
-      expectCode(e, Code.InvalidArgument);
-    }
-  });
+  it.each(["unspecified", "CAPTION", "<OD>", ""])(
+    "rejects %j with INVALID_ARGUMENT listing the valid names",
+    (name) => {
+      const call = () => nameToEnum(Task, name, "task");
+      expect(call).toThrow(/task: unknown value .* expected one of caption, detailed_caption/);
+      try {
+        call();
+      } catch (e) {
+        expectCode(e, Code.InvalidArgument);
+      }
+    },
+  );
 
   it("gives undefined for UNSPECIFIED and values newer than the client", () => {
     expect(enumToName(Task, Task.UNSPECIFIED)).toBeUndefined();
@@ -131,12 +142,27 @@ describe("regions, tasks and generation options", () => {
       text: "",
       region: { x1: 0, y1: 0, x2: 5, y2: 5 },
     });
-    expect(toTaskInput({ task: "phrase_grounding", text: "a dog" })).toEqual({ task: Task.PHRASE_GROUNDING, text: "a dog" });
+    expect(toTaskInput({ task: "phrase_grounding", text: "a dog" })).toEqual({
+      task: Task.PHRASE_GROUNDING,
+      text: "a dog",
+    });
   });
 
   it("copies only decoding fields, so call options never reach the message", () => {
-    const options = { numBeams: 1, maxNewTokens: 20, minNewTokens: 20, earlyStopping: false, timeoutMs: 5, signal: new AbortController().signal };
-    expect(toGenerationOptions(options)).toEqual({ numBeams: 1, maxNewTokens: 20, minNewTokens: 20, earlyStopping: false });
+    const options = {
+      numBeams: 1,
+      maxNewTokens: 20,
+      minNewTokens: 20,
+      earlyStopping: false,
+      timeoutMs: 5,
+      signal: new AbortController().signal,
+    };
+    expect(toGenerationOptions(options)).toEqual({
+      numBeams: 1,
+      maxNewTokens: 20,
+      minNewTokens: 20,
+      earlyStopping: false,
+    });
     expect(toGenerationOptions({})).toEqual({});
   });
 });

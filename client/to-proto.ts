@@ -32,7 +32,10 @@ async function readPath(path: string, field: string, readFile: ReadImageFile): P
   } catch (e) {
     if (e instanceof ConnectError) throw e;
     const reason = e instanceof Error ? e.message : String(e);
-    throw invalid(`${field}: cannot read image file ${JSON.stringify(path)} (${reason}); pass an existing file or the image bytes`, e);
+    throw invalid(
+      `${field}: cannot read image file ${JSON.stringify(path)} (${reason}); pass an existing file or the image bytes`,
+      e,
+    );
   }
 }
 
@@ -42,13 +45,16 @@ export async function toImage(input: ImageInput, field: string, readFile: ReadIm
   if (typeof input === "string") return readPath(input, field, readFile);
   if (typeof input === "object" && input !== null) {
     if (input.kind === "path") return readPath(input.path, field, readFile);
-    if (input.kind === "encoded" && input.data instanceof Uint8Array) return { source: { case: "encoded", value: input.data } };
+    if (input.kind === "encoded" && input.data instanceof Uint8Array)
+      return { source: { case: "encoded", value: input.data } };
     if ((input.kind === undefined || input.kind === "raw") && "width" in input && input.data instanceof Uint8Array) {
       const format = nameToEnum(PixelFormat, input.format, `${field}.format`);
       return { source: { case: "raw", value: { width: input.width, height: input.height, format, data: input.data } } };
     }
   }
-  throw invalid(`${field}: not an image; pass encoded bytes (Uint8Array/Buffer), raw pixels {data, width, height, format} or a file path`);
+  throw invalid(
+    `${field}: not an image; pass encoded bytes (Uint8Array/Buffer), raw pixels {data, width, height, format} or a file path`,
+  );
 }
 
 /** All images, read concurrently, in order. */

@@ -28,7 +28,9 @@ describe("etags", () => {
 
 describe("hub urls", () => {
   it("builds resolve and info urls, encoding the revision whole", () => {
-    expect(resolveUrl("https://hf.co/", "o/n", "refs/pr/1", "onnx/a b.onnx")).toBe("https://hf.co/o/n/resolve/refs%2Fpr%2F1/onnx/a%20b.onnx");
+    expect(resolveUrl("https://hf.co/", "o/n", "refs/pr/1", "onnx/a b.onnx")).toBe(
+      "https://hf.co/o/n/resolve/refs%2Fpr%2F1/onnx/a%20b.onnx",
+    );
     expect(repoInfoUrl("http://h", "o/n", "main")).toBe("http://h/api/models/o/n/revision/main");
   });
 
@@ -37,6 +39,10 @@ describe("hub urls", () => {
   });
 
   it("knows commit hashes", () => {
-    expect([isCommitHash("0".repeat(40)), isCommitHash("main"), isCommitHash("0".repeat(39))]).toEqual([true, false, false]);
+    expect([isCommitHash("0".repeat(40)), isCommitHash("main"), isCommitHash("0".repeat(39))]).toEqual([
+      true,
+      false,
+      false,
+    ]);
   });
 });

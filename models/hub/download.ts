@@ -76,7 +76,12 @@ async function headFile(url: string, target: HubTarget, ctx: HubRequestContext):
   for (let hop = 0; hop < 5; hop++) {
     const idle = createIdleTimer(ctx.timeoutMs, ctx.signal);
     try {
-      const res = await fetch(current, { method: "HEAD", redirect: "manual", headers: { "accept-encoding": "identity", ...authHeaders(ctx.token) }, signal: idle.signal });
+      const res = await fetch(current, {
+        method: "HEAD",
+        redirect: "manual",
+        headers: { "accept-encoding": "identity", ...authHeaders(ctx.token) },
+        signal: idle.signal,
+      });
       const linkedEtag = normalizeEtag(res.headers.get("x-linked-etag"));
       const location = res.headers.get("location");
       if (res.status >= 300 && res.status < 400 && linkedEtag === undefined && location?.startsWith("/") === true) {
@@ -86,7 +91,9 @@ async function headFile(url: string, target: HubTarget, ctx: HubRequestContext):
       if (res.status >= 400) throw errorForStatus(res, target, ctx.token);
       return {
         etag: linkedEtag ?? normalizeEtag(res.headers.get("etag")),
-        size: parseSize(res.headers.get("x-linked-size")) ?? (res.status < 300 ? parseSize(res.headers.get("content-length")) : undefined),
+        size:
+          parseSize(res.headers.get("x-linked-size")) ??
+          (res.status < 300 ? parseSize(res.headers.get("content-length")) : undefined),
       };
     } finally {
       idle.clear();
@@ -156,7 +163,11 @@ async function fetchIntoPart(
 
   const idle = createIdleTimer(ctx.timeoutMs, ctx.signal);
   try {
-    const headers = { "accept-encoding": "identity", ...authHeaders(ctx.token), ...(offset > 0 ? { range: `bytes=${offset}-` } : {}) };
+    const headers = {
+      "accept-encoding": "identity",
+      ...authHeaders(ctx.token),
+      ...(offset > 0 ? { range: `bytes=${offset}-` } : {}),
+    };
     const res = await fetch(url, { headers, signal: idle.signal });
     if (res.status === 416) {
       await res.body?.cancel();
@@ -192,12 +203,21 @@ async function fetchIntoPart(
         await fh.write(next.value);
         hash.update(next.value);
         bytes += next.value.byteLength;
-        progress?.({ file: req.path, bytes, total, resumedFrom: start, fileIndex: req.fileIndex, fileCount: req.fileCount, done: false });
+        progress?.({
+          file: req.path,
+          bytes,
+          total,
+          resumedFrom: start,
+          fileIndex: req.fileIndex,
+          fileCount: req.fileCount,
+          done: false,
+        });
       }
     } finally {
       await fh.close();
     }
-    if (total !== undefined && bytes !== total) throw new TransientError(`the connection closed after ${bytes} of ${total} bytes of ${req.path}`);
+    if (total !== undefined && bytes !== total)
+      throw new TransientError(`the connection closed after ${bytes} of ${total} bytes of ${req.path}`);
     return { sha256: hash.digest("hex"), size: bytes, transferred: bytes - start };
   } finally {
     idle.clear();
@@ -209,14 +229,26 @@ async function fetchIntoPart(
  * Reuses the cached copy when its etag still matches (or the revision is a commit hash), and falls
  * back to it when the hub cannot be reached.
  */
-export async function downloadFile(req: DownloadRequest, ctx: HubRequestContext, progress?: ProgressCallback): Promise<DownloadOutcome> {
+export async function downloadFile(
+  req: DownloadRequest,
+  ctx: HubRequestContext,
+  progress?: ProgressCallback,
+): Promise<DownloadOutcome> {
   const localPath = join(req.revisionDir, req.path);
   const metaPath = cacheMetaPath(req.revisionDir, req.path);
   const target: HubTarget = { repo: req.repo, revision: req.revision, path: req.path };
   const url = resolveUrl(req.baseUrl, req.repo, req.revision, req.path);
   const cached = await readCachedFile(req.revisionDir, req.path);
   const reuse = (): DownloadOutcome => {
-    progress?.({ file: req.path, bytes: cached?.size ?? 0, total: cached?.size, resumedFrom: cached?.size ?? 0, fileIndex: req.fileIndex, fileCount: req.fileCount, done: true });
+    progress?.({
+      file: req.path,
+      bytes: cached?.size ?? 0,
+      total: cached?.size,
+      resumedFrom: cached?.size ?? 0,
+      fileIndex: req.fileIndex,
+      fileCount: req.fileCount,
+      done: true,
+    });
     return { localPath, downloadedBytes: 0, fromCache: true };
   };
   if (cached !== undefined && isCommitHash(req.revision)) return reuse();
@@ -238,7 +270,10 @@ export async function downloadFile(req: DownloadRequest, ctx: HubRequestContext,
   // A .part from another version of the file cannot be resumed.
   const partMeta = await readMeta(partMetaPath);
   if (partMeta?.etag !== remote.etag) await rm(partPath, { force: true });
-  await writeFile(partMetaPath, JSON.stringify({ etag: remote.etag, size: remote.size ?? 0, sha256: "" } satisfies CachedFileMeta));
+  await writeFile(
+    partMetaPath,
+    JSON.stringify({ etag: remote.etag, size: remote.size ?? 0, sha256: "" } satisfies CachedFileMeta),
+  );
 
   let transferred = 0;
   const result = await withRetries(ctx, target, async () => {
@@ -256,8 +291,19 @@ export async function downloadFile(req: DownloadRequest, ctx: HubRequestContext,
     );
   }
   await rename(partPath, localPath);
-  await writeFile(metaPath, JSON.stringify({ etag: remote.etag, size: result.size, sha256: result.sha256 } satisfies CachedFileMeta));
+  await writeFile(
+    metaPath,
+    JSON.stringify({ etag: remote.etag, size: result.size, sha256: result.sha256 } satisfies CachedFileMeta),
+  );
   await rm(partMetaPath, { force: true });
-  progress?.({ file: req.path, bytes: result.size, total: result.size, resumedFrom: result.size - transferred, fileIndex: req.fileIndex, fileCount: req.fileCount, done: true });
+  progress?.({
+    file: req.path,
+    bytes: result.size,
+    total: result.size,
+    resumedFrom: result.size - transferred,
+    fileIndex: req.fileIndex,
+    fileCount: req.fileCount,
+    done: true,
+  });
   return { localPath, downloadedBytes: transferred, fromCache: false };
 }

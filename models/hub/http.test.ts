@@ -4,13 +4,27 @@ import type { HubRequestContext } from "./http.js";
 import { errorForStatus, TransientError, withRetries } from "./http.js";
 
 const target = { repo: "me/model", revision: "main", path: "onnx/x.onnx" };
-const ctx = (extra: Partial<HubRequestContext> = {}): HubRequestContext => ({ token: undefined, retries: 2, retryDelayMs: 1, timeoutMs: 1000, signal: undefined, ...extra });
+const ctx = (extra: Partial<HubRequestContext> = {}): HubRequestContext => ({
+  token: undefined,
+  retries: 2,
+  retryDelayMs: 1,
+  timeoutMs: 1000,
+  signal: undefined,
+  ...extra,
+});
 
 describe("errorForStatus", () => {
   it.each([
-    [401, undefined, undefined, "download", /401.*pass a hub token \(--token or the HF_TOKEN environment variable\)/],
+    // There is no --token for downloads (call's --token is the server's bearer token): the hint names HF_TOKEN.
+    [401, undefined, undefined, "download", /401.*set the HF_TOKEN environment variable to a hub access token/],
     [401, undefined, "tok", "download", /the hub rejected the token/],
-    [401, "RepositoryNotFound", undefined, "model_load", /^repository me\/model was not found on the hub \(401\); check the id, or pass a token/],
+    [
+      401,
+      "RepositoryNotFound",
+      undefined,
+      "model_load",
+      /^repository me\/model was not found on the hub \(401\); check the id, or pass a token/,
+    ],
     [403, undefined, "tok", "download", /403.*no access to me\/model.*gated model/],
     [404, "RepositoryNotFound", undefined, "model_load", /^repository me\/model was not found on the hub \(404\)/],
     [404, "RevisionNotFound", undefined, "model_load", /^revision main of me\/model was not found/],
@@ -44,7 +58,21 @@ describe("withRetries", () => {
       throw new TypeError("terminated", { cause: new Error("other side closed") });
     }).catch((err: unknown) => err);
     expect(isFlorenceError(e) && e.kind).toBe("download");
-    expect((e as Error).message).toMatch(/^fetching onnx\/x\.onnx of me\/model failed after 2 attempt\(s\): other side closed\./);
+    expect((e as Error).message).toMatch(
+      /^fetching onnx\/x\.onnx of me\/model failed after 2 attempt\(s\): other side closed\./,
+    );
+  });
+
+  it("names the hub's origin, never its path or credentials", async () => {
+    const e = await withRetries(
+      ctx({ retries: 0, endpoint: "https://user:secret@mirror.example:8443/hf" }),
+      target,
+      async () => {
+        throw new TypeError("fetch failed", { cause: new Error("connect ECONNREFUSED") });
+      },
+    ).catch((err: unknown) => err);
+    expect((e as Error).message).toContain("Check that the hub at https://mirror.example:8443 can be reached");
+    expect((e as Error).message).not.toMatch(/secret|\/hf/);
   });
 
   it("does not retry final errors", async () => {

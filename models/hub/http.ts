@@ -16,6 +16,8 @@ export interface HubRequestContext {
   readonly timeoutMs: number;
   /** Cancels everything: requests, body reads and backoff waits. */
   readonly signal: AbortSignal | undefined;
+  /** The hub's base URL, named in network errors (its origin only: no path, no credentials). */
+  readonly endpoint?: string | undefined;
 }
 
 /** What a request is for, so messages name the repo, revision and file. */
@@ -34,7 +36,16 @@ export class TransientError extends Error {
 /** Raised by the idle timer: no bytes for `timeoutMs`. */
 export class IdleTimeoutError extends TransientError {}
 
-const NETWORK_CODES = new Set(["ECONNRESET", "ECONNREFUSED", "EPIPE", "ETIMEDOUT", "ENOTFOUND", "EAI_AGAIN", "UND_ERR_SOCKET", "UND_ERR_CONNECT_TIMEOUT"]);
+const NETWORK_CODES = new Set([
+  "ECONNRESET",
+  "ECONNREFUSED",
+  "EPIPE",
+  "ETIMEDOUT",
+  "ENOTFOUND",
+  "EAI_AGAIN",
+  "UND_ERR_SOCKET",
+  "UND_ERR_CONNECT_TIMEOUT",
+]);
 
 /** undici reports network failures as TypeError("fetch failed" | "terminated") with the socket error as cause. */
 export function isTransient(e: unknown): boolean {
@@ -53,6 +64,16 @@ export function describeCause(e: unknown): string {
     current = current.cause;
   }
   return text || String(e);
+}
+
+/** "the hub at https://huggingface.co": the endpoint's origin, so neither a path nor credentials are shown. */
+export function describeEndpoint(endpoint: string | undefined): string {
+  if (endpoint === undefined) return "the hub";
+  try {
+    return `the hub at ${new URL(endpoint).origin}`;
+  } catch {
+    return "the hub (HF_ENDPOINT is not a URL)";
+  }
 }
 
 export function describeTarget(t: HubTarget): string {
@@ -93,14 +114,20 @@ export function errorForStatus(res: Response, target: HubTarget, token: string |
   const code = res.headers.get("x-error-code");
   // The hub answers 401 (not 404) for a repo that does not exist when no token is sent, to not reveal private repos.
   if ((res.status === 401 || res.status === 404) && code === "RepositoryNotFound") {
-    const hint = token === undefined ? "check the id, or pass a token (--token or HF_TOKEN) if it is private" : "check the id, and that the token can read it";
-    return new FlorenceError("model_load", `repository ${target.repo} was not found on the hub (${res.status}); ${hint}`);
+    const hint =
+      token === undefined
+        ? "check the id, or pass a token (the HF_TOKEN environment variable) if it is private"
+        : "check the id, and that the token (HF_TOKEN) can read it";
+    return new FlorenceError(
+      "model_load",
+      `repository ${target.repo} was not found on the hub (${res.status}); ${hint}`,
+    );
   }
   if (res.status === 401) {
     const hint =
       token === undefined
-        ? "the repository is private or gated: pass a hub token (--token or the HF_TOKEN environment variable)"
-        : "the hub rejected the token: check that --token / HF_TOKEN is a valid, unexpired access token";
+        ? "the repository is private or gated: set the HF_TOKEN environment variable to a hub access token (in code, the `token` option)"
+        : "the hub rejected the token: check that HF_TOKEN (or the `token` option) is a valid, unexpired access token";
     return new FlorenceError("download", `hub answered ${status} for ${what}; ${hint}`);
   }
   if (res.status === 403) {
@@ -111,7 +138,10 @@ export function errorForStatus(res: Response, target: HubTarget, token: string |
   }
   if (res.status === 404) {
     if (code === "RevisionNotFound") {
-      return new FlorenceError("model_load", `revision ${target.revision} of ${target.repo} was not found on the hub (404); check --revision`);
+      return new FlorenceError(
+        "model_load",
+        `revision ${target.revision} of ${target.repo} was not found on the hub (404); check --revision`,
+      );
     }
     return new FlorenceError("model_load", `${what} was not found on the hub (404)`);
   }
@@ -129,19 +159,25 @@ function abortError(signal: AbortSignal, target: HubTarget): FlorenceError {
  * Runs `attempt` until it succeeds, a non-transient error happens, or the retries are used up;
  * every failure leaves as a FlorenceError. `attempt` gets the 0-based attempt number.
  */
-export async function withRetries<T>(ctx: HubRequestContext, target: HubTarget, attempt: (n: number) => Promise<T>): Promise<T> {
+export async function withRetries<T>(
+  ctx: HubRequestContext,
+  target: HubTarget,
+  attempt: (n: number) => Promise<T>,
+): Promise<T> {
   for (let n = 0; ; n++) {
     try {
       return await attempt(n);
     } catch (e) {
       if (ctx.signal?.aborted === true) throw abortError(ctx.signal, target);
       if (e instanceof FlorenceError) throw e;
-      if (!isTransient(e)) throw new FlorenceError("internal", `unexpected failure while loading ${describeTarget(target)}`, { cause: e });
+      if (!isTransient(e))
+        throw new FlorenceError("internal", `unexpected failure while loading ${describeTarget(target)}`, { cause: e });
       if (n >= ctx.retries) {
         throw new FlorenceError(
           "download",
           `fetching ${describeTarget(target)} failed after ${n + 1} attempt(s): ${describeCause(e)}. ` +
-            "Check the network (or HF_ENDPOINT); a partly downloaded file is kept and the next run resumes it",
+            `Check that ${describeEndpoint(ctx.endpoint)} can be reached from here (HF_ENDPOINT sets another address; ` +
+            "--offline uses the cache only); a partly downloaded file is kept and the next run resumes it",
           { cause: e },
         );
       }

@@ -7,5 +7,11 @@
  */
 export type { ModelSourceKind, ModelSourceOptions, ModelSourceOptionsInit, ResolvedModel } from "./model-source.js";
 export { MODEL_ALIASES, makeModelSourceOptions, modelSourceDefaults, resolveModel, toRepoId } from "./model-source.js";
-export type { DownloadProgress, ProgressBar, ProgressBarOptions, ProgressCallback, ProgressStream } from "./progress.js";
+export type {
+  DownloadProgress,
+  ProgressBar,
+  ProgressBarOptions,
+  ProgressCallback,
+  ProgressStream,
+} from "./progress.js";
 export { createProgressBar, progressBarDefaults } from "./progress.js";

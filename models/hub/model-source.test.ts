@@ -17,11 +17,21 @@ const BIG = "onnx/decoder_model_merged.onnx";
 /** A fake model folder: real-looking JSON files and random bytes as graphs (downloads never parse them). */
 function makeRepoFolder(root: string, suffixes: readonly string[] = [""]): void {
   mkdirSync(join(root, "onnx"), { recursive: true });
-  for (const name of ["config.json", "generation_config.json", "preprocessor_config.json", "tokenizer.json", "tokenizer_config.json"]) {
+  for (const name of [
+    "config.json",
+    "generation_config.json",
+    "preprocessor_config.json",
+    "tokenizer.json",
+    "tokenizer_config.json",
+  ]) {
     writeFileSync(join(root, name), JSON.stringify({ name }));
   }
   for (const suffix of suffixes) {
-    for (const g of GRAPHS) writeFileSync(join(root, "onnx", `${g}${suffix}.onnx`), randomBytes(g === "decoder_model_merged" ? 300_000 : 20_000));
+    for (const g of GRAPHS)
+      writeFileSync(
+        join(root, "onnx", `${g}${suffix}.onnx`),
+        randomBytes(g === "decoder_model_merged" ? 300_000 : 20_000),
+      );
   }
 }
 
@@ -55,7 +65,13 @@ afterEach(async () => {
   rmSync(work, { recursive: true, force: true });
 });
 
-const opts = (extra: ModelSourceOptionsInit = {}): ModelSourceOptionsInit => ({ hubBaseUrl: hub.url, cacheDir, token: "", retryDelayMs: 1, ...extra });
+const opts = (extra: ModelSourceOptionsInit = {}): ModelSourceOptionsInit => ({
+  hubBaseUrl: hub.url,
+  cacheDir,
+  token: "",
+  retryDelayMs: 1,
+  ...extra,
+});
 const cached = (path: string): string => join(cacheDir, "someone--florence-finetune", "main", path);
 const gets = (path: string) => hub.requests.filter((r) => r.method === "GET" && r.path === path && r.status < 300);
 
@@ -66,7 +82,14 @@ describe("resolveModel from the hub", () => {
     expect(model.source).toBe("hub");
     expect(model.path).toBe(join(cacheDir, "someone--florence-finetune", "main"));
     expect(model.onnxFiles.decoder_model_merged).toBe(BIG);
-    const files = ["config.json", "generation_config.json", "preprocessor_config.json", "tokenizer.json", "tokenizer_config.json", ...GRAPHS.map((g) => `onnx/${g}.onnx`)];
+    const files = [
+      "config.json",
+      "generation_config.json",
+      "preprocessor_config.json",
+      "tokenizer.json",
+      "tokenizer_config.json",
+      ...GRAPHS.map((g) => `onnx/${g}.onnx`),
+    ];
     let total = 0;
     for (const f of files) {
       expect(readFileSync(cached(f)).equals(readFileSync(join(repoDir, f))), f).toBe(true);
@@ -153,7 +176,9 @@ describe("resolveModel from the hub", () => {
   it("retries 503 answers", async () => {
     hub.hooks.failNext.set("onnx/embed_tokens.onnx", { status: 503, count: 2 });
     await resolveModel(REPO, opts({ retries: 2 }));
-    expect(readFileSync(cached("onnx/embed_tokens.onnx")).equals(readFileSync(join(repoDir, "onnx/embed_tokens.onnx")))).toBe(true);
+    expect(
+      readFileSync(cached("onnx/embed_tokens.onnx")).equals(readFileSync(join(repoDir, "onnx/embed_tokens.onnx"))),
+    ).toBe(true);
   });
 
   it("detects a corrupted download, names file and hashes, and deletes it", async () => {
@@ -176,8 +201,18 @@ describe("resolveModel from the hub", () => {
 
   it.each([
     ["an unknown repo", "nobody/nothing", () => {}, /repository nobody\/nothing was not found/],
-    ["a file the listing lacks", REPO, () => rmSync(join(repoDir, "onnx/encoder_model.onnx")), /hub repo someone\/florence-finetune is missing onnx\/encoder_model\.onnx .*dtype fp32; it has dtype fp16/],
-    ["a file the resolve URL lacks", REPO, () => hub.hooks.missing.add("tokenizer.json"), /tokenizer\.json of someone\/florence-finetune was not found on the hub \(404\)/],
+    [
+      "a file the listing lacks",
+      REPO,
+      () => rmSync(join(repoDir, "onnx/encoder_model.onnx")),
+      /hub repo someone\/florence-finetune is missing onnx\/encoder_model\.onnx .*dtype fp32; it has dtype fp16/,
+    ],
+    [
+      "a file the resolve URL lacks",
+      REPO,
+      () => hub.hooks.missing.add("tokenizer.json"),
+      /tokenizer\.json of someone\/florence-finetune was not found on the hub \(404\)/,
+    ],
   ])("404: %s is named", async (_label, spec, setup, message) => {
     setup();
     await expectError(resolveModel(spec, opts()), "model_load", message);
@@ -188,7 +223,12 @@ describe("resolveModel from the hub", () => {
     expect(model.onnxFiles.vision_encoder).toBe("onnx/vision_encoder_fp16.onnx");
     expect(existsSync(cached("onnx/vision_encoder_fp16.onnx"))).toBe(true);
     expect(existsSync(cached("onnx/vision_encoder.onnx"))).toBe(false);
-    await expectError(resolveModel(REPO, opts({ dtype: "q4" })), "model_load", "onnx/vision_encoder_q4.onnx", /it has dtype fp32, fp16/);
+    await expectError(
+      resolveModel(REPO, opts({ dtype: "q4" })),
+      "model_load",
+      "onnx/vision_encoder_q4.onnx",
+      /it has dtype fp32, fp16/,
+    );
   });
 
   it("also fetches a graph's external-data file when the hub lists one", async () => {
@@ -232,7 +272,11 @@ describe("resolveModel offline", () => {
     expect(hub.requests).toEqual([]);
     await resolveModel(REPO, opts());
     rmSync(cached("onnx/embed_tokens.onnx"));
-    await expectError(resolveModel(REPO, opts({ offline: true })), "model_load", /^offline mode: onnx\/embed_tokens\.onnx of someone\/florence-finetune/);
+    await expectError(
+      resolveModel(REPO, opts({ offline: true })),
+      "model_load",
+      /^offline mode: onnx\/embed_tokens\.onnx of someone\/florence-finetune/,
+    );
   });
 
   it("falls back to a complete cache when the hub is unreachable", async () => {
@@ -242,10 +286,25 @@ describe("resolveModel offline", () => {
   });
 
   it("reads $HF_HUB_OFFLINE, $FLORENCE2_CACHE, $HF_ENDPOINT and $HF_TOKEN for the defaults", () => {
-    const o = makeModelSourceOptions({}, { HF_HUB_OFFLINE: "1", FLORENCE2_CACHE: "/c", HF_ENDPOINT: "http://h", HF_TOKEN: "t" });
-    expect([o.offline, o.cacheDir, o.hubBaseUrl, o.token, o.revision, o.dtype]).toEqual([true, "/c", "http://h", "t", "main", "fp32"]);
+    const o = makeModelSourceOptions(
+      {},
+      { HF_HUB_OFFLINE: "1", FLORENCE2_CACHE: "/c", HF_ENDPOINT: "http://h", HF_TOKEN: "t" },
+    );
+    expect([o.offline, o.cacheDir, o.hubBaseUrl, o.token, o.revision, o.dtype]).toEqual([
+      true,
+      "/c",
+      "http://h",
+      "t",
+      "main",
+      "fp32",
+    ]);
     const d = makeModelSourceOptions({ cacheDir: undefined, offline: false }, {});
-    expect([d.offline, d.cacheDir.endsWith(join(".cache", "florence2")), d.hubBaseUrl, d.token]).toEqual([false, true, "https://huggingface.co", undefined]);
+    expect([d.offline, d.cacheDir.endsWith(join(".cache", "florence2")), d.hubBaseUrl, d.token]).toEqual([
+      false,
+      true,
+      "https://huggingface.co",
+      undefined,
+    ]);
   });
 });
 
@@ -262,8 +321,18 @@ describe("resolveModel with a local folder", () => {
   });
 
   it.each([
-    ["a missing graph", () => rmSync(join(repoDir, "onnx/embed_tokens.onnx")), "fp32", /is missing onnx\/embed_tokens\.onnx \(dtype fp32; it has dtype fp16/],
-    ["a dtype it lacks", () => {}, "q8", /is missing 4 files: onnx\/vision_encoder_quantized\.onnx.*it has dtype fp32, fp16/],
+    [
+      "a missing graph",
+      () => rmSync(join(repoDir, "onnx/embed_tokens.onnx")),
+      "fp32",
+      /is missing onnx\/embed_tokens\.onnx \(dtype fp32; it has dtype fp16/,
+    ],
+    [
+      "a dtype it lacks",
+      () => {},
+      "q8",
+      /is missing 4 files: onnx\/vision_encoder_quantized\.onnx.*it has dtype fp32, fp16/,
+    ],
     ["a missing tokenizer", () => rmSync(join(repoDir, "tokenizer.json")), "fp32", /is missing tokenizer\.json$/],
   ] as const)("fails on %s", async (_label, setup, dtype, message) => {
     setup();

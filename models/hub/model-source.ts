@@ -81,8 +81,13 @@ export function modelSourceDefaults(env: Env = process.env): Readonly<ModelSourc
   };
 }
 
-export function makeModelSourceOptions(init: ModelSourceOptionsInit = {}, env: Env = process.env): Readonly<ModelSourceOptions> {
-  const defined = Object.fromEntries(Object.entries(init).filter(([, v]) => v !== undefined)) as Partial<ModelSourceOptions>;
+export function makeModelSourceOptions(
+  init: ModelSourceOptionsInit = {},
+  env: Env = process.env,
+): Readonly<ModelSourceOptions> {
+  const defined = Object.fromEntries(
+    Object.entries(init).filter(([, v]) => v !== undefined),
+  ) as Partial<ModelSourceOptions>;
   return { ...modelSourceDefaults(env), ...defined };
 }
 
@@ -142,10 +147,17 @@ async function listFolder(root: string, sub = ""): Promise<string[]> {
 
 function dtypeHint(present: Iterable<string>): string {
   const have = availableDtypes(present);
-  return have.length === 0 ? "it has no complete set of the four ONNX graphs" : `it has dtype ${have.join(", ")}; pass --dtype ${have[0] as ModelDtype}`;
+  return have.length === 0
+    ? "it has no complete set of the four ONNX graphs"
+    : `it has dtype ${have.join(", ")}; pass --dtype ${have[0] as ModelDtype}`;
 }
 
-function missingMessage(where: string, missing: readonly string[], dtypes: FileDtypes, present: Iterable<string>): string {
+function missingMessage(
+  where: string,
+  missing: readonly string[],
+  dtypes: FileDtypes,
+  present: Iterable<string>,
+): string {
   const graphs = missing.some((m) => m.startsWith("onnx/"));
   const what = missing.length === 1 ? missing[0] : `${missing.length} files: ${missing.join(", ")}`;
   return `${where} is missing ${what}${graphs ? ` (dtype ${describeDtypes(dtypes)}; ${dtypeHint(present)})` : ""}`;
@@ -153,9 +165,22 @@ function missingMessage(where: string, missing: readonly string[], dtypes: FileD
 
 async function resolveLocal(spec: string, folder: string, dtypes: FileDtypes): Promise<ResolvedModel> {
   const present = new Set(await listFolder(folder));
-  const missing = modelFileList(dtypes).filter((f) => f.required && !present.has(f.path)).map((f) => f.path);
-  if (missing.length > 0) throw new FlorenceError("model_load", missingMessage(`model folder ${folder}`, missing, dtypes, present));
-  return { spec, path: folder, source: "local", repo: undefined, revision: undefined, commit: undefined, dtypes, onnxFiles: onnxFilePaths(dtypes), downloadedBytes: 0 };
+  const missing = modelFileList(dtypes)
+    .filter((f) => f.required && !present.has(f.path))
+    .map((f) => f.path);
+  if (missing.length > 0)
+    throw new FlorenceError("model_load", missingMessage(`model folder ${folder}`, missing, dtypes, present));
+  return {
+    spec,
+    path: folder,
+    source: "local",
+    repo: undefined,
+    revision: undefined,
+    commit: undefined,
+    dtypes,
+    onnxFiles: onnxFilePaths(dtypes),
+    downloadedBytes: 0,
+  };
 }
 
 /** The required files that are not complete in the cache folder of a repo revision. */
@@ -192,7 +217,8 @@ export async function resolveModel(spec: string, init: ModelSourceOptionsInit = 
   if (info?.isDirectory() === true) return resolveLocal(spec, local, dtypes);
   const repo = looksLikePath(spec) ? undefined : toRepoId(spec);
   if (repo === undefined) {
-    if (looksLikePath(spec) || info !== undefined) throw new FlorenceError("model_load", `model folder ${local} does not exist (or is not a folder)`);
+    if (looksLikePath(spec) || info !== undefined)
+      throw new FlorenceError("model_load", `model folder ${local} does not exist (or is not a folder)`);
     throw new FlorenceError(
       "invalid_argument",
       `model "${spec}" is not a folder, a known model (${Object.keys(MODEL_ALIASES).join(", ")}) or a hub repo id "owner/name"`,
@@ -202,7 +228,12 @@ export async function resolveModel(spec: string, init: ModelSourceOptionsInit = 
   return resolveHub(spec, repo, dtypes, options);
 }
 
-async function resolveHub(spec: string, repo: string, dtypes: FileDtypes, options: Readonly<ModelSourceOptions>): Promise<ResolvedModel> {
+async function resolveHub(
+  spec: string,
+  repo: string,
+  dtypes: FileDtypes,
+  options: Readonly<ModelSourceOptions>,
+): Promise<ResolvedModel> {
   const { revision } = options;
   const revisionDir = resolve(expandHome(cacheRevisionDir(options.cacheDir, repo, revision)));
   const wanted = modelFileList(dtypes);
@@ -227,6 +258,7 @@ async function resolveHub(spec: string, repo: string, dtypes: FileDtypes, option
     retryDelayMs: options.retryDelayMs,
     timeoutMs: options.timeoutMs,
     signal: options.signal,
+    endpoint: options.hubBaseUrl,
   };
   let listing: Awaited<ReturnType<typeof listRepoFiles>>;
   try {
@@ -242,7 +274,9 @@ async function resolveHub(spec: string, repo: string, dtypes: FileDtypes, option
   const missing = wanted.filter((f) => f.required && !available.has(f.path)).map((f) => f.path);
   if (missing.length > 0) {
     const where = `hub repo ${repo}${revision === "main" ? "" : ` at revision ${revision}`}`;
-    const noOnnx = !listing.files.some((f) => f.startsWith("onnx/")) ? "; it has no onnx/ folder: use an ONNX export such as florence-2-base" : "";
+    const noOnnx = !listing.files.some((f) => f.startsWith("onnx/"))
+      ? "; it has no onnx/ folder: use an ONNX export such as florence-2-base"
+      : "";
     throw new FlorenceError("model_load", `${missingMessage(where, missing, dtypes, available)}${noOnnx}`);
   }
   const graphs = Object.values(onnxFilePaths(dtypes));

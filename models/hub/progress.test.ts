@@ -29,6 +29,7 @@ describe("formatBytes", () => {
   it.each([
     [0, "0 B"],
     [999, "999 B"],
+    [547.6190476190476, "548 B"],
     [1000, "1.0 kB"],
     [1_500_000, "1.5 MB"],
     [388_000_000, "388.0 MB"],
@@ -40,13 +41,15 @@ describe("formatBytes", () => {
 
 describe("formatProgressLine", () => {
   it("shows file, bar, percent, bytes/total and speed", () => {
-    expect(formatProgressLine(event(500_000), 250_000, 200)).toBe("onnx/encoder_model.onnx [#####---------------] 25%  500.0 kB/2.0 MB  250.0 kB/s");
+    expect(formatProgressLine(event(500_000), 250_000, 200)).toBe(
+      "onnx/encoder_model.onnx [#####---------------] 25%  500.0 kB/2.0 MB  250.0 kB/s",
+    );
   });
 
   it("shows the file counter, and just bytes when the total is unknown", () => {
-    expect(formatProgressLine(event(1234, { total: undefined, fileIndex: 2, fileCount: 9, done: true }), undefined, 200)).toBe(
-      "[2/9] onnx/encoder_model.onnx  1.2 kB  done",
-    );
+    expect(
+      formatProgressLine(event(1234, { total: undefined, fileIndex: 2, fileCount: 9, done: true }), undefined, 200),
+    ).toBe("[2/9] onnx/encoder_model.onnx  1.2 kB  done");
   });
 
   it("never exceeds the terminal width", () => {
@@ -80,6 +83,14 @@ describe("createProgressBar", () => {
     bar.onProgress(event(5, { file: "onnx/next.onnx" }));
     expect(stream.writes.filter((w) => w.startsWith("\r"))).toHaveLength(3);
     expect(stream.writes.at(-2)).toBe("\n");
+  });
+
+  it("ends the line of a finished file, so later output starts on a line of its own", () => {
+    const stream = new FakeStream(true);
+    const bar = createProgressBar(stream, { now: () => 0 });
+    bar.onProgress(event(2_000_000, { done: true }));
+    bar.finish();
+    expect(stream.writes.slice(1)).toEqual(["\n"]);
   });
 
   it("writes nothing when the stream is not a TTY", () => {

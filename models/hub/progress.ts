@@ -54,7 +54,8 @@ export function formatBytes(bytes: number): string {
     value /= 1000;
     unit++;
   }
-  return unit === 0 ? `${value} B` : `${value.toFixed(1)} ${UNITS[unit]}`;
+  // Speeds are fractions: whole bytes below 1 kB, one decimal above.
+  return unit === 0 ? `${Math.round(value)} B` : `${value.toFixed(1)} ${UNITS[unit]}`;
 }
 
 /** The text of one progress line, without control characters; pure, for tests and the bar. */
@@ -96,6 +97,12 @@ export function createProgressBar(stream: ProgressStream, options: Partial<Progr
     const speed = seconds > 0 ? (p.bytes - p.resumedFrom) / seconds : undefined;
     stream.write(`\r\x1b[2K${formatProgressLine(p, speed, stream.columns ?? 80)}`);
     lineOpen = true;
+    // A finished file keeps its line, ended now, so whatever is written next starts on its own line.
+    if (p.done) {
+      stream.write("\n");
+      lineOpen = false;
+      current = undefined;
+    }
   };
   return {
     onProgress,

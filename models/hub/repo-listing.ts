@@ -15,19 +15,32 @@ export interface RepoListing {
 export function parseRepoListing(body: unknown, repo: string): RepoListing {
   const siblings = (body as { siblings?: unknown } | null)?.siblings;
   if (!Array.isArray(siblings)) {
-    throw new FlorenceError("download", `the hub's file list for ${repo} has no "siblings" array; is HF_ENDPOINT a Hugging Face hub?`);
+    throw new FlorenceError(
+      "download",
+      `the hub's file list for ${repo} has no "siblings" array; is HF_ENDPOINT a Hugging Face hub?`,
+    );
   }
-  const files = siblings.map((s: unknown) => (s as { rfilename?: unknown } | null)?.rfilename).filter((f): f is string => typeof f === "string");
+  const files = siblings
+    .map((s: unknown) => (s as { rfilename?: unknown } | null)?.rfilename)
+    .filter((f): f is string => typeof f === "string");
   const sha = (body as { sha?: unknown }).sha;
   return { commit: typeof sha === "string" ? sha : undefined, files };
 }
 
-export async function listRepoFiles(baseUrl: string, repo: string, revision: string, ctx: HubRequestContext): Promise<RepoListing> {
+export async function listRepoFiles(
+  baseUrl: string,
+  repo: string,
+  revision: string,
+  ctx: HubRequestContext,
+): Promise<RepoListing> {
   const target = { repo, revision, path: undefined };
   return withRetries(ctx, target, async () => {
     const idle = createIdleTimer(ctx.timeoutMs, ctx.signal);
     try {
-      const res = await fetch(repoInfoUrl(baseUrl, repo, revision), { headers: { accept: "application/json", ...authHeaders(ctx.token) }, signal: idle.signal });
+      const res = await fetch(repoInfoUrl(baseUrl, repo, revision), {
+        headers: { accept: "application/json", ...authHeaders(ctx.token) },
+        signal: idle.signal,
+      });
       if (!res.ok) {
         await res.body?.cancel();
         throw errorForStatus(res, target, ctx.token);
@@ -37,7 +50,11 @@ export async function listRepoFiles(baseUrl: string, repo: string, revision: str
         body = await res.json();
       } catch (e) {
         if (idle.signal.aborted) throw e;
-        throw new FlorenceError("download", `the hub's file list for ${repo} is not valid JSON; is HF_ENDPOINT a Hugging Face hub?`, { cause: e });
+        throw new FlorenceError(
+          "download",
+          `the hub's file list for ${repo} is not valid JSON; is HF_ENDPOINT a Hugging Face hub?`,
+          { cause: e },
+        );
       }
       return parseRepoListing(body, repo);
     } finally {

@@ -1,5 +1,13 @@
 import { describe, expect, it } from "vitest";
-import { cleanStructured, mapText, originSpans, removeMatches, removeToken, sliceMapped, stripMapped } from "./clean-text.js";
+import {
+  cleanStructured,
+  mapText,
+  originSpans,
+  removeMatches,
+  removeToken,
+  sliceMapped,
+  stripMapped,
+} from "./clean-text.js";
 import { asciiOnly, pyStrip, pyStripRange } from "./python-text.js";
 
 /** Each character of a mapped text must equal the decoded character it claims to come from. */

@@ -58,14 +58,13 @@ describe("postprocess goldens (native transformers 4.57)", () => {
     },
   );
 
-  it.each(cases.filter((c) => c.native_int_equals_trunc_of_float && !(c.id in DEVIATIONS)).map((c) => [c.id, c] as const))(
-    "%s: truncated floats equal the native integers",
-    (_id, c) => {
-      const ours = referenceShape(c.post_processing_type, c.text, sizeOf(c));
-      expect(withoutNumbers(ours)).toEqual(withoutNumbers(c.expected_native_int));
-      expect(numbersOf(ours).map(Math.trunc)).toEqual(numbersOf(c.expected_native_int));
-    },
-  );
+  it.each(
+    cases.filter((c) => c.native_int_equals_trunc_of_float && !(c.id in DEVIATIONS)).map((c) => [c.id, c] as const),
+  )("%s: truncated floats equal the native integers", (_id, c) => {
+    const ours = referenceShape(c.post_processing_type, c.text, sizeOf(c));
+    expect(withoutNumbers(ours)).toEqual(withoutNumbers(c.expected_native_int));
+    expect(numbersOf(ours).map(Math.trunc)).toEqual(numbersOf(c.expected_native_int));
+  });
 
   it.each(Object.entries(DEVIATIONS))("%s: deliberate deviation", (id, deviation) => {
     const c = cases.find((x) => x.id === id);

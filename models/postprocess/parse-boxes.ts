@@ -32,7 +32,11 @@ export function parseBoxes(decoded: string, options: BoxParseOptions = {}): Pars
   const boxes: ParsedBox[] = [];
   for (const c of text.text.matchAll(allowEmpty ? BARE_CHUNK : PHRASE_CHUNK)) {
     // The reference removes the first "<ground>" and "<obj>" (neither is a Florence-2 token; no-ops in practice).
-    const chunk = removeToken(removeToken(sliceMapped(text, c.index, c.index + c[0].length), "<ground>", 1), "<obj>", 1);
+    const chunk = removeToken(
+      removeToken(sliceMapped(text, c.index, c.index + c[0].length), "<ground>", 1),
+      "<obj>",
+      1,
+    );
     if (chunk.text === "" && !allowEmpty) continue;
     const phrase = leadingPhrase(chunk, BOX_PHRASE);
     if (phrase === undefined) continue;

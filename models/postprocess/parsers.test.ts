@@ -3,9 +3,15 @@
  * reference quirks on inputs the goldens do not cover (Python regex semantics).
  */
 import { describe, expect, it } from "vitest";
-import { numbersOf, type ReferenceValue, referenceShape, withoutNumbers } from "../../test/support/postprocess/reference-shape.js";
+import {
+  numbersOf,
+  type ReferenceValue,
+  referenceShape,
+  withoutNumbers,
+} from "../../test/support/postprocess/reference-shape.js";
 import type { OutputKind } from "../tasks.js";
 import type { Span } from "./clean-text.js";
+import { binsToBox } from "./dequantize.js";
 import { parseBoxes } from "./parse-boxes.js";
 import { parseOcr } from "./parse-ocr.js";
 import { parseOpenVocabulary } from "./parse-open-vocabulary.js";
@@ -15,7 +21,8 @@ import { parseAnswerText, parsePureText } from "./parse-text.js";
 const textOf = (decoded: string, spans: readonly Span[]) => spans.map((s) => decoded.slice(s.start, s.end)).join("|");
 
 describe("parseBoxes spans", () => {
-  const decoded = "</s><s>dog<loc_120><loc_300><loc_480><loc_890>cushion<loc_600><loc_250><loc_820><loc_500><loc_50><loc_260><loc_210><loc_520></s>";
+  const decoded =
+    "</s><s>dog<loc_120><loc_300><loc_480><loc_890>cushion<loc_600><loc_250><loc_820><loc_500><loc_50><loc_260><loc_210><loc_520></s>";
   const boxes = parseBoxes(decoded);
 
   it("points each box at its own four location tokens", () => {
@@ -45,50 +52,98 @@ describe("parseBoxes spans", () => {
  */
 const QUIRKS: readonly [string, OutputKind, string, ReferenceValue][] = [
   // "[^<]+" cannot cross "<od>", so the chunk starts after it.
-  ["a stray <od> ends up in the label", "description_with_bboxes", "</s><s>cat<od><loc_1><loc_2><loc_3><loc_4></s>", {
-    bboxes: [[1.2, 1.5, 2.8, 2.7]],
-    labels: ["od>"],
-  }],
+  [
+    "a stray <od> ends up in the label",
+    "description_with_bboxes",
+    "</s><s>cat<od><loc_1><loc_2><loc_3><loc_4></s>",
+    {
+      bboxes: [[1.2, 1.5, 2.8, 2.7]],
+      labels: ["od>"],
+    },
+  ],
   // Python's "." excludes only "\n"; JavaScript's would also exclude "\r" and drop the chunk.
-  ["carriage return inside a label", "description_with_bboxes", "</s><s>red\rcar<loc_1><loc_2><loc_3><loc_4></s>", {
-    bboxes: [[1.2, 1.5, 2.8, 2.7]],
-    labels: ["red\rcar"],
-  }],
+  [
+    "carriage return inside a label",
+    "description_with_bboxes",
+    "</s><s>red\rcar<loc_1><loc_2><loc_3><loc_4></s>",
+    {
+      bboxes: [[1.2, 1.5, 2.8, 2.7]],
+      labels: ["red\rcar"],
+    },
+  ],
   // Python strips U+001C..U+001F and U+0085; it keeps U+FEFF, which the ASCII filter then deletes.
-  ["Python whitespace", "description_with_bboxes", "</s><s>\u001c\u0085x\u001f<loc_1><loc_2><loc_3><loc_4>\ufeffy\ufeff<loc_1><loc_2><loc_3><loc_4></s>", {
-    bboxes: [[1.2, 1.5, 2.8, 2.7], [1.2, 1.5, 2.8, 2.7]],
-    labels: ["x", "y"],
-  }],
+  [
+    "Python whitespace",
+    "description_with_bboxes",
+    "</s><s>\u001c\u0085x\u001f<loc_1><loc_2><loc_3><loc_4>\ufeffy\ufeff<loc_1><loc_2><loc_3><loc_4></s>",
+    {
+      bboxes: [
+        [1.2, 1.5, 2.8, 2.7],
+        [1.2, 1.5, 2.8, 2.7],
+      ],
+      labels: ["x", "y"],
+    },
+  ],
   // The black-list is checked before non-ASCII characters are removed.
-  ["grounding black-list before the ASCII filter", "phrase_grounding", "</s><s>them<loc_1><loc_2><loc_3><loc_4>thém<loc_5><loc_6><loc_7><loc_8></s>", {
-    bboxes: [[4.4, 3.9, 6.0, 5.1]],
-    labels: ["thm"],
-  }],
-  ["locations outside <poly>…</poly> are ignored", "polygons", "<loc_1><loc_2><poly><loc_3><loc_4><loc_5><loc_6></poly>", {
-    polygons: [[[2.8, 2.7, 4.4, 3.9]]],
-    labels: [""],
-  }],
+  [
+    "grounding black-list before the ASCII filter",
+    "phrase_grounding",
+    "</s><s>them<loc_1><loc_2><loc_3><loc_4>thém<loc_5><loc_6><loc_7><loc_8></s>",
+    {
+      bboxes: [[4.4, 3.9, 6.0, 5.1]],
+      labels: ["thm"],
+    },
+  ],
+  [
+    "locations outside <poly>…</poly> are ignored",
+    "polygons",
+    "<loc_1><loc_2><poly><loc_3><loc_4><loc_5><loc_6></poly>",
+    {
+      polygons: [[[2.8, 2.7, 4.4, 3.9]]],
+      labels: [""],
+    },
+  ],
   ["empty <poly> groups", "polygons", "<poly></poly><poly></poly>", { polygons: [], labels: [] }],
   ["only separators", "polygons", "<sep><sep><sep>", { polygons: [], labels: [] }],
   // After the first location token is skipped, the phrase runs up to the next "<loc_": "<sep>".
-  ["a lone coordinate, then <sep>", "polygons", "<loc_1><sep><loc_2><loc_3><loc_4>", {
-    polygons: [[[], [2.0, 2.1]]],
-    labels: ["<sep>"],
-  }],
-  ["OCR without text takes a location token as text", "ocr", "<loc_0><loc_1><loc_2><loc_3><loc_4><loc_5><loc_6><loc_7><loc_8>", {
-    quad_boxes: [[1.2, 1.5, 2.8, 2.7, 4.4, 3.9, 6.0, 5.1]],
-    labels: ["<loc_0>"],
-  }],
-  ["U+2028 does not end an OCR line (Python '.')", "ocr", "</s><s>a\u2028b<loc_0><loc_1><loc_2><loc_3><loc_4><loc_5><loc_6><loc_7></s>", {
-    quad_boxes: [[0.4, 0.9, 2.0, 2.1, 3.6, 3.3, 5.2, 4.5]],
-    labels: ["a\u2028b"],
-  }],
-  ["open vocabulary with <poly>: every phrase is a polygon instance", "description_with_bboxes_or_polygons", "</s><s>cat<poly><loc_1><loc_2><loc_3><loc_4></poly>dog<loc_1><loc_2><loc_3><loc_4></s>", {
-    bboxes: [],
-    bboxes_labels: [],
-    polygons: [[[1.2, 1.5, 2.8, 2.7]], [[1.2, 1.5, 2.8, 2.7]]],
-    polygons_labels: ["cat", "dog"],
-  }],
+  [
+    "a lone coordinate, then <sep>",
+    "polygons",
+    "<loc_1><sep><loc_2><loc_3><loc_4>",
+    {
+      polygons: [[[], [2.0, 2.1]]],
+      labels: ["<sep>"],
+    },
+  ],
+  [
+    "OCR without text takes a location token as text",
+    "ocr",
+    "<loc_0><loc_1><loc_2><loc_3><loc_4><loc_5><loc_6><loc_7><loc_8>",
+    {
+      quad_boxes: [[1.2, 1.5, 2.8, 2.7, 4.4, 3.9, 6.0, 5.1]],
+      labels: ["<loc_0>"],
+    },
+  ],
+  [
+    "U+2028 does not end an OCR line (Python '.')",
+    "ocr",
+    "</s><s>a\u2028b<loc_0><loc_1><loc_2><loc_3><loc_4><loc_5><loc_6><loc_7></s>",
+    {
+      quad_boxes: [[0.4, 0.9, 2.0, 2.1, 3.6, 3.3, 5.2, 4.5]],
+      labels: ["a\u2028b"],
+    },
+  ],
+  [
+    "open vocabulary with <poly>: every phrase is a polygon instance",
+    "description_with_bboxes_or_polygons",
+    "</s><s>cat<poly><loc_1><loc_2><loc_3><loc_4></poly>dog<loc_1><loc_2><loc_3><loc_4></s>",
+    {
+      bboxes: [],
+      bboxes_labels: [],
+      polygons: [[[1.2, 1.5, 2.8, 2.7]], [[1.2, 1.5, 2.8, 2.7]]],
+      polygons_labels: ["cat", "dog"],
+    },
+  ],
 ];
 
 describe("reference quirks (native processor outputs)", () => {
@@ -117,7 +172,8 @@ describe("reference quirks (native processor outputs)", () => {
 });
 
 describe("parsePolygons", () => {
-  const decoded = "</s><s><poly><loc_1><loc_2><loc_3><loc_4><sep><loc_5><loc_6><loc_7></poly><poly><loc_8><loc_9><loc_10><loc_11></poly></s>";
+  const decoded =
+    "</s><s><poly><loc_1><loc_2><loc_3><loc_4><sep><loc_5><loc_6><loc_7></poly><poly><loc_8><loc_9><loc_10><loc_11></poly></s>";
 
   it("splits <poly> instances and <sep> polygons, dropping an unpaired last bin", () => {
     expect(parsePolygons(decoded, { allowEmptyPhrase: true }).map((i) => i.polygons)).toEqual([
@@ -159,14 +215,18 @@ describe("parseOcr", () => {
       ["WORLD", [9, 10, 11, 12, 13, 14, 15, 16]],
     ]);
     expect(textOf(decoded, lines[0]?.textSpans ?? [])).toBe("HELLO");
-    expect(textOf(decoded, lines[0]?.locationSpans ?? [])).toBe("<loc_1><loc_2><loc_3><loc_4><loc_5><loc_6><loc_7><loc_8>");
+    expect(textOf(decoded, lines[0]?.locationSpans ?? [])).toBe(
+      "<loc_1><loc_2><loc_3><loc_4><loc_5><loc_6><loc_7><loc_8>",
+    );
   });
-
 });
 
 describe("parseOpenVocabulary", () => {
   it("boxes unless the answer has <poly>", () => {
-    expect(parseOpenVocabulary("</s><s>cat<loc_1><loc_2><loc_3><loc_4></s>")).toMatchObject({ boxes: [{ label: "cat" }], instances: [] });
+    expect(parseOpenVocabulary("</s><s>cat<loc_1><loc_2><loc_3><loc_4></s>")).toMatchObject({
+      boxes: [{ label: "cat" }],
+      instances: [],
+    });
   });
 });
 
@@ -185,5 +245,17 @@ describe("pure text", () => {
 
   it("location tokens in the middle leave the surrounding text as is", () => {
     expect(parseAnswerText("</s><s>a <loc_1>b</s>").text).toBe("a b");
+  });
+});
+
+describe("binsToBox", () => {
+  it.each<[string, [number, number, number, number], object]>([
+    ["in order", [0, 0, 999, 999], { x1: 0.006, y1: 0.0045, x2: 11.994, y2: 8.9955 }],
+    ["inverted in x", [999, 0, 0, 999], { x1: 0.006, y1: 0.0045, x2: 11.994, y2: 8.9955 }],
+    ["inverted in y", [0, 999, 999, 0], { x1: 0.006, y1: 0.0045, x2: 11.994, y2: 8.9955 }],
+    ["inverted in both", [999, 999, 0, 0], { x1: 0.006, y1: 0.0045, x2: 11.994, y2: 8.9955 }],
+    ["degenerate", [500, 500, 500, 500], { x1: 6.006, y1: 4.5045, x2: 6.006, y2: 4.5045 }],
+  ])("%s", (_name, bins, box) => {
+    expect(binsToBox(bins, { width: 12, height: 9 })).toEqual(box);
   });
 });

@@ -6,7 +6,8 @@
  */
 
 /** Body of a regex character class matching exactly the characters for which Python's `str.isspace()` is true. */
-export const PY_SPACE_CLASS = "\\t\\n\\v\\f\\r\\x1c-\\x20\\x85\\xa0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000";
+export const PY_SPACE_CLASS =
+  "\\t\\n\\v\\f\\r\\x1c-\\x20\\x85\\xa0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000";
 
 const LEADING_SPACE = new RegExp(`^[${PY_SPACE_CLASS}]+`, "u");
 const TRAILING_SPACE = new RegExp(`[${PY_SPACE_CLASS}]+$`, "u");

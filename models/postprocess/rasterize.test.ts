@@ -21,7 +21,7 @@ function bruteForceMask(polygons: readonly Polygon[], { width, height }: ImageSi
         for (let i = 0, j = poly.length - 1; i < poly.length; j = i++) {
           const p = poly[i] as Point;
           const q = poly[j] as Point;
-          if ((p.x <= xc) !== (q.x <= xc) && p.y + ((xc - p.x) * (q.y - p.y)) / (q.x - p.x) <= yc) odd = !odd;
+          if (p.x <= xc !== q.x <= xc && p.y + ((xc - p.x) * (q.y - p.y)) / (q.x - p.x) <= yc) odd = !odd;
         }
         return odd;
       });
@@ -58,7 +58,12 @@ describe("polygonsToRle", () => {
     ["rectangle on pixel corners", [pts(10, 10, 20, 10, 20, 30, 10, 30)], { width: 40, height: 40 }, 10 * 20],
     ["rectangle given counter-clockwise", [pts(10, 10, 10, 30, 20, 30, 20, 10)], { width: 40, height: 40 }, 10 * 20],
     // Centres x + 0.5 in [10.6, 19.4) -> x = 11..18; y + 0.5 in [10.6, 29.4) -> y = 11..28.
-    ["rectangle on fractional edges", [pts(10.6, 10.6, 19.4, 10.6, 19.4, 29.4, 10.6, 29.4)], { width: 40, height: 40 }, 8 * 18],
+    [
+      "rectangle on fractional edges",
+      [pts(10.6, 10.6, 19.4, 10.6, 19.4, 29.4, 10.6, 29.4)],
+      { width: 40, height: 40 },
+      8 * 18,
+    ],
     // Right triangle with legs 10: pixel centres with x + y < 10 (on the hypotenuse: excluded, it is a bottom edge) -> 45.
     ["right triangle", [pts(0, 0, 10, 0, 0, 10)], { width: 20, height: 20 }, 45],
     ["partly outside the image is clipped", [pts(-10, -10, 5, -10, 5, 5, -10, 5)], { width: 8, height: 6 }, 5 * 5],
@@ -69,8 +74,18 @@ describe("polygonsToRle", () => {
     ["no polygons", [], { width: 10, height: 10 }, 0],
     ["collinear points", [pts(1, 1, 5, 5, 9, 9)], { width: 10, height: 10 }, 0],
     // Two 6x6 squares overlapping in a 3x3 corner: the overlap is counted once.
-    ["overlapping polygons are united", [pts(0, 0, 6, 0, 6, 6, 0, 6), pts(3, 3, 9, 3, 9, 9, 3, 9)], { width: 10, height: 10 }, 36 + 36 - 9],
-    ["polygons sharing an edge never double-cover", [pts(0, 0, 5, 0, 5, 10, 0, 10), pts(5, 0, 10, 0, 10, 10, 5, 10)], { width: 10, height: 10 }, 100],
+    [
+      "overlapping polygons are united",
+      [pts(0, 0, 6, 0, 6, 6, 0, 6), pts(3, 3, 9, 3, 9, 9, 3, 9)],
+      { width: 10, height: 10 },
+      36 + 36 - 9,
+    ],
+    [
+      "polygons sharing an edge never double-cover",
+      [pts(0, 0, 5, 0, 5, 10, 0, 10), pts(5, 0, 10, 0, 10, 10, 5, 10)],
+      { width: 10, height: 10 },
+      100,
+    ],
   ])("%s", (_name, polygons, size, area) => {
     const rle = polygonsToRle(polygons, size);
     expect(rleArea(rle)).toBe(area);
@@ -115,11 +130,16 @@ describe("polygonsToRle", () => {
     const next = random(11);
     for (let trial = 0; trial < 100; trial++) {
       const size = { width: 25, height: 20 };
-      const poly = Array.from({ length: 3 + Math.floor(next() * 7) }, () => ({ x: next() * 30 - 2, y: next() * 24 - 2 }));
+      const poly = Array.from({ length: 3 + Math.floor(next() * 7) }, () => ({
+        x: next() * 30 - 2,
+        y: next() * 24 - 2,
+      }));
       const mask = polygonsToMask([poly], size);
       for (let y = 0; y < size.height; y++) {
         for (let x = 0; x < size.width; x++) {
-          expect(mask[y * size.width + x], `trial ${trial} pixel ${x},${y}`).toBe(pnpoly(poly, x + 0.5, y + 0.5) ? 1 : 0);
+          expect(mask[y * size.width + x], `trial ${trial} pixel ${x},${y}`).toBe(
+            pnpoly(poly, x + 0.5, y + 0.5) ? 1 : 0,
+          );
         }
       }
     }

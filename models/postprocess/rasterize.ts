@@ -27,7 +27,7 @@ function columnIntervals(polygon: Polygon, xc: number, height: number, out: Inte
     const p = polygon[i] as Polygon[number];
     const q = polygon[j] as Polygon[number];
     // Half-open in x: an edge counts when xc is in [min x, max x), so a vertex on the line counts once.
-    if ((p.x <= xc) !== (q.x <= xc)) crossings.push(p.y + ((xc - p.x) * (q.y - p.y)) / (q.x - p.x));
+    if (p.x <= xc !== q.x <= xc) crossings.push(p.y + ((xc - p.x) * (q.y - p.y)) / (q.x - p.x));
   }
   crossings.sort((a, b) => a - b);
   for (let k = 0; k + 1 < crossings.length; k += 2) {

@@ -3,7 +3,12 @@
  * real cross-checks listed after them, in the reference's output shape (float bin centres), through our parsers.
  */
 import { describe, expect, it } from "vitest";
-import { numbersOf, type ReferenceValue, referenceShape, withoutNumbers } from "../../test/support/postprocess/reference-shape.js";
+import {
+  numbersOf,
+  type ReferenceValue,
+  referenceShape,
+  withoutNumbers,
+} from "../../test/support/postprocess/reference-shape.js";
 import type { OutputKind } from "../tasks.js";
 
 interface Example {
@@ -24,7 +29,13 @@ const POLY_A = [80.4, 60.3, 160.4, 60.3, 160.4, 120.3];
 const POLY_B = [400.4, 300.3, 480.4, 300.3, 480.4, 360.3];
 
 const EXAMPLES: readonly Example[] = [
-  { name: "A caption", kind: "pure_text", size: S800, text: "</s><s>A dog sitting on a red couch.</s>", expected: "A dog sitting on a red couch." },
+  {
+    name: "A caption",
+    kind: "pure_text",
+    size: S800,
+    text: "</s><s>A dog sitting on a red couch.</s>",
+    expected: "A dog sitting on a red couch.",
+  },
   {
     name: "B object detection, two boxes for one label",
     kind: "description_with_bboxes",
@@ -192,7 +203,10 @@ const EXAMPLES: readonly Example[] = [
     kind: "ocr",
     size: [403, 500],
     text: "</s><s>CUDA<loc_414><loc_100><loc_932><loc_100><loc_932><loc_229><loc_414><loc_229></s>",
-    expected: { quad_boxes: [[167.0435, 50.25, 375.7975, 50.25, 375.7975, 114.75, 167.0435, 114.75]], labels: ["CUDA"] },
+    expected: {
+      quad_boxes: [[167.0435, 50.25, 375.7975, 50.25, 375.7975, 114.75, 167.0435, 114.75]],
+      labels: ["CUDA"],
+    },
   },
 ];
 

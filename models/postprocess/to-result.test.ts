@@ -31,7 +31,14 @@ describe("toTaskResult", () => {
   it("text: loc tokens removed from the typed text, kept in rawText", () => {
     const decoded = "</s><s>dog<loc_120><loc_300><loc_480><loc_890></s>";
     const r = run("region_to_category", decoded) as TextResult;
-    expect(r).toMatchObject({ kind: "text", task: "region_to_category", text: "dog", rawText: decoded, generatedTokens: 42, imageSize: S800 });
+    expect(r).toMatchObject({
+      kind: "text",
+      task: "region_to_category",
+      text: "dog",
+      rawText: decoded,
+      generatedTokens: 42,
+      imageSize: S800,
+    });
     // Tokens "dog" (-1) and the four echoed locations; not <s>, </s> or the decoder start.
     expect(r.confidence).toBeCloseTo(Math.exp((-1 - 0.12 - 0.3 - 0.48 - 0.89) / 5), 12);
   });
@@ -63,7 +70,10 @@ describe("toTaskResult", () => {
   it("detections: proposals have empty labels; grounding drops black-listed phrases", () => {
     const p = run("region_proposal", "</s><s><loc_1><loc_2><loc_3><loc_4></s>") as DetectionsResult;
     expect(p.detections.map((d) => d.label)).toEqual([""]);
-    const g = run("phrase_grounding", "</s><s>it<loc_1><loc_2><loc_3><loc_4>a cat<loc_5><loc_6><loc_7><loc_8></s>") as DetectionsResult;
+    const g = run(
+      "phrase_grounding",
+      "</s><s>it<loc_1><loc_2><loc_3><loc_4>a cat<loc_5><loc_6><loc_7><loc_8></s>",
+    ) as DetectionsResult;
     expect(g.detections.map((d) => d.label)).toEqual(["a cat"]);
   });
 
@@ -75,13 +85,20 @@ describe("toTaskResult", () => {
     expect(r.kind).toBe("ocr");
     const [line] = r.lines;
     expect(line?.text).toBe("HELLO");
-    expect(line?.quad.map((p) => [p.x, p.y])).toEqual([
-      [80.4, 60.3],
-      [320.4, 66.3],
-      [312.4, 120.3],
-      [72.4, 114.3],
-    ].map(([x, y]) => [expect.closeTo(x as number, 10), expect.closeTo(y as number, 10)]));
-    expect(line?.box).toEqual({ x1: expect.closeTo(72.4, 10), y1: expect.closeTo(60.3, 10), x2: expect.closeTo(320.4, 10), y2: expect.closeTo(120.3, 10) });
+    expect(line?.quad.map((p) => [p.x, p.y])).toEqual(
+      [
+        [80.4, 60.3],
+        [320.4, 66.3],
+        [312.4, 120.3],
+        [72.4, 114.3],
+      ].map(([x, y]) => [expect.closeTo(x as number, 10), expect.closeTo(y as number, 10)]),
+    );
+    expect(line?.box).toEqual({
+      x1: expect.closeTo(72.4, 10),
+      y1: expect.closeTo(60.3, 10),
+      x2: expect.closeTo(320.4, 10),
+      y2: expect.closeTo(120.3, 10),
+    });
     const locSum = (100 + 100 + 400 + 110 + 390 + 200 + 90 + 190) / 1000;
     expect(line?.confidence).toBeCloseTo(Math.exp((-1 - locSum) / 9), 12);
   });
@@ -96,7 +113,14 @@ describe("toTaskResult", () => {
     expect(r.instances).toHaveLength(2);
     const [square, triangle] = r.instances;
     expect(square?.label).toBe("");
-    expect(square?.polygons).toEqual([[{ x: 100.5, y: 100.5 }, { x: 200.5, y: 100.5 }, { x: 200.5, y: 200.5 }, { x: 100.5, y: 200.5 }]]);
+    expect(square?.polygons).toEqual([
+      [
+        { x: 100.5, y: 100.5 },
+        { x: 200.5, y: 100.5 },
+        { x: 200.5, y: 200.5 },
+        { x: 100.5, y: 200.5 },
+      ],
+    ]);
     expect(square?.box).toEqual({ x1: 100.5, y1: 100.5, x2: 200.5, y2: 200.5 });
     expect(square?.mask.size).toEqual([1000, 1000]);
     // Centres 100.5 .. 199.5 on both axes: 100 x 100 pixels.
@@ -111,7 +135,10 @@ describe("toTaskResult", () => {
   });
 
   it("open vocabulary: boxes or instances", () => {
-    const boxes = run("open_vocabulary_detection", "</s><s>a dog<loc_120><loc_300><loc_480><loc_890></s>") as OpenVocabularyResult;
+    const boxes = run(
+      "open_vocabulary_detection",
+      "</s><s>a dog<loc_120><loc_300><loc_480><loc_890></s>",
+    ) as OpenVocabularyResult;
     expect(boxes).toMatchObject({ kind: "open_vocabulary", detections: [{ label: "a dog" }], instances: [] });
     const polys = run(
       "open_vocabulary_detection",
@@ -132,13 +159,30 @@ describe("toTaskResult", () => {
   ])("%s with a malformed answer %j is an empty result", (task, decoded) => {
     const r = run(task, decoded);
     const items =
-      r.kind === "text" ? [] : r.kind === "detections" ? r.detections : r.kind === "ocr" ? r.lines : r.kind === "segmentation" ? r.instances : [...r.detections, ...r.instances];
+      r.kind === "text"
+        ? []
+        : r.kind === "detections"
+          ? r.detections
+          : r.kind === "ocr"
+            ? r.lines
+            : r.kind === "segmentation"
+              ? r.instances
+              : [...r.detections, ...r.instances];
     expect(items).toEqual([]);
     expect(r.rawText).toBe(decoded);
   });
 
-  it("keeps an inverted box as the model wrote it (reference behaviour)", () => {
-    const r = run("region_proposal", "</s><s><loc_999><loc_999><loc_0><loc_0></s>", { width: 12, height: 9 }) as DetectionsResult;
-    expect(r.detections[0]?.box).toEqual({ x1: 11.994, y1: 8.9955, x2: 0.006, y2: 0.0045 });
+  // The reference keeps an inverted box as written; we return the same rectangle with x1 <= x2 and
+  // y1 <= y2 (a box the server accepts back as a region), and rawText keeps the model's order.
+  it.each<[string, string, string]>([
+    ["region_proposal", "</s><s><loc_999><loc_999><loc_0><loc_0></s>", "detections"],
+    ["object_detection", "</s><s>car<loc_999><loc_0><loc_0><loc_999></s>", "detections"],
+    ["open_vocabulary_detection", "</s><s>car<loc_999><loc_999><loc_0><loc_0></s>", "open_vocabulary"],
+  ])("%s: an inverted box comes back normalized", (task, decoded, kind) => {
+    const r = run(task as TaskName, decoded, { width: 12, height: 9 });
+    expect(r.kind).toBe(kind);
+    const box = (r as DetectionsResult).detections[0]?.box;
+    expect(box).toEqual({ x1: 0.006, y1: 0.0045, x2: 11.994, y2: 8.9955 });
+    expect(r.rawText).toBe(decoded);
   });
 });

@@ -16,7 +16,7 @@ import type {
 } from "../results.js";
 import type { TaskSpec } from "../tasks.js";
 import { alignPieces, answerConfidence, type ScoredPiece, spanConfidence, type TokenAlignment } from "./confidence.js";
-import { binCentre, binsToPoints } from "./dequantize.js";
+import { binsToBox, binsToPoints } from "./dequantize.js";
 import { GROUNDING_BANNED_PHRASES } from "./grounding.js";
 import { parseBoxes } from "./parse-boxes.js";
 import { parseOcr } from "./parse-ocr.js";
@@ -44,14 +44,24 @@ export function toTaskResult(
 ): TaskResult {
   const alignment = alignPieces(decodedText, pieces);
   const base = { task: task.name, imageSize, rawText: decodedText, generatedTokens };
-  const detections = (boxes: readonly ParsedBox[]): Detection[] => boxes.map((b) => toDetection(b, imageSize, alignment));
+  const detections = (boxes: readonly ParsedBox[]): Detection[] =>
+    boxes.map((b) => toDetection(b, imageSize, alignment));
   switch (task.output) {
     case "pure_text":
-      return { ...base, kind: "text", text: parseAnswerText(decodedText).text, confidence: answerConfidence(alignment) };
+      return {
+        ...base,
+        kind: "text",
+        text: parseAnswerText(decodedText).text,
+        confidence: answerConfidence(alignment),
+      };
     case "description_with_bboxes":
       return { ...base, kind: "detections", detections: detections(parseBoxes(decodedText)) };
     case "bboxes":
-      return { ...base, kind: "detections", detections: detections(parseBoxes(decodedText, { allowEmptyPhrase: true })) };
+      return {
+        ...base,
+        kind: "detections",
+        detections: detections(parseBoxes(decodedText, { allowEmptyPhrase: true })),
+      };
     case "phrase_grounding":
       return {
         ...base,
@@ -82,19 +92,9 @@ export function toTaskResult(
   }
 }
 
-/** Box corners as the model wrote them (an inverted box stays inverted, as in the reference). */
+/** A detection whose box has x1 <= x2 and y1 <= y2 (binsToBox), even when the model wrote it inverted. */
 function toDetection(b: ParsedBox, size: ImageSize, alignment: TokenAlignment): Detection {
-  const [x1, y1, x2, y2] = b.bins;
-  return {
-    label: b.label,
-    box: {
-      x1: binCentre(x1, size.width),
-      y1: binCentre(y1, size.height),
-      x2: binCentre(x2, size.width),
-      y2: binCentre(y2, size.height),
-    },
-    confidence: spanConfidence(alignment, b.locationSpans),
-  };
+  return { label: b.label, box: binsToBox(b.bins, size), confidence: spanConfidence(alignment, b.locationSpans) };
 }
 
 function toOcrLine(l: ParsedOcrLine, size: ImageSize, alignment: TokenAlignment): OcrLine {

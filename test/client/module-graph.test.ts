@@ -27,7 +27,10 @@ async function buildClient(): Promise<void> {
     exclude: [relative(dir, join(root, "**/*.test.ts"))],
   };
   await writeFile(join(dir, "tsconfig.json"), JSON.stringify(tsconfig));
-  await run(process.execPath, [join(root, "node_modules/typescript/bin/tsc"), "-p", join(dir, "tsconfig.json")], { cwd: root, timeout: 120_000 });
+  await run(process.execPath, [join(root, "node_modules/typescript/bin/tsc"), "-p", join(dir, "tsconfig.json")], {
+    cwd: root,
+    timeout: 120_000,
+  });
 }
 
 /** Imports the built `entry` in a fresh Node process, creates a client, and returns every resolved module. */

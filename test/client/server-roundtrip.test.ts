@@ -8,7 +8,14 @@ import { readFile } from "node:fs/promises";
 import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { createFlorenceClient as createBrowserClient } from "../../client/browser.js";
-import { Code, ConnectError, createFlorenceClient, type FlorenceClient, type FrameAnswer, type NodeClientInit } from "../../client/index.js";
+import {
+  Code,
+  ConnectError,
+  createFlorenceClient,
+  type FlorenceClient,
+  type FrameAnswer,
+  type NodeClientInit,
+} from "../../client/index.js";
 import type { TaskRequest } from "../../models/engine.js";
 import { FlorenceError } from "../../models/errors.js";
 import { openVocabularyToDetections } from "../../models/florence.js";
@@ -58,21 +65,57 @@ type MethodCase = readonly [string, (c: FlorenceClient) => Promise<unknown[]>, T
 const images = [PNG_PATH, RAW];
 const METHODS: readonly MethodCase[] = [
   ["captionImage", (c) => c.captionImage(images), { task: "caption" }],
-  ["captionImage very_detailed", (c) => c.captionImage(images, { granularity: "very_detailed" }), { task: "more_detailed_caption" }],
+  [
+    "captionImage very_detailed",
+    (c) => c.captionImage(images, { granularity: "very_detailed" }),
+    { task: "more_detailed_caption" },
+  ],
   ["detectObjects", (c) => c.detectObjects(images), { task: "object_detection" }],
-  ["detectObjects captions", (c) => c.detectObjects(images, { labelsMode: "captions" }), { task: "dense_region_caption" }],
+  [
+    "detectObjects captions",
+    (c) => c.detectObjects(images, { labelsMode: "captions" }),
+    { task: "dense_region_caption" },
+  ],
   ["detectObjects rois", (c) => c.detectObjects(images, { labelsMode: "rois" }), { task: "region_proposal" }],
-  ["detectObjects classes", (c) => c.detectObjects(images, { classes: ["cat", " red car "] }), { task: "open_vocabulary_detection", text: "cat<and>red car" }],
+  [
+    "detectObjects classes",
+    (c) => c.detectObjects(images, { classes: ["cat", " red car "] }),
+    { task: "open_vocabulary_detection", text: "cat<and>red car" },
+  ],
   ["ocrImage", (c) => c.ocrImage(images), { task: "ocr" }],
   ["parseDocument", (c) => c.parseDocument(images), { task: "ocr_with_region" }],
   ["groundPhrase", (c) => c.groundPhrase(images, "a dog"), { task: "phrase_grounding", text: "a dog" }],
-  ["segmentPhrase", (c) => c.segmentPhrase(images, "the dog"), { task: "referring_expression_segmentation", text: "the dog" }],
-  ["segmentRegion", (c) => c.segmentRegion(images, [1, 1, 3, 2]), { task: "region_to_segmentation", region: [1, 1, 3, 2] }],
-  ["classifyImageRegion", (c) => c.classifyImageRegion(images, { x1: 0, y1: 0, x2: 2, y2: 2 }), { task: "region_to_category", region: [0, 0, 2, 2] }],
-  ["captionImageRegion", (c) => c.captionImageRegion(images, [0.5, 0.5, 3.5, 2.5]), { task: "region_to_description", region: [0.5, 0.5, 3.5, 2.5] }],
+  [
+    "segmentPhrase",
+    (c) => c.segmentPhrase(images, "the dog"),
+    { task: "referring_expression_segmentation", text: "the dog" },
+  ],
+  [
+    "segmentRegion",
+    (c) => c.segmentRegion(images, [1, 1, 3, 2]),
+    { task: "region_to_segmentation", region: [1, 1, 3, 2] },
+  ],
+  [
+    "classifyImageRegion",
+    (c) => c.classifyImageRegion(images, { x1: 0, y1: 0, x2: 2, y2: 2 }),
+    { task: "region_to_category", region: [0, 0, 2, 2] },
+  ],
+  [
+    "captionImageRegion",
+    (c) => c.captionImageRegion(images, [0.5, 0.5, 3.5, 2.5]),
+    { task: "region_to_description", region: [0.5, 0.5, 3.5, 2.5] },
+  ],
   ["ocrImageRegion", (c) => c.ocrImageRegion(images, [1, 0, 4, 3]), { task: "region_to_ocr", region: [1, 0, 4, 3] }],
-  ["run open_vocabulary_detection", (c) => c.run("open_vocabulary_detection", images, { text: "cat" }), { task: "open_vocabulary_detection", text: "cat" }],
-  ["run region_to_segmentation", (c) => c.run("region_to_segmentation", images, { region: [0, 0, 1, 1] }), { task: "region_to_segmentation", region: [0, 0, 1, 1] }],
+  [
+    "run open_vocabulary_detection",
+    (c) => c.run("open_vocabulary_detection", images, { text: "cat" }),
+    { task: "open_vocabulary_detection", text: "cat" },
+  ],
+  [
+    "run region_to_segmentation",
+    (c) => c.run("region_to_segmentation", images, { region: [0, 0, 1, 1] }),
+    { task: "region_to_segmentation", region: [0, 0, 1, 1] },
+  ],
 ];
 
 /** Methods whose results are not the engine's results as they are. */
@@ -112,22 +155,52 @@ describe.each(PROTOCOLS)("client over %s", (_, transportOptions) => {
   });
 
   it("runTasks returns one result per task on the one image", async () => {
-    const tasks: TaskRequest[] = [{ task: "caption" }, { task: "ocr_with_region" }, { task: "region_to_category", region: [1, 1, 5, 5] }];
+    const tasks: TaskRequest[] = [
+      { task: "caption" },
+      { task: "ocr_with_region" },
+      { task: "region_to_category", region: [1, 1, 5, 5] },
+    ];
     const results = await client().runTasks(png, tasks);
     expect(results).toEqual(tasks.map((t) => fakeResult(t, PNG_SIZE, 0)));
   });
 
   it("passes generation options through to the engine", async () => {
-    await client().ocrImage(png, { numBeams: 2, maxNewTokens: 7, earlyStopping: false, noRepeatNgramSize: 0, lengthPenalty: 0.5 });
-    expect(engine.calls.at(-1)?.options).toMatchObject({ numBeams: 2, maxNewTokens: 7, earlyStopping: false, noRepeatNgramSize: 0, lengthPenalty: 0.5 });
+    await client().ocrImage(png, {
+      numBeams: 2,
+      maxNewTokens: 7,
+      earlyStopping: false,
+      noRepeatNgramSize: 0,
+      lengthPenalty: 0.5,
+    });
+    expect(engine.calls.at(-1)?.options).toMatchObject({
+      numBeams: 2,
+      maxNewTokens: 7,
+      earlyStopping: false,
+      noRepeatNgramSize: 0,
+      lengthPenalty: 0.5,
+    });
   });
 
   it("listModels reports the engine's model info", async () => {
     const { models, limits } = await client().listModels();
     // The server names its model but never says where it lives on disk: path stays empty.
     // Every engine reports its counters now (stats() is required); the fake's are all zero.
-    const counters = ["batches", "batchedItems", "largestBatch", "queuedItems", "decoderSteps", "decoderRows", "visionImages"];
-    const cache = ["visionCacheHits", "visionCacheMisses", "visionCacheEvictions", "visionCacheBytes", "visionCacheMaxBytes"];
+    const counters = [
+      "batches",
+      "batchedItems",
+      "largestBatch",
+      "queuedItems",
+      "decoderSteps",
+      "decoderRows",
+      "visionImages",
+    ];
+    const cache = [
+      "visionCacheHits",
+      "visionCacheMisses",
+      "visionCacheEvictions",
+      "visionCacheBytes",
+      "visionCacheMaxBytes",
+    ];
     const stats = Object.fromEntries([...counters, ...cache].map((name) => [name, 0]));
     expect(models).toEqual([{ ...FAKE_MODEL_INFO, path: "", tasks: [...FAKE_MODEL_INFO.tasks], stats }]);
     expect(limits.maxImagesPerRequest).toBe(server.options.maxImagesPerRequest);
@@ -135,13 +208,33 @@ describe.each(PROTOCOLS)("client over %s", (_, transportOptions) => {
   });
 
   it.each<readonly [string, (c: FlorenceClient) => Promise<unknown>, () => void, Code]>([
-    ["bytes the engine cannot decode", (c) => c.captionImage(new Uint8Array([1, 2, 3])), () => {}, Code.InvalidArgument],
+    [
+      "bytes the engine cannot decode",
+      (c) => c.captionImage(new Uint8Array([1, 2, 3])),
+      () => {},
+      Code.InvalidArgument,
+    ],
     ["no images", (c) => c.captionImage([]), () => {}, Code.InvalidArgument],
     ["an inverted region", (c) => c.segmentRegion(png, [5, 5, 1, 1]), () => {}, Code.InvalidArgument],
     ["a blank phrase", (c) => c.groundPhrase(png, "   "), () => {}, Code.InvalidArgument],
-    ["a full engine queue", (c) => c.ocrImage(png), () => (engine.nextError = new FlorenceError("queue_full", "full")), Code.ResourceExhausted],
-    ["an engine that is loading", (c) => c.ocrImage(png), () => (engine.nextError = new FlorenceError("unavailable", "loading")), Code.Unavailable],
-    ["an engine bug", (c) => c.ocrImage(png), () => (engine.nextError = new FlorenceError("internal", "bug")), Code.Internal],
+    [
+      "a full engine queue",
+      (c) => c.ocrImage(png),
+      () => (engine.nextError = new FlorenceError("queue_full", "full")),
+      Code.ResourceExhausted,
+    ],
+    [
+      "an engine that is loading",
+      (c) => c.ocrImage(png),
+      () => (engine.nextError = new FlorenceError("unavailable", "loading")),
+      Code.Unavailable,
+    ],
+    [
+      "an engine bug",
+      (c) => c.ocrImage(png),
+      () => (engine.nextError = new FlorenceError("internal", "bug")),
+      Code.Internal,
+    ],
   ])("%s fails with a ConnectError of the mapped code", async (_name, call, arrange, code) => {
     arrange();
     const e = await errorOf(call(client()));
@@ -177,9 +270,15 @@ describe.each(PROTOCOLS.slice(0, 3))("streamFrames over %s", (_, transportOption
       yield { image: png, timestampUs: 10 };
       yield { image: RAW, timestampUs: 20 };
       yield { image: new Uint8Array(0), timestampUs: 30 };
-      yield { image: PNG_PATH, timestampUs: 40, task: { task: "region_to_category" as const, region: [1, 1, 4, 4] as const } };
+      yield {
+        image: PNG_PATH,
+        timestampUs: 40,
+        task: { task: "region_to_category" as const, region: [1, 1, 4, 4] as const },
+      };
     }
-    const answers = await collect(client().streamFrames(frames(), { task: { task: "caption" }, options: { numBeams: 1 } }));
+    const answers = await collect(
+      client().streamFrames(frames(), { task: { task: "caption" }, options: { numBeams: 1 } }),
+    );
 
     expect(answers.map((a) => [a.frameId, a.timestampUs, a.kind])).toEqual([
       [0, 10, "result"],
@@ -189,14 +288,21 @@ describe.each(PROTOCOLS.slice(0, 3))("streamFrames over %s", (_, transportOption
     ]);
     const results = answers.map((a) => (a.kind === "result" ? a.result : undefined));
     const switched: TaskRequest = { task: "region_to_category", region: [1, 1, 4, 4] };
-    expect(results).toEqual([fakeResult({ task: "caption" }, PNG_SIZE, 0), fakeResult({ task: "caption" }, RAW_SIZE, 0), undefined, fakeResult(switched, PNG_SIZE, 0)]);
+    expect(results).toEqual([
+      fakeResult({ task: "caption" }, PNG_SIZE, 0),
+      fakeResult({ task: "caption" }, RAW_SIZE, 0),
+      undefined,
+      fakeResult(switched, PNG_SIZE, 0),
+    ]);
     const failed = answers[2];
     expect(failed?.kind === "error" && failed.error.code).toBe(Code.InvalidArgument);
     expect(answers[3]?.task).toBe("region_to_category");
   });
 
   it("a frame the client cannot read ends the stream with the client's INVALID_ARGUMENT", async () => {
-    const answers = client().streamFrames([{ image: png }, { image: "/nonexistent/frame.png" }], { task: { task: "caption" } });
+    const answers = client().streamFrames([{ image: png }, { image: "/nonexistent/frame.png" }], {
+      task: { task: "caption" },
+    });
     const e = await errorOf(collect(answers));
     expect(e.code).toBe(Code.InvalidArgument);
     expect(e.rawMessage).toMatch(/^frames\[1\]\.image: cannot read image file/);
@@ -211,7 +317,9 @@ describe.each(PROTOCOLS.slice(0, 3))("streamFrames over %s", (_, transportOption
 describe.each(PROTOCOLS.slice(3))("streamFrames over %s", (_, transportOptions) => {
   it("fails at once with UNIMPLEMENTED saying it needs HTTP/2, sending nothing", async () => {
     const before = engine.calls.length;
-    const answers = createFlorenceClient({ baseUrl, ...transportOptions }).streamFrames([{ image: png }], { task: { task: "caption" } });
+    const answers = createFlorenceClient({ baseUrl, ...transportOptions }).streamFrames([{ image: png }], {
+      task: { task: "caption" },
+    });
     const e = await errorOf(collect(answers));
     expect(e.code).toBe(Code.Unimplemented);
     expect(e.rawMessage).toMatch(/HTTP\/2/);

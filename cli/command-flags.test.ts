@@ -1,0 +1,155 @@
+import { parseArgs } from "node:util";
+import { describe, expect, it } from "vitest";
+import { engineDefaults } from "../models/index.js";
+import { UsageError } from "./args.js";
+import {
+  CALL_FLAGS,
+  engineSettings,
+  HUB_ENVIRONMENT,
+  MODEL_FLAGS,
+  REQUEST_FLAGS,
+  RETRY_LOAD_FLAG,
+} from "./command-flags.js";
+import { envOf, flagHelp, parseArgsOptions, readList, readSwitch, readText } from "./flag-table.js";
+import { commandHelp, mainHelp, packageVersion } from "./help.js";
+import { SERVER_FLAGS } from "./server-flags.js";
+
+function settings(argv: string[], env: Record<string, string> = {}) {
+  const { values } = parseArgs({ args: argv, options: parseArgsOptions(MODEL_FLAGS), strict: true });
+  return engineSettings(values, env);
+}
+
+describe("engineSettings", () => {
+  it.each<[string, string[], Record<string, string>, object]>([
+    ["the model alone", ["--model", "m"], {}, { model: "m" }],
+    ["the model from the environment", [], { FLORENCE2_MODEL: "env-model" }, { model: "env-model" }],
+    ["the flag over the environment", ["--model", "m"], { FLORENCE2_MODEL: "env-model" }, { model: "m" }],
+    [
+      "every engine flag",
+      [
+        "--model",
+        "m",
+        "--dtype",
+        "q8",
+        "--device",
+        "cuda",
+        "--revision",
+        "v2",
+        "--cache-dir",
+        "/c",
+        "--offline",
+        "--threads",
+        "0",
+        "--workers",
+        "2",
+      ],
+      {},
+      {
+        model: "m",
+        dtype: "q8",
+        executionProvider: "cuda",
+        revision: "v2",
+        cacheDir: "/c",
+        offline: true,
+        intraOpNumThreads: 0,
+        workers: 2,
+      },
+    ],
+    [
+      "batching from the environment",
+      ["--model", "m"],
+      { FLORENCE2_MAX_BATCH_SIZE: "4", FLORENCE2_MAX_DELAY_MS: "0", FLORENCE2_VISION_CACHE_MB: "2" },
+      { model: "m", maxBatchSize: 4, maxDelayMs: 0, visionCacheBytes: 2 * 1024 * 1024 },
+    ],
+    [
+      "--cache-dir reads FLORENCE2_CACHE, the hub client's variable",
+      ["--model", "m"],
+      { FLORENCE2_CACHE: "/cache" },
+      { model: "m", cacheDir: "/cache" },
+    ],
+    ["FLORENCE2_OFFLINE", ["--model", "m"], { FLORENCE2_OFFLINE: "1" }, { model: "m", offline: true }],
+    [
+      "offline off leaves HF_HUB_OFFLINE to the hub client",
+      ["--model", "m"],
+      { FLORENCE2_OFFLINE: "0" },
+      { model: "m" },
+    ],
+  ])("%s", (_name, argv, env, expected) => {
+    expect(settings(argv, env)).toEqual(expected);
+  });
+
+  it.each<[string, string[], Record<string, string>, RegExp]>([
+    ["no model", [], {}, /--model is required/],
+    ["a bad dtype", ["--model", "m", "--dtype", "fp64"], {}, /--dtype fp64 is not a model precision/],
+    ["a bad device", ["--model", "m"], { FLORENCE2_DEVICE: "tpu" }, /--device tpu is not supported/],
+    ["no workers", ["--model", "m", "--workers", "0"], {}, /--workers 0 must be a whole number >= 1/],
+    [
+      "a negative cache",
+      ["--model", "m", "--vision-cache-mb=-1"],
+      {},
+      /--vision-cache-mb -1 must be a whole number >= 0/,
+    ],
+  ])("refuses %s, naming the flag", (_name, argv, env, message) => {
+    expect(() => settings(argv, env)).toThrow(UsageError);
+    expect(() => settings(argv, env)).toThrow(message);
+  });
+
+  it("shows the engine's own defaults", () => {
+    const help = flagHelp(MODEL_FLAGS);
+    expect(help).toContain(`(default ${engineDefaults.maxBatchSize}); env FLORENCE2_MAX_BATCH_SIZE`);
+    expect(help).toMatch(/--vision-cache-mb N\n\s+.*\(default 256\); env FLORENCE2_VISION_CACHE_MB/);
+  });
+});
+
+describe("flag-table", () => {
+  const list = { flag: "image", value: "FILE", multiple: true, help: "" };
+  const own = { flag: "cache-dir", value: "DIR", env: "FLORENCE2_CACHE", help: "" };
+  const sw = { flag: "offline", help: "", env: "X_OFFLINE" };
+  it.each<[string, unknown, unknown]>([
+    ["a repeated flag", readList({ image: ["a", "b"] }, list, { FLORENCE2_IMAGE: "c" }), ["a", "b"]],
+    ["a comma-separated variable", readList({}, list, { FLORENCE2_IMAGE: "c, d," }), ["c", "d"]],
+    ["neither", readList({}, list, {}), undefined],
+    ["a row's own variable", readText({}, own, { FLORENCE2_CACHE: "/c", FLORENCE2_CACHE_DIR: "/x" }), "/c"],
+    ["an empty variable", readText({}, own, { FLORENCE2_CACHE: "" }), undefined],
+    ["a switch's own variable", readSwitch({}, sw, { X_OFFLINE: "yes" }), true],
+    ["the default variable name", envOf(list), "FLORENCE2_IMAGE"],
+    [
+      "parseArgs options",
+      parseArgsOptions([list, own, sw]),
+      { image: { type: "string", multiple: true }, "cache-dir": { type: "string" }, offline: { type: "boolean" } },
+    ],
+  ])("%s", (_name, actual, expected) => {
+    expect(actual).toEqual(expected);
+  });
+});
+
+describe("help", () => {
+  it.each([
+    ["run", [...REQUEST_FLAGS, ...MODEL_FLAGS]],
+    ["serve", [...MODEL_FLAGS, RETRY_LOAD_FLAG, ...SERVER_FLAGS]],
+    ["call", [...CALL_FLAGS, ...REQUEST_FLAGS]],
+  ] as const)("%s --help names every flag it accepts, with its variable", (command, flags) => {
+    const help = commandHelp(command);
+    for (const f of flags) {
+      expect(help).toContain(`--${f.flag}`);
+      expect(help).toContain(
+        `env ${"env" in f && f.env !== undefined ? f.env : `FLORENCE2_${f.flag.toUpperCase().replaceAll("-", "_")}`}`,
+      );
+    }
+    expect(help).toContain("--help");
+  });
+
+  it("documents the hub's variables where a model is loaded, and every command at the top", () => {
+    for (const v of HUB_ENVIRONMENT) {
+      expect(commandHelp("serve")).toContain(v.name);
+      expect(commandHelp("run")).toContain(v.name);
+      expect(mainHelp()).toContain(v.name);
+    }
+    expect(mainHelp()).toMatch(/run .*\n\s+serve .*\n\s+call /);
+    expect(mainHelp()).toContain("--version");
+  });
+
+  it("reads the version from package.json", () => {
+    expect(packageVersion()).toMatch(/^\d+\.\d+\.\d+/);
+  });
+});
