@@ -2,7 +2,13 @@ import { defineConfig } from "vitest/config";
 
 export default defineConfig({
   test: {
-    include: ["models/**/*.test.ts", "server/**/*.test.ts", "client/**/*.test.ts", "cli/**/*.test.ts", "test/**/*.test.ts"],
+    include: [
+      "models/**/*.test.ts",
+      "server/**/*.test.ts",
+      "client/**/*.test.ts",
+      "cli/**/*.test.ts",
+      "test/**/*.test.ts",
+    ],
     // Each file in its own process: onnxruntime sessions and worker threads must not leak
     // between files, and ORT's spinning intra-op threads would skew each other.
     pool: "forks",

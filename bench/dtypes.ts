@@ -29,7 +29,10 @@ for (const i of [1, 2]) {
   const t = performance.now();
   await florence.run({ task: "object_detection" }, [images[i]!], {
     ...exactly(64),
-    onTimings: (s) => odStages.push(`vision ${s.visionMs.toFixed(0)} / encoder ${s.encoderMs.toFixed(0)} / decoder ${s.decoderMs.toFixed(0)} ms`),
+    onTimings: (s) =>
+      odStages.push(
+        `vision ${s.visionMs.toFixed(0)} / encoder ${s.encoderMs.toFixed(0)} / decoder ${s.decoderMs.toFixed(0)} ms`,
+      ),
   });
   odLatencyMs.push(Math.round(performance.now() - t));
 }
@@ -38,4 +41,6 @@ await Promise.all([1, 2, 3, 4].map((i) => florence.run({ task: "caption" }, [ima
 const fourCaptionsMs = Math.round(performance.now() - t);
 const rssMiB = Math.round(process.memoryUsage().rss / 2 ** 20);
 await florence.close();
-console.log(JSON.stringify({ dtype, model, loadMs: Math.round(loadMs), odLatencyMs, odStages, fourCaptionsMs, rssMiB }));
+console.log(
+  JSON.stringify({ dtype, model, loadMs: Math.round(loadMs), odLatencyMs, odStages, fourCaptionsMs, rssMiB }),
+);

@@ -6,7 +6,14 @@ import { mkdir } from "node:fs/promises";
 import { join } from "node:path";
 import sharp from "sharp";
 
-const SOURCES = ["coffee.jpg", "astronaut_tall.webp", "chelsea_alpha.png", "rocket_exif6.jpg", "camera_gray.png", "panorama_2160x480.jpg"];
+const SOURCES = [
+  "coffee.jpg",
+  "astronaut_tall.webp",
+  "chelsea_alpha.png",
+  "rocket_exif6.jpg",
+  "camera_gray.png",
+  "panorama_2160x480.jpg",
+];
 
 export async function makeBenchImages(fixtureDir: string, outDir: string, count: number): Promise<string[]> {
   await mkdir(outDir, { recursive: true });
@@ -14,7 +21,7 @@ export async function makeBenchImages(fixtureDir: string, outDir: string, count:
   for (let i = 0; i < count; i++) {
     const source = sharp(join(fixtureDir, SOURCES[i % SOURCES.length]!)).rotate();
     const { width = 0, height = 0 } = await source.metadata();
-    const shrink = 0.6 + 0.4 * ((i * 7) % 5) / 4; // crop 60%..100% of the shorter side
+    const shrink = 0.6 + (0.4 * ((i * 7) % 5)) / 4; // crop 60%..100% of the shorter side
     const side = Math.max(16, Math.floor(Math.min(width, height) * shrink));
     const left = Math.floor(((width - side) * ((i * 3) % 4)) / 3);
     const top = Math.floor(((height - side) * ((i * 5) % 3)) / 2);

@@ -61,17 +61,25 @@ function runSystem(command: string, args: readonly string[]): Promise<{ measurem
       }
     });
     child.on("error", (e) => resolve({ measurements, error: e.message }));
-    child.on("exit", (code) => resolve(code === 0 ? { measurements } : { measurements, error: `exited with code ${code}` }));
+    child.on("exit", (code) =>
+      resolve(code === 0 ? { measurements } : { measurements, error: `exited with code ${code}` }),
+    );
   });
 }
 
-const tsx = (file: string): [string, string[]] => [process.execPath, ["--import", "tsx", join(ROOT, "bench/systems", file)]];
+const tsx = (file: string): [string, string[]] => [
+  process.execPath,
+  ["--import", "tsx", join(ROOT, "bench/systems", file)],
+];
 const commands: Record<SystemName, () => [string, string[]] | string> = {
   roofline: () => tsx("roofline.ts"),
   engine: () => tsx("engine.ts"),
   service: () => tsx("service.ts"),
   transformersjs: () => tsx("transformersjs.ts"),
-  pytorch: () => (existsSync(values.python) ? [values.python, [join(ROOT, "bench/systems/pytorch_reference.py")]] : `skipped: no Python at ${values.python} (see tools/reference/README.md)`),
+  pytorch: () =>
+    existsSync(values.python)
+      ? [values.python, [join(ROOT, "bench/systems/pytorch_reference.py")]]
+      : `skipped: no Python at ${values.python} (see tools/reference/README.md)`,
 };
 
 const all: Measurement[] = [];
@@ -88,7 +96,9 @@ for (const name of SYSTEMS) {
   const t0 = performance.now();
   const { measurements, error } = await runSystem(command[0], command[1]);
   all.push(...measurements);
-  notes.push(`${name}: ${((performance.now() - t0) / 1000).toFixed(0)} s${error === undefined ? "" : ` (FAILED: ${error})`}`);
+  notes.push(
+    `${name}: ${((performance.now() - t0) / 1000).toFixed(0)} s${error === undefined ? "" : ` (FAILED: ${error})`}`,
+  );
 }
 
 const machine = `${cpus().length} x ${cpus()[0]?.model ?? "?"}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}, ${process.platform}`;
@@ -96,6 +106,9 @@ const totalSeconds = (performance.now() - started) / 1000;
 const markdown = renderReport({ plan, machine, measurements: all, notes, totalSeconds });
 await mkdir(join(ROOT, "bench/results"), { recursive: true });
 const stamp = new Date().toISOString().replace(/[:.]/g, "-");
-await writeFile(join(ROOT, "bench/results", `${plan.mode}-${stamp}.json`), JSON.stringify({ plan, machine, measurements: all, notes, totalSeconds }, null, 2));
+await writeFile(
+  join(ROOT, "bench/results", `${plan.mode}-${stamp}.json`),
+  JSON.stringify({ plan, machine, measurements: all, notes, totalSeconds }, null, 2),
+);
 await writeFile(join(ROOT, "bench/results", `${plan.mode}-${stamp}.md`), markdown);
 process.stdout.write(markdown);

@@ -57,5 +57,7 @@ for (const dtype of ["fp16", "q8"] as const) {
     if (same === ref.length && t.length === ref.length) identical++;
   });
   const n = variant.tokens.length;
-  console.log(`| ${dtype} | ${n} | ${variant.ms.toFixed(0)} ms | ${((100 * share) / n).toFixed(1)}% | ${((100 * identical) / n).toFixed(1)}% |`);
+  console.log(
+    `| ${dtype} | ${n} | ${variant.ms.toFixed(0)} ms | ${((100 * share) / n).toFixed(1)}% | ${((100 * identical) / n).toFixed(1)}% |`,
+  );
 }

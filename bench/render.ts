@@ -14,4 +14,11 @@ const runs = await Promise.all(files.map(async (f) => JSON.parse(await readFile(
 const byKey = new Map<string, Measurement>();
 for (const run of runs) for (const m of run.measurements) byKey.set(`${m.system}\u0000${m.name}`, m);
 const first = runs[0]!;
-process.stdout.write(renderReport({ plan: first.plan, machine: first.machine, measurements: [...byKey.values()], notes: runs.flatMap((r) => r.notes) }));
+process.stdout.write(
+  renderReport({
+    plan: first.plan,
+    machine: first.machine,
+    measurements: [...byKey.values()],
+    notes: runs.flatMap((r) => r.notes),
+  }),
+);

@@ -20,6 +20,9 @@ export async function createFlorence(init: EngineOptionsInit): Promise<Florence>
     progress: options.onDownloadProgress,
   });
   const { onDownloadProgress: _progress, ...workerOptions } = options;
-  const engine = await createWorkerEngine({ options: { ...workerOptions, model: resolved.path, modelId: options.model } }, options.workers);
+  const engine = await createWorkerEngine(
+    { options: { ...workerOptions, model: resolved.path, modelId: options.model } },
+    options.workers,
+  );
   return new Florence(engine);
 }

@@ -6,7 +6,8 @@ function violationsOf(init: Record<string, unknown>): { field: string; descripti
   try {
     makeEngineOptions({ model: "m", ...init });
   } catch (e) {
-    if (isFlorenceError(e) && e.kind === "invalid_argument") return e.violations.map((v) => ({ field: v.field, description: v.description }));
+    if (isFlorenceError(e) && e.kind === "invalid_argument")
+      return e.violations.map((v) => ({ field: v.field, description: v.description }));
     throw e;
   }
   return [];
@@ -15,7 +16,11 @@ function violationsOf(init: Record<string, unknown>): { field: string; descripti
 describe("makeEngineOptions", () => {
   it("fills in the documented defaults", () => {
     expect(makeEngineOptions({ model: "m" })).toEqual({ ...engineDefaults, model: "m" });
-    expect(makeEngineOptions({ model: "m", maxBatchSize: 1, maxDelayMs: 0.5, visionCacheBytes: 0 })).toMatchObject({ maxBatchSize: 1, maxDelayMs: 0.5, visionCacheBytes: 0 });
+    expect(makeEngineOptions({ model: "m", maxBatchSize: 1, maxDelayMs: 0.5, visionCacheBytes: 0 })).toMatchObject({
+      maxBatchSize: 1,
+      maxDelayMs: 0.5,
+      visionCacheBytes: 0,
+    });
   });
 
   it.each([

@@ -15,6 +15,11 @@ export type { RunTimings } from "../core/timings.js";
 /** Counters of an engine's batching and vision-feature cache, summed over its workers. */
 export interface EngineStats extends BatchCounters {
   readonly visionCache: VisionCacheStats;
+  /**
+   * Batches run by their decoder rows ({ 1: 40, 3: 2 }), from the scheduler's stats; optional
+   * because an engine that batches nothing has none (the server's batch-size histogram stays empty).
+   */
+  readonly batchSizes?: Readonly<Record<number, number>>;
   /** Workers started to replace one that exited unexpectedly, failed starts included (worker engines only). */
   readonly workerRestarts?: number;
   /** Workers able to take calls now (worker engines only). */

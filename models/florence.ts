@@ -43,9 +43,13 @@ function toImageList(images: Images): readonly ImageInput[] {
 function classesText(classes: readonly string[]): string {
   const joined = joinClasses(classes);
   if (joined === "") {
-    throw new FlorenceError("missing_text", "detectObjects: `classes` is empty; pass at least one class name, or omit it to detect all objects", {
-      violations: [{ field: "classes", description: "must contain at least one non-blank class name" }],
-    });
+    throw new FlorenceError(
+      "missing_text",
+      "detectObjects: `classes` is empty; pass at least one class name, or omit it to detect all objects",
+      {
+        violations: [{ field: "classes", description: "must contain at least one non-blank class name" }],
+      },
+    );
   }
   return joined;
 }
@@ -89,7 +93,12 @@ export class Florence implements FlorenceEngine {
       const results = await this.typed(request, images, options, "open_vocabulary");
       return results.map(openVocabularyToDetections);
     }
-    return this.typed({ task: DETECTION_TASKS[options.labelsMode ?? DEFAULT_LABELS_MODE] }, images, options, "detections");
+    return this.typed(
+      { task: DETECTION_TASKS[options.labelsMode ?? DEFAULT_LABELS_MODE] },
+      images,
+      options,
+      "detections",
+    );
   }
 
   ocrImage(images: Images, options: GenerationOptions = {}): Promise<TextResult[]> {
@@ -133,7 +142,8 @@ export class Florence implements FlorenceEngine {
   ): Promise<Array<Extract<TaskResult, { kind: K }>>> {
     const results = await this.engine.run(request, toImageList(images), options);
     return results.map((r) => {
-      if (r.kind !== kind) throw new FlorenceError("internal", `task ${request.task} produced a ${r.kind} result, expected ${kind}`);
+      if (r.kind !== kind)
+        throw new FlorenceError("internal", `task ${request.task} produced a ${r.kind} result, expected ${kind}`);
       return r as Extract<TaskResult, { kind: K }>;
     });
   }

@@ -39,7 +39,11 @@ describe("buildPrompt", () => {
     ],
     // docs/florence2-contract.md#33-region-input: the notebook's OD car box
     // [33.6, 159.6, 596.8, 371.76] is the region it then asks about.
-    ["region_to_category", { region: [33.6, 159.6, 596.8, 371.76] }, "What is the region <loc_52><loc_332><loc_932><loc_774>?"],
+    [
+      "region_to_category",
+      { region: [33.6, 159.6, 596.8, 371.76] },
+      "What is the region <loc_52><loc_332><loc_932><loc_774>?",
+    ],
     [
       "region_to_description",
       { region: [33.6, 159.6, 596.8, 371.76] },
@@ -57,15 +61,21 @@ describe("buildPrompt", () => {
 
   it("trims the text with Python's notion of whitespace (native), keeping inner spaces", () => {
     const spec = TASKS.phrase_grounding;
-    expect(buildPrompt(spec, { text: "\t  a red  car \n\u0085" }, CAR)).toBe("Locate the phrases in the caption: a red  car");
+    expect(buildPrompt(spec, { text: "\t  a red  car \n\u0085" }, CAR)).toBe(
+      "Locate the phrases in the caption: a red  car",
+    );
   });
 
   it("keeps replacement patterns in user text literal", () => {
-    expect(buildPrompt(TASKS.open_vocabulary_detection, { text: "$& and $1" }, CAR)).toBe("Locate $& and $1 in the image.");
+    expect(buildPrompt(TASKS.open_vocabulary_detection, { text: "$& and $1" }, CAR)).toBe(
+      "Locate $& and $1 in the image.",
+    );
   });
 
   it("ignores inputs a task does not take", () => {
-    expect(buildPrompt(TASKS.caption, { text: "hello", region: [1, 2, 3, 4] }, CAR)).toBe("What does the image describe?");
+    expect(buildPrompt(TASKS.caption, { text: "hello", region: [1, 2, 3, 4] }, CAR)).toBe(
+      "What does the image describe?",
+    );
     expect(buildPrompt(TASKS.open_vocabulary_detection, { text: "cat", region: [-1, 0, 0, 0] }, CAR)).toBe(
       "Locate cat in the image.",
     );
@@ -91,7 +101,9 @@ describe("buildPrompt", () => {
   });
 
   it("validates the region before encoding it", () => {
-    expect(thrown(() => buildPrompt(TASKS.region_to_ocr, { region: [0, 0, 641, 480] }, CAR)).kind).toBe("invalid_region");
+    expect(thrown(() => buildPrompt(TASKS.region_to_ocr, { region: [0, 0, 641, 480] }, CAR)).kind).toBe(
+      "invalid_region",
+    );
   });
 });
 
@@ -116,7 +128,9 @@ describe("quantizeCoordinate / encodeRegion", () => {
   });
 
   it("uses the width for x and the height for y", () => {
-    expect(encodeRegion([100, 100, 200, 200], { width: 1000, height: 500 })).toBe("<loc_100><loc_200><loc_200><loc_400>");
+    expect(encodeRegion([100, 100, 200, 200], { width: 1000, height: 500 })).toBe(
+      "<loc_100><loc_200><loc_200><loc_400>",
+    );
   });
 });
 
@@ -175,7 +189,12 @@ describe("buildRawPrompt (native _construct_prompts)", () => {
 });
 
 interface PromptGolden {
-  quantize_cases: { id: string; image_size: [number, number]; box_px: [number, number, number, number]; loc_string: string }[];
+  quantize_cases: {
+    id: string;
+    image_size: [number, number];
+    box_px: [number, number, number, number];
+    loc_string: string;
+  }[];
   cases: {
     id: string;
     task: string | null;
@@ -208,7 +227,9 @@ describe("prompts golden (native transformers Florence2Processor)", () => {
   });
 
   // Cases of a known task whose input our typed API can express: text, or a pixel region inside the image.
-  const typed = golden.cases.filter((c) => c.task !== null && c.native_error === null && findTask(c.task) !== undefined);
+  const typed = golden.cases.filter(
+    (c) => c.task !== null && c.native_error === null && findTask(c.task) !== undefined,
+  );
   it.each(typed.map((c) => [c.id, c] as const))("typed %s", (_id, c) => {
     const spec = findTask(c.task as string);
     if (spec === undefined) throw new Error(`unknown task ${c.task}`);
@@ -218,7 +239,8 @@ describe("prompts golden (native transformers Florence2Processor)", () => {
       return;
     }
     const size = c.region === null ? CAR : { width: c.region.image_size[0], height: c.region.image_size[1] };
-    const input = spec.input === "region" && c.region !== null ? { region: c.region.box_px } : { text: c.user_input ?? "" };
+    const input =
+      spec.input === "region" && c.region !== null ? { region: c.region.box_px } : { text: c.user_input ?? "" };
     const [x1, y1, x2, y2] = c.region?.box_px ?? [0, 0, 1, 1];
     if (spec.input === "region" && (x1 < 0 || y1 < 0 || x2 > size.width || y2 > size.height)) {
       // Native clamps an out-of-image box; we reject it (the region must lie inside the image).

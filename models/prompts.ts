@@ -85,9 +85,13 @@ export function buildPrompt(task: TaskSpec, input: PromptInput, imageSize: Image
       const text = pyStrip(input.text ?? "");
       if (text === "") {
         const description = `${task.name} (${task.token}) needs a text input: ${TEXT_INPUT_HINT[task.name] ?? "the text to look for"}`;
-        throw new FlorenceError("missing_text", `${description}; got ${input.text === undefined ? "none" : "only whitespace"}`, {
-          violations: [{ field: "text", description }],
-        });
+        throw new FlorenceError(
+          "missing_text",
+          `${description}; got ${input.text === undefined ? "none" : "only whitespace"}`,
+          {
+            violations: [{ field: "text", description }],
+          },
+        );
       }
       return fill(task.prompt, text);
     }
@@ -104,9 +108,9 @@ export function buildPrompt(task: TaskSpec, input: PromptInput, imageSize: Image
 
 /** What each text task expects, for missing_text messages. */
 const TEXT_INPUT_HINT: Partial<Record<TaskName, string>> = {
-  phrase_grounding: "the caption whose phrases to locate, e.g. \"A green car parked in front of a yellow building.\"",
-  referring_expression_segmentation: "the expression naming what to segment, e.g. \"a dog\"",
-  open_vocabulary_detection: "the name of the objects to find, e.g. \"wheels\"",
+  phrase_grounding: 'the caption whose phrases to locate, e.g. "A green car parked in front of a yellow building."',
+  referring_expression_segmentation: 'the expression naming what to segment, e.g. "a dog"',
+  open_vocabulary_detection: 'the name of the objects to find, e.g. "wheels"',
 };
 
 /** The template with `{input}` replaced (a function replacer, so "$&" in user text stays literal). */

@@ -37,7 +37,10 @@ interface DecodeSide {
   decoded_no_cleanup: string;
 }
 interface Golden {
-  tokenizers: Record<"tiny" | "padded", { vocab_size: number; special_ids: Record<string, number>; space_token_id: number }>;
+  tokenizers: Record<
+    "tiny" | "padded",
+    { vocab_size: number; special_ids: Record<string, number>; space_token_id: number }
+  >;
   cases: PromptCase[];
   decode_cases: { text: string; tiny: DecodeSide; padded: DecodeSide }[];
 }
@@ -59,7 +62,9 @@ function paddedTokenizerJson(): Json {
   for (let id = firstFiller; id < REAL_MASK_ID; id++) vocab[`<|filler_${id}|>`] = id;
   vocab["<mask>"] = REAL_MASK_ID;
   const shift = REAL_MASK_ID - firstFiller;
-  const added = (tinyJson.added_tokens as AddedToken[]).map((t) => (t.id >= firstFiller ? { ...t, id: t.id + shift } : t));
+  const added = (tinyJson.added_tokens as AddedToken[]).map((t) =>
+    t.id >= firstFiller ? { ...t, id: t.id + shift } : t,
+  );
   return { ...tinyJson, model: { ...model, vocab }, added_tokens: added };
 }
 
@@ -72,7 +77,9 @@ const tokenizers: Record<"tiny" | "padded", FlorenceTokenizer> = {
   tiny: await loadTokenizer(tinyDir),
   padded: createTokenizer(paddedTokenizerJson(), tinyConfig),
 };
-const promptCases = golden.cases.filter((c): c is PromptCase & { prompt: string; tiny: Side; padded: Side } => c.prompt !== null);
+const promptCases = golden.cases.filter(
+  (c): c is PromptCase & { prompt: string; tiny: Side; padded: Side } => c.prompt !== null,
+);
 
 const tmp = mkdtempSync(join(tmpdir(), "florence-tok-"));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
@@ -151,7 +158,10 @@ describe("Florence tokens", () => {
   it.each([
     [
       "two tokens swapped",
-      () => (tinyJson.added_tokens as AddedToken[]).map((t) => (t.content === "<loc_1>" ? { ...t, id: 1007 } : t.content === "<loc_2>" ? { ...t, id: 1006 } : t)),
+      () =>
+        (tinyJson.added_tokens as AddedToken[]).map((t) =>
+          t.content === "<loc_1>" ? { ...t, id: 1007 } : t.content === "<loc_2>" ? { ...t, id: 1006 } : t,
+        ),
       /Florence token <loc_1> has id 1007, expected 1006/,
     ],
     [
@@ -160,8 +170,13 @@ describe("Florence tokens", () => {
       /only 1023 of the 1024 Florence tokens are present \(e\.g\. <loc_500> is missing\)/,
     ],
   ])("fail the load naming tokenizer.json when %s", (_, addedTokens, message) => {
-    expect(() => createTokenizer({ ...tinyJson, added_tokens: addedTokens() }, tinyConfig, "model/tokenizer.json")).toThrow(
-      expect.objectContaining({ kind: "model_load", message: expect.stringMatching(new RegExp(`^model/tokenizer\\.json: .*${message.source}`)) }),
+    expect(() =>
+      createTokenizer({ ...tinyJson, added_tokens: addedTokens() }, tinyConfig, "model/tokenizer.json"),
+    ).toThrow(
+      expect.objectContaining({
+        kind: "model_load",
+        message: expect.stringMatching(new RegExp(`^model/tokenizer\\.json: .*${message.source}`)),
+      }),
     );
   });
 });
@@ -179,7 +194,12 @@ describe("decodePieces", () => {
   it("turns an unfinished character into U+FFFD, as decode does", () => {
     const ids = tok.encode("犬").slice(1, 3);
     expect(tok.decode(ids)).toBe("\uFFFD");
-    expect(tok.decodePieces(ids).map((p) => p.text).join("")).toBe("\uFFFD");
+    expect(
+      tok
+        .decodePieces(ids)
+        .map((p) => p.text)
+        .join(""),
+    ).toBe("\uFFFD");
   });
 
   it("follows the clean-up of ' .' and ' ,' (the space goes with the removed token)", () => {
@@ -196,7 +216,9 @@ describe("decodePieces", () => {
   });
 
   it("rejects ids outside the vocabulary", () => {
-    expect(() => tok.decode([0, 2025])).toThrow(expect.objectContaining({ kind: "internal", message: expect.stringMatching(/2025 is outside/) }));
+    expect(() => tok.decode([0, 2025])).toThrow(
+      expect.objectContaining({ kind: "internal", message: expect.stringMatching(/2025 is outside/) }),
+    );
   });
 
   it("concatenates to decode() for pseudo-random id sequences (byte tokens, specials, locs)", () => {
@@ -207,7 +229,12 @@ describe("decodePieces", () => {
     };
     for (let round = 0; round < 300; round++) {
       const ids = Array.from({ length: 1 + next(40) }, () => (next(5) === 0 ? next(tok.vocabSize) : next(1000)));
-      expect(tok.decodePieces(ids).map((p) => p.text).join("")).toBe(tok.decode(ids));
+      expect(
+        tok
+          .decodePieces(ids)
+          .map((p) => p.text)
+          .join(""),
+      ).toBe(tok.decode(ids));
     }
   });
 });
@@ -253,11 +280,14 @@ describe("loadTokenizer errors", () => {
       /cannot read .*no-config[\\/]tokenizer_config\.json/,
     ],
   ])("refuses %s with model_load", async (_, dir, message) => {
-    await expect(loadTokenizer(dir())).rejects.toThrow(expect.objectContaining({ kind: "model_load", message: expect.stringMatching(message) }));
+    await expect(loadTokenizer(dir())).rejects.toThrow(
+      expect.objectContaining({ kind: "model_load", message: expect.stringMatching(message) }),
+    );
   });
 
   it("refuses a special token the vocabulary lacks", () => {
-    expect(() => createTokenizer(tinyJson, { ...tinyConfig, pad_token: "<nopad>" })).toThrow(/pad_token <nopad> .* is not in the vocabulary/);
+    expect(() => createTokenizer(tinyJson, { ...tinyConfig, pad_token: "<nopad>" })).toThrow(
+      /pad_token <nopad> .* is not in the vocabulary/,
+    );
   });
 });
-

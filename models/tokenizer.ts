@@ -93,13 +93,19 @@ export async function loadTokenizer(dir: string): Promise<FlorenceTokenizer> {
 }
 
 /** As {@link loadTokenizer}, from already parsed files; `source` names tokenizer.json in errors. */
-export function createTokenizer(tokenizerJson: JsonObject, config: JsonObject, source = TOKENIZER_FILE): FlorenceTokenizer {
+export function createTokenizer(
+  tokenizerJson: JsonObject,
+  config: JsonObject,
+  source = TOKENIZER_FILE,
+): FlorenceTokenizer {
   const json = { ...tokenizerJson, added_tokens: withFlorenceTokens(tokenizerJson, config, source) };
   let lib: Tokenizer;
   try {
     lib = new Tokenizer(json, config);
   } catch (e) {
-    throw new FlorenceError("model_load", `${source} is not a tokenizer @huggingface/tokenizers can load`, { cause: e });
+    throw new FlorenceError("model_load", `${source} is not a tokenizer @huggingface/tokenizers can load`, {
+      cause: e,
+    });
   }
   return new LibraryTokenizer(lib, json.added_tokens, config, source);
 }
@@ -167,7 +173,10 @@ function florenceTokensFromConfig(
   const nextId = maxOf([...Object.values(model?.vocab ?? {}), ...added.map((t) => t.id)]) + 1;
   const useConfig = FLORENCE_TOKENS.every((t) => fromConfig.has(t));
   if (!useConfig && fromConfig.has(FLORENCE_TOKENS[0] as string)) {
-    throw new FlorenceError("model_load", `${source}: the tokenizer_config.json added_tokens_decoder has only some Florence tokens`);
+    throw new FlorenceError(
+      "model_load",
+      `${source}: the tokenizer_config.json added_tokens_decoder has only some Florence tokens`,
+    );
   }
   return FLORENCE_TOKENS.map((content, k) => ({
     id: useConfig ? (fromConfig.get(content) as number) : nextId + k,
@@ -230,7 +239,10 @@ class LibraryTokenizer implements FlorenceTokenizer {
       const token = configToken(config, key, fallback);
       const found = lib.token_to_id(token);
       if (found === undefined) {
-        throw new FlorenceError("model_load", `${source}: ${key} ${token} from ${TOKENIZER_CONFIG_FILE} is not in the vocabulary`);
+        throw new FlorenceError(
+          "model_load",
+          `${source}: ${key} ${token} from ${TOKENIZER_CONFIG_FILE} is not in the vocabulary`,
+        );
       }
       return found;
     };

@@ -8,10 +8,12 @@ describe("AdmissionQueue", () => {
     const b = await q.acquire();
     expect(q.running).toBe(2);
     const order: string[] = [];
-    const record = (name: string) => <T>(ticket: T) => {
-      order.push(name);
-      return ticket;
-    };
+    const record =
+      (name: string) =>
+      <T>(ticket: T) => {
+        order.push(name);
+        return ticket;
+      };
     const c = q.acquire().then(record("c"));
     const d = q.acquire().then(record("d"));
     expect(q.waiting).toBe(2);

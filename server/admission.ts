@@ -74,7 +74,12 @@ export class AdmissionQueue {
 
   /** The queue as the wait estimate sees it. */
   get state(): QueueState {
-    return { running: this.#running, waiting: this.#waiting.length, maxConcurrent: this.#limits.maxConcurrent, meanCallMs: this.#meanCallMs };
+    return {
+      running: this.#running,
+      waiting: this.#waiting.length,
+      maxConcurrent: this.#limits.maxConcurrent,
+      meanCallMs: this.#meanCallMs,
+    };
   }
 
   /**

@@ -28,10 +28,13 @@ import type { Logger } from "./logger.js";
 export const callerKey = createContextKey<string | undefined>(undefined, { description: "authenticated caller" });
 
 /** The verified client certificate's identity of the call's connection, set by server.ts. */
-export const peerCertificateKey = createContextKey<string | undefined>(undefined, { description: "verified client certificate" });
+export const peerCertificateKey = createContextKey<string | undefined>(undefined, {
+  description: "verified client certificate",
+});
 
 /** The one answer to a call without a valid credential: it says what to send, not what exists. */
-export const UNAUTHENTICATED_MESSAGE = "this call needs a valid bearer token: send the header `authorization: Bearer <token>`";
+export const UNAUTHENTICATED_MESSAGE =
+  "this call needs a valid bearer token: send the header `authorization: Bearer <token>`";
 
 /** RFC 6750 b64token: what a bearer token may consist of. */
 const TOKEN_PATTERN = /^[A-Za-z0-9\-._~+/]+=*$/;
@@ -66,13 +69,19 @@ export function parseTokensFile(text: string): TokenEntry[] {
     const name = colon < 0 ? `token#${entries.length + 1}` : line.slice(0, colon).trim();
     const token = colon < 0 ? line : line.slice(colon + 1).trim();
     if (colon >= 0 && !NAME_PATTERN.test(name)) {
-      throw new Error(`${where}: a token's name may hold letters, digits, '.', '_' and '-' (write "name:token" or just the token)`);
+      throw new Error(
+        `${where}: a token's name may hold letters, digits, '.', '_' and '-' (write "name:token" or just the token)`,
+      );
     }
     if (!TOKEN_PATTERN.test(token)) {
-      throw new Error(`${where}: a token may hold letters, digits and - . _ ~ + / (then '=' padding), no spaces or colons`);
+      throw new Error(
+        `${where}: a token may hold letters, digits and - . _ ~ + / (then '=' padding), no spaces or colons`,
+      );
     }
     if (token.length < MIN_TOKEN_LENGTH) {
-      throw new Error(`${where}: the token is shorter than ${MIN_TOKEN_LENGTH} characters; generate one with \`openssl rand -hex 32\``);
+      throw new Error(
+        `${where}: the token is shorter than ${MIN_TOKEN_LENGTH} characters; generate one with \`openssl rand -hex 32\``,
+      );
     }
     const digest = sha256(token);
     const key = digest.toString("hex");
@@ -124,7 +133,10 @@ export function bearerToken(header: string | null): string | undefined {
 
 /** True for hosts only this machine can reach: localhost, 127.0.0.0/8, ::1. */
 export function isLoopbackHost(host: string): boolean {
-  const h = host.trim().toLowerCase().replace(/^\[(.*)\]$/, "$1");
+  const h = host
+    .trim()
+    .toLowerCase()
+    .replace(/^\[(.*)\]$/, "$1");
   if (h === "localhost" || h.endsWith(".localhost")) return true;
   if (h === "::1" || h === "0:0:0:0:0:0:0:1") return true;
   const v4 = h.startsWith("::ffff:") ? h.slice("::ffff:".length) : h;
@@ -190,7 +202,8 @@ export class Authenticator {
 
   #isOpen(typeName: string): boolean {
     if (typeName === Health.typeName) return !this.#settings.authHealth;
-    if (typeName === ServerReflectionV1.typeName || typeName === ServerReflectionV1alpha.typeName) return !this.#settings.authReflection;
+    if (typeName === ServerReflectionV1.typeName || typeName === ServerReflectionV1alpha.typeName)
+      return !this.#settings.authReflection;
     return false;
   }
 
@@ -213,9 +226,17 @@ export class Authenticator {
   /** The interceptor that refuses calls without a valid credential and records the caller. */
   interceptor(logger: Logger): Interceptor {
     return (next) => async (req) => {
-      const caller = this.identify(req.service.typeName, req.header.get("authorization"), req.contextValues.get(peerCertificateKey));
+      const caller = this.identify(
+        req.service.typeName,
+        req.header.get("authorization"),
+        req.contextValues.get(peerCertificateKey),
+      );
       if (caller === undefined) {
-        logger({ level: "warn", msg: "unauthenticated call refused", method: `${req.service.typeName}/${req.method.name}` });
+        logger({
+          level: "warn",
+          msg: "unauthenticated call refused",
+          method: `${req.service.typeName}/${req.method.name}`,
+        });
         throw toConnectError(new FlorenceError("unauthenticated", UNAUTHENTICATED_MESSAGE));
       }
       if (caller !== "") req.contextValues.set(callerKey, caller);

@@ -1,17 +1,21 @@
 /**
- * What every handler shares (engine, limits, admission queue, call tracking, logger) and the two
- * wrappers that give each RPC the same life cycle: refuse while draining, run, map errors through
- * errors.ts, and log one JSON line with what the handler recorded.
+ * What every handler shares (engine, limits, admission queue, call tracking, logger, metrics,
+ * tracer) and the two wrappers that give each RPC the same life cycle: take or make its request id
+ * (returned in `x-request-id`), start its span when tracing is on, refuse while draining, run, map
+ * errors through errors.ts, then count it in the metrics, end its span and log one JSON line with
+ * what the handler recorded.
  */
+import type { Span, Tracer } from "@opentelemetry/api";
 import type { ConnectError, HandlerContext } from "@connectrpc/connect";
 import { Code, createContextKey, createContextValues } from "@connectrpc/connect";
 import { codeToString } from "@connectrpc/connect/protocol-connect";
-import type { DecodingParams } from "../core/decoding.js";
 import type { ImageInput, TaskRequest } from "../core/inputs.js";
 import type { ModelInfo } from "../core/model-info.js";
+import type { TaskResult } from "../core/results.js";
 import type { RunTimings } from "../core/timings.js";
 import type { FlorenceEngine } from "../models/engine.js";
 import { probeImageSize } from "../models/index.js";
+import type { GenerationOptions } from "../models/inputs.js";
 import type { AdmissionQueue, SlotLimit } from "./admission.js";
 import { callerKey } from "./auth.js";
 import type { CallTracker } from "./call-tracker.js";
@@ -19,7 +23,10 @@ import type { EngineHandle } from "./engine-handle.js";
 import { isServerFault, toConnectError } from "./errors.js";
 import type { Logger, RequestLogEntry } from "./logger.js";
 import { describeCause } from "./logger.js";
+import type { ServerMetrics } from "./metrics.js";
 import type { ServerOptions } from "./options.js";
+import { parseTraceParent, REQUEST_ID_HEADER, requestIdFrom } from "./request-id.js";
+import { endChildSpan, endRpcSpan, recordEngineCall, startChildSpan, startRpcSpan } from "./tracing.js";
 import { modelLimitViolations, pixelBudgetViolations, Violations } from "./validation.js";
 
 export interface ServiceDeps {
@@ -29,6 +36,9 @@ export interface ServiceDeps {
   readonly streams: SlotLimit;
   readonly calls: CallTracker;
   readonly logger: Logger;
+  readonly metrics: ServerMetrics;
+  /** Set when tracing is on (ServerOptions.otlpEndpoint or tracerProvider). */
+  readonly tracer: Tracer | undefined;
 }
 
 /** What a handler records about its call for the log line. */
@@ -39,13 +49,18 @@ export interface CallRecord {
   queueMs: number;
   modelMs: number;
   frames?: { results: number; skipped: number; errors: number };
+  /** The call's span and its tracer, when tracing is on: withEngine puts its spans under it. */
+  trace?: { readonly tracer: Tracer; readonly span: Span };
 }
 
 /** The client connection a call came on ("address:port"), set for every call by server.ts. */
 const connectionKey = createContextKey<string>("", { description: "client connection" });
 
 /** Context values for a request arriving on `socket`: what `laneOf` reads. */
-export function connectionContextValues(socket: { readonly remoteAddress?: string | undefined; readonly remotePort?: number | undefined }) {
+export function connectionContextValues(socket: {
+  readonly remoteAddress?: string | undefined;
+  readonly remotePort?: number | undefined;
+}) {
   return createContextValues().set(connectionKey, `${socket.remoteAddress ?? "?"}:${socket.remotePort ?? "?"}`);
 }
 
@@ -57,27 +72,58 @@ export function laneOf(context: HandlerContext): string {
   return `conn:${context.values.get(connectionKey)}`;
 }
 
-function newRecord(): CallRecord {
-  return { images: 0, bytes: 0, queueMs: 0, modelMs: 0 };
+/** A call from its start: what the handler records, and how it ends. */
+interface OpenCall {
+  readonly record: CallRecord;
+  /** Counts the call in the metrics, ends its span and logs it. */
+  finish(error: ConnectError | undefined): void;
 }
 
-/** Wraps a unary handler: draining check, error mapping, one log line. */
+/** Where a call's log line, metrics and span meet: its id, trace, peer and start time. */
+function openCall(deps: ServiceDeps, context: HandlerContext, stream: boolean): OpenCall {
+  const start = performance.now();
+  const method = `${context.service.typeName}/${context.method.name}`;
+  const peer = context.values.get(connectionKey);
+  const requestId = requestIdFrom(context.requestHeader.get(REQUEST_ID_HEADER));
+  context.responseHeader.set(REQUEST_ID_HEADER, requestId);
+  const parent = parseTraceParent(context.requestHeader.get("traceparent"));
+  const record: CallRecord = { images: 0, bytes: 0, queueMs: 0, modelMs: 0 };
+  if (deps.tracer !== undefined) {
+    const span = startRpcSpan(deps.tracer, { method, parent, requestId, peer, protocol: context.protocolName });
+    record.trace = { tracer: deps.tracer, span };
+  }
+  const traceId = record.trace?.span.spanContext().traceId ?? parent?.traceId;
+  deps.metrics.callStarted();
+  if (stream) deps.metrics.streamStarted(record);
+  return {
+    record,
+    finish(error) {
+      const durationMs = performance.now() - start;
+      const code = error === undefined ? "ok" : codeToString(error.code);
+      if (stream) deps.metrics.streamEnded(record);
+      deps.metrics.callEnded(method, code, durationMs / 1000);
+      if (record.trace !== undefined) endRpcSpan(record.trace.span, error?.code, error?.rawMessage);
+      logCall(deps, { context, method, requestId, traceId, peer, durationMs }, record, error);
+    },
+  };
+}
+
+/** Wraps a unary handler: draining check, error mapping, metrics, span, one log line. */
 export function unaryCall<I, O>(
   deps: ServiceDeps,
   handler: (request: I, context: HandlerContext, record: CallRecord) => Promise<O>,
 ): (request: I, context: HandlerContext) => Promise<O> {
   return async (request, context) => {
-    const record = newRecord();
-    const start = performance.now();
+    const call = openCall(deps, context, false);
     let leave: (() => void) | undefined;
     try {
       leave = deps.calls.enter();
-      const response = await handler(request, context, record);
-      logCall(deps, context, record, start, undefined);
+      const response = await handler(request, context, call.record);
+      call.finish(undefined);
       return response;
     } catch (e) {
       const error = toConnectError(e, context.signal);
-      logCall(deps, context, record, start, error);
+      call.finish(error);
       throw error;
     } finally {
       leave?.();
@@ -91,13 +137,12 @@ export function streamCall<I, O>(
   handler: (requests: AsyncIterable<I>, context: HandlerContext, record: CallRecord) => AsyncIterable<O>,
 ): (requests: AsyncIterable<I>, context: HandlerContext) => AsyncIterable<O> {
   return async function* (requests, context) {
-    const record = newRecord();
-    const start = performance.now();
+    const call = openCall(deps, context, true);
     let leave: (() => void) | undefined;
     let failure: ConnectError | undefined;
     try {
       leave = deps.calls.enter();
-      yield* handler(requests, context, record);
+      yield* handler(requests, context, call.record);
     } catch (e) {
       failure = toConnectError(e, context.signal);
       throw failure;
@@ -106,7 +151,7 @@ export function streamCall<I, O>(
       // A client that goes away mid-stream ends the generator without an error: log it as cancelled.
       const cancelled =
         failure === undefined && context.signal.aborted ? toConnectError(undefined, context.signal) : undefined;
-      logCall(deps, context, record, start, failure ?? cancelled);
+      call.finish(failure ?? cancelled);
     }
   };
 }
@@ -128,54 +173,97 @@ export interface CallerDeadline {
  * longer than the caller's deadline), and runs holding that slot. The queue and model time are
  * added to the record; `work` passes `onTimings` to the engine call so the answer can carry its
  * stage timings. Throws `unavailable` while the model loads and `queue_full` when the queue is
- * full. `caller` is the handler's context (for its deadline), or just a signal.
+ * full. `caller` is the handler's context (for its deadline), or just a signal. The answers'
+ * generated tokens are counted in the metrics; with tracing on, each engine call's queue and stage
+ * spans go under the call's span (streams: under a span of the frame this withEngine serves).
  */
 export async function withEngine<T>(
   deps: ServiceDeps,
   record: CallRecord,
   caller: AbortSignal | CallerDeadline,
   work: (engine: AdmittedEngine, onTimings: (timings: RunTimings) => void) => Promise<T>,
-): Promise<{ readonly value: T; readonly queueMs: number; readonly modelMs: number; readonly stages: RunTimings | undefined }> {
+): Promise<{
+  readonly value: T;
+  readonly queueMs: number;
+  readonly modelMs: number;
+  readonly stages: RunTimings | undefined;
+}> {
   const engine = deps.engine.get();
   const { signal, timeoutMs } = caller instanceof AbortSignal ? { signal: caller, timeoutMs: () => undefined } : caller;
   const reported: { stages?: RunTimings } = {};
   let queueMs = 0;
   let modelMs = 0;
-  const admitted = async <R>(call: EngineCall, run: () => Promise<R>): Promise<R> => {
+  const trace = record.trace;
+  const frameSpan =
+    trace !== undefined && record.frames !== undefined
+      ? startChildSpan(trace.tracer, trace.span, "stream_frame")
+      : undefined;
+  const admitted = async (
+    call: EngineCall,
+    run: (options: GenerationOptions) => Promise<TaskResult[]>,
+  ): Promise<TaskResult[]> => {
     await checkModelLimits(engine.info, deps.options.maxRequestMegapixels, call);
+    const queuedAt = performance.now();
     const ticket = await deps.admission.acquire(signal, timeoutMs());
     const start = performance.now();
+    // Traced calls always ask the engine for their stage timings, for the stage spans.
+    let stages: RunTimings | undefined;
+    const options: GenerationOptions =
+      trace === undefined
+        ? call.options
+        : {
+            ...call.options,
+            onTimings: (timings) => {
+              stages = timings;
+              call.options.onTimings?.(timings);
+            },
+          };
     try {
-      return await run();
+      const results = await run(options);
+      deps.metrics.generatedTokens(results.reduce((sum, r) => sum + r.generatedTokens, 0));
+      return results;
     } finally {
-      const ms = performance.now() - start;
-      modelMs += ms;
+      const end = performance.now();
+      modelMs += end - start;
       queueMs += ticket.queueMs;
-      record.modelMs += ms;
+      record.modelMs += end - start;
       record.queueMs += ticket.queueMs;
       ticket.release();
+      if (trace !== undefined)
+        recordEngineCall(trace.tracer, frameSpan ?? trace.span, { queuedAt, admittedAt: start, endedAt: end }, stages);
     }
   };
   const view: AdmittedEngine = {
     info: engine.info,
     run: (request, images, options = {}) =>
-      admitted({ tasks: [request], images, options, taskField: () => "", imageField: "images" }, () => engine.run(request, images, options)),
+      admitted({ tasks: [request], images, options, taskField: () => "", imageField: "images" }, (o) =>
+        engine.run(request, images, o),
+      ),
     runTasks: (requests, image, options = {}) =>
-      admitted({ tasks: requests, images: [image], options, taskField: (i) => `tasks[${i}].`, imageField: "image" }, () =>
-        engine.runTasks(requests, image, options),
+      admitted(
+        { tasks: requests, images: [image], options, taskField: (i) => `tasks[${i}].`, imageField: "image" },
+        (o) => engine.runTasks(requests, image, o),
       ),
   };
-  const value = await work(view, (timings) => {
-    reported.stages = timings;
-  });
-  return { value, queueMs, modelMs, stages: reported.stages };
+  let failure: unknown;
+  try {
+    const value = await work(view, (timings) => {
+      reported.stages = timings;
+    });
+    return { value, queueMs, modelMs, stages: reported.stages };
+  } catch (e) {
+    failure = e;
+    throw e;
+  } finally {
+    if (frameSpan !== undefined) endChildSpan(frameSpan, failure);
+  }
 }
 
 /** One engine call's inputs, with the paths that name its fields in violations. */
 interface EngineCall {
   readonly tasks: readonly TaskRequest[];
   readonly images: readonly ImageInput[];
-  readonly options: DecodingParams;
+  readonly options: GenerationOptions;
   /** Prefix of the i-th task's fields, e.g. "tasks[1]." ("" for a call's one task). */
   readonly taskField: (index: number) => string;
   /** The field that holds the call's images: "images" or "image". */
@@ -189,26 +277,35 @@ async function checkModelLimits(model: ModelInfo, maxRequestMegapixels: number, 
   v.throwIfAny();
   // An image whose header cannot be read counts nothing here: decoding refuses it in the engine,
   // before any pixel work, with the error that says what is wrong with it.
-  const sizes = await Promise.all(call.images.map((image) => probeImageSize(image).catch(() => ({ width: 0, height: 0 }))));
+  const sizes = await Promise.all(
+    call.images.map((image) => probeImageSize(image).catch(() => ({ width: 0, height: 0 }))),
+  );
   pixelBudgetViolations(sizes, maxRequestMegapixels, call.imageField, v);
   v.throwIfAny();
 }
 
-function logCall(
-  deps: ServiceDeps,
-  context: HandlerContext,
-  record: CallRecord,
-  start: number,
-  error: ConnectError | undefined,
-): void {
+/** What identifies a finished call in its log line. */
+interface CallIdentity {
+  readonly context: HandlerContext;
+  readonly method: string;
+  readonly requestId: string;
+  readonly traceId: string | undefined;
+  readonly peer: string;
+  readonly durationMs: number;
+}
+
+function logCall(deps: ServiceDeps, call: CallIdentity, record: CallRecord, error: ConnectError | undefined): void {
   const code = error?.code;
   const level = code === undefined ? "info" : isServerFault(code) ? "error" : isClientFault(code) ? "info" : "warn";
-  const caller = context.values.get(callerKey);
+  const caller = call.context.values.get(callerKey);
   const entry: RequestLogEntry = {
     level,
     msg: "request",
-    method: `${context.service.typeName}/${context.method.name}`,
-    protocol: context.protocolName,
+    requestId: call.requestId,
+    ...(call.traceId === undefined ? {} : { traceId: call.traceId }),
+    peer: call.peer,
+    method: call.method,
+    protocol: call.context.protocolName,
     ...(caller === undefined ? {} : { caller }),
     ...(record.task === undefined ? {} : { task: record.task }),
     images: record.images,
@@ -216,7 +313,7 @@ function logCall(
     queueMs: round(record.queueMs),
     modelMs: round(record.modelMs),
     code: code === undefined ? "ok" : codeToString(code),
-    durationMs: round(performance.now() - start),
+    durationMs: round(call.durationMs),
     ...(record.frames === undefined ? {} : { frames: { ...record.frames } }),
     ...(error === undefined ? {} : { error: error.rawMessage }),
     ...(error !== undefined && isServerFault(error.code) && error.cause !== undefined

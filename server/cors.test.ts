@@ -3,9 +3,12 @@ import { allowOriginFor, corsOriginProblem } from "./cors.js";
 import { makeServerOptions } from "./options.js";
 
 describe("corsOriginProblem", () => {
-  it.each([["*"], ["https://app.example.com"], ["http://localhost:5173"], ["http://127.0.0.1:8080"]])("accepts %s", (origin) => {
-    expect(corsOriginProblem(origin)).toBeUndefined();
-  });
+  it.each([["*"], ["https://app.example.com"], ["http://localhost:5173"], ["http://127.0.0.1:8080"]])(
+    "accepts %s",
+    (origin) => {
+      expect(corsOriginProblem(origin)).toBeUndefined();
+    },
+  );
   it.each([
     ["https://app.example.com/", /use "https:\/\/app.example.com"/],
     ["https://app.example.com/path", /no path/],

@@ -14,13 +14,20 @@ import { describeCause } from "./logger.js";
 export class EngineHandle {
   #engine: FlorenceEngine | undefined;
   #error: FlorenceError | undefined;
+  #loadSeconds: number | undefined;
+  #workersAvailable = true;
   /** Settles when loading ends: the engine, or undefined when it failed (see `loadError`). */
   readonly ready: Promise<FlorenceEngine | undefined>;
 
   constructor(engine: FlorenceEngine | Promise<FlorenceEngine>) {
+    const start = performance.now();
     this.ready = Promise.resolve(engine).then(
       (loaded) => {
         this.#engine = loaded;
+        this.#loadSeconds = (performance.now() - start) / 1000;
+        loaded.onAvailabilityChange?.((availability) => {
+          this.#workersAvailable = availability.available;
+        });
         return loaded;
       },
       (e: unknown) => {
@@ -28,6 +35,24 @@ export class EngineHandle {
         return undefined;
       },
     );
+  }
+
+  /** Seconds from this handle's creation (server start) until the engine had loaded; undefined before. */
+  get loadSeconds(): number | undefined {
+    return this.#loadSeconds;
+  }
+
+  /** The engine once loaded, without throwing (metrics read its stats). */
+  peek(): FlorenceEngine | undefined {
+    return this.#engine;
+  }
+
+  /**
+   * Liveness: false once loading has failed or while none of the engine's workers can run (a
+   * replacement is on its way, or keeps failing). True while loading: that is readiness' concern.
+   */
+  get alive(): boolean {
+    return this.#error === undefined && this.#workersAvailable;
   }
 
   /** The load failure, once loading has failed. */

@@ -18,7 +18,8 @@ import {
 
 /** The proto value name our name should map to: "object_detection" -> "TASK_OBJECT_DETECTION". */
 const protoName = (prefix: string, name: string) => `${prefix}_${name.toUpperCase()}`;
-const nameOf = (values: readonly { number: number; name: string }[], n: number) => values.find((v) => v.number === n)?.name;
+const nameOf = (values: readonly { number: number; name: string }[], n: number) =>
+  values.find((v) => v.number === n)?.name;
 
 describe("enum tables", () => {
   it("map every task to the proto value of the same name, both ways", () => {

@@ -69,7 +69,12 @@ export function pixelFormatNameOf(format: PixelFormat): RawPixelFormat | undefin
  * "detailed"), so the name is derived instead of listed a second time; UNSPECIFIED means `unset`
  * (the default the proto documents), an unknown number undefined.
  */
-function shortcutName<N extends string>(enumObject: object, value: number, names: Readonly<Record<N, unknown>>, unset: N): N | undefined {
+function shortcutName<N extends string>(
+  enumObject: object,
+  value: number,
+  names: Readonly<Record<N, unknown>>,
+  unset: N,
+): N | undefined {
   if (value === 0) return unset;
   const key = (enumObject as Readonly<Record<number, string | undefined>>)[value]?.toLowerCase();
   return key !== undefined && Object.hasOwn(names, key) ? (key as N) : undefined;
@@ -77,7 +82,12 @@ function shortcutName<N extends string>(enumObject: object, value: number, names
 
 /** CaptionImage's granularity -> its task (core/shortcuts.ts); undefined for unknown numbers. */
 export function captionTaskOf(granularity: CaptionGranularity): TaskName | undefined {
-  const name = shortcutName<CaptionGranularityName>(CaptionGranularity, granularity, CAPTION_TASKS, DEFAULT_CAPTION_GRANULARITY);
+  const name = shortcutName<CaptionGranularityName>(
+    CaptionGranularity,
+    granularity,
+    CAPTION_TASKS,
+    DEFAULT_CAPTION_GRANULARITY,
+  );
   return name === undefined ? undefined : CAPTION_TASKS[name];
 }
 

@@ -7,7 +7,9 @@ import { CODE_BY_KIND, ERROR_DOMAIN, toConnectError, toFrameError } from "./erro
 
 /** Outgoing details as connect stores them before encoding: { desc, value }. */
 function details(e: ConnectError) {
-  return e.details.map((d) => ("desc" in d ? { typeName: d.desc.typeName, value: d.value } : { typeName: d.type, value: d.value }));
+  return e.details.map((d) =>
+    "desc" in d ? { typeName: d.desc.typeName, value: d.value } : { typeName: d.type, value: d.value },
+  );
 }
 
 describe("CODE_BY_KIND", () => {
@@ -47,7 +49,9 @@ describe("toConnectError details", () => {
     const found = details(e);
     expect(found.map((d) => d.typeName)).toEqual([ErrorInfoSchema.typeName, BadRequestSchema.typeName]);
     expect(found[0]?.value).toMatchObject({ reason: "invalid_image", domain: ERROR_DOMAIN });
-    expect(found[1]?.value).toMatchObject({ fieldViolations: [{ field: "images[1]", description: "the image is empty" }] });
+    expect(found[1]?.value).toMatchObject({
+      fieldViolations: [{ field: "images[1]", description: "the image is empty" }],
+    });
   });
 
   it("adds RetryInfo to overload errors only", () => {

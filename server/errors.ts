@@ -222,11 +222,17 @@ function rewriteTrailerFrame(chunk: Uint8Array): Uint8Array {
     if (end > chunk.length) return chunk;
     if ((flags & 0x80) !== 0 && (flags & 0x01) === 0) {
       const lines = new TextDecoder().decode(chunk.subarray(offset + 5, end)).split("\r\n");
-      const get = (key: string) => lines.find((l) => l.toLowerCase().startsWith(`${key}:`))?.slice(key.length + 1).trim() ?? null;
+      const get = (key: string) =>
+        lines
+          .find((l) => l.toLowerCase().startsWith(`${key}:`))
+          ?.slice(key.length + 1)
+          .trim() ?? null;
       const fixed = decodeFix(get("grpc-status"), get("grpc-message"));
       if (fixed === undefined) return chunk;
       const kept = lines.filter((l) => l !== "" && !/^grpc-(status|message|status-details-bin):/i.test(l));
-      const text = [...kept, `grpc-status: ${fixed.code}`, `grpc-message: ${encodeURIComponent(fixed.rawMessage)}`].map((l) => `${l}\r\n`).join("");
+      const text = [...kept, `grpc-status: ${fixed.code}`, `grpc-message: ${encodeURIComponent(fixed.rawMessage)}`]
+        .map((l) => `${l}\r\n`)
+        .join("");
       const data = new TextEncoder().encode(text);
       const frame = new Uint8Array(5 + data.length);
       frame[0] = flags;

@@ -9,7 +9,11 @@ import type { ResultKind, TaskResult } from "../core/results.js";
 import { CLASSES_TASK, joinClasses, openVocabularyToDetections } from "../core/shortcuts.js";
 import { TASKS, type TaskName } from "../core/tasks.js";
 import type { FlorenceService } from "../gen/florence/v1/florence_service_pb.js";
-import { CaptionGranularitySchema, DetectionLabelsMode, DetectionLabelsModeSchema } from "../gen/florence/v1/florence_service_pb.js";
+import {
+  CaptionGranularitySchema,
+  DetectionLabelsMode,
+  DetectionLabelsModeSchema,
+} from "../gen/florence/v1/florence_service_pb.js";
 import type { BoundingBox } from "../gen/florence/v1/geometry_pb.js";
 import type { Image } from "../gen/florence/v1/image_pb.js";
 import type {
@@ -33,7 +37,15 @@ import {
   toTextResultMessage,
   toTimingsMessage,
 } from "./to-proto.js";
-import { imageBytes, toGenerationOptions, toImageInput, toImageInputs, toTaskRequest, toTaskRequestFor, Violations } from "./validation.js";
+import {
+  imageBytes,
+  toGenerationOptions,
+  toImageInput,
+  toImageInputs,
+  toTaskRequest,
+  toTaskRequestFor,
+  Violations,
+} from "./validation.js";
 
 /** The fields every "images + options" request has. */
 interface ImagesRequest {
@@ -113,7 +125,11 @@ const fixedTask =
 function captionTask(req: { readonly granularity: number }, v: Violations): TaskRequest | undefined {
   const task = captionTaskOf(req.granularity);
   if (task === undefined) {
-    v.add("invalid_argument", "granularity", `unknown value ${req.granularity}; use one of ${describeEnumValues(CaptionGranularitySchema)}`);
+    v.add(
+      "invalid_argument",
+      "granularity",
+      `unknown value ${req.granularity}; use one of ${describeEnumValues(CaptionGranularitySchema)}`,
+    );
   }
   return task === undefined ? undefined : { task };
 }
@@ -122,12 +138,19 @@ function captionTask(req: { readonly granularity: number }, v: Violations): Task
  * DetectObjects: a labels mode, or open-vocabulary detection of the given classes joined by
  * "<and>" (core/shortcuts.ts; the engine's detectObjects does the same).
  */
-function detectionTask(req: { readonly labelsMode: DetectionLabelsMode; readonly classes: readonly string[] }, v: Violations): TaskRequest | undefined {
+function detectionTask(
+  req: { readonly labelsMode: DetectionLabelsMode; readonly classes: readonly string[] },
+  v: Violations,
+): TaskRequest | undefined {
   const { labelsMode, classes } = req;
   if (classes.length === 0) {
     const task = detectionTaskOf(labelsMode);
     if (task === undefined) {
-      v.add("invalid_argument", "labels_mode", `unknown value ${labelsMode}; use one of ${describeEnumValues(DetectionLabelsModeSchema)}`);
+      v.add(
+        "invalid_argument",
+        "labels_mode",
+        `unknown value ${labelsMode}; use one of ${describeEnumValues(DetectionLabelsModeSchema)}`,
+      );
     }
     return task === undefined ? undefined : { task };
   }
@@ -182,7 +205,11 @@ export function createFlorenceService(deps: ServiceDeps): ServiceImpl<typeof Flo
       const tasks: TaskRequest[] = [];
       if (req.tasks.length === 0) v.add("invalid_argument", "tasks", "no tasks: send at least one");
       else if (req.tasks.length > deps.options.maxTasksPerRequest) {
-        v.add("invalid_argument", "tasks", `${req.tasks.length} tasks, but this server accepts at most ${deps.options.maxTasksPerRequest} per request; split the request`);
+        v.add(
+          "invalid_argument",
+          "tasks",
+          `${req.tasks.length} tasks, but this server accepts at most ${deps.options.maxTasksPerRequest} per request; split the request`,
+        );
       } else {
         req.tasks.forEach((t, i) => {
           const task = toTaskRequest(t, `tasks[${i}].`, v);

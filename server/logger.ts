@@ -5,10 +5,24 @@
  */
 import type { Writable } from "node:stream";
 
+/** Log levels, least severe first: `--log-level` drops entries below the one it names. */
+export const LOG_LEVELS = ["debug", "info", "warn", "error"] as const;
+
+export type LogLevel = (typeof LOG_LEVELS)[number];
+
 /** One finished RPC. */
 export interface RequestLogEntry {
   readonly level: "info" | "warn" | "error";
   readonly msg: "request";
+  /**
+   * The request's id: the caller's `x-request-id` when it is sane (see server/request-id.ts), else
+   * one made here; the response carries it in its `x-request-id` header.
+   */
+  readonly requestId: string;
+  /** The W3C trace id (32 hex digits): the caller's `traceparent`, or the server's span when tracing is on. */
+  readonly traceId?: string;
+  /** The client connection, "address:port". */
+  readonly peer: string;
   /** "florence.v1.FlorenceService/CaptionImage". */
   readonly method: string;
   /** "grpc", "grpc_web" or "connect". */
@@ -39,7 +53,7 @@ export interface RequestLogEntry {
 
 /** A life-cycle event or an internal failure (with the cause that clients never see). */
 export interface EventLogEntry {
-  readonly level: "info" | "warn" | "error";
+  readonly level: LogLevel;
   readonly msg: string;
   readonly method?: string;
   readonly address?: string;
@@ -58,6 +72,15 @@ export type Logger = (entry: LogEntry) => void;
 export function jsonLineLogger(stream: Writable): Logger {
   return (entry) => {
     stream.write(`${JSON.stringify({ time: new Date().toISOString(), ...entry })}\n`);
+  };
+}
+
+/** `logger` without the entries below `level` (the logger itself when `level` is "debug"). */
+export function atLevel(logger: Logger, level: LogLevel): Logger {
+  const min = LOG_LEVELS.indexOf(level);
+  if (min <= 0) return logger;
+  return (entry) => {
+    if (LOG_LEVELS.indexOf(entry.level) >= min) logger(entry);
   };
 }
 

@@ -4,9 +4,10 @@
  * (cli/server-flags.ts) parses flags and FLORENCE2_* variables into a Partial<ServerOptions>; the
  * server itself reads no environment variable.
  */
+import type { TracerProvider } from "@opentelemetry/api";
 import { corsOriginProblem } from "./cors.js";
-import type { Logger } from "./logger.js";
-import { jsonLineLogger } from "./logger.js";
+import type { Logger, LogLevel } from "./logger.js";
+import { jsonLineLogger, LOG_LEVELS } from "./logger.js";
 
 export interface ServerOptions {
   /** Interface to listen on. Default "127.0.0.1"; use "0.0.0.0" (or "::") to accept remote clients. */
@@ -121,8 +122,34 @@ export interface ServerOptions {
   readonly streamIdleTimeoutMs: number;
   /** Grace period of close() when the caller gives none, in ms. Default 10 000. */
   readonly shutdownGraceMs: number;
+  /**
+   * On close, how long the server keeps answering new calls after it has turned NOT_SERVING
+   * (grpc.health.v1 and GET /readyz), before the drain refuses them: the time load balancers need
+   * to notice and stop sending, in ms. Default 0 (drain at once); behind a load balancer that
+   * polls readiness, its polling interval times its failure threshold.
+   */
+  readonly shutdownDelayMs: number;
   /** Where the one-line-per-request JSON logs go. Default: JSON lines on stderr. */
   readonly logger: Logger;
+  // --- Operations (see server/metrics.ts, server/tracing.ts, server/http-endpoints.ts) ---
+  /** Entries below this level are dropped: "debug", "info", "warn" or "error". Default "info". */
+  readonly logLevel: LogLevel;
+  /**
+   * A second, plain-HTTP port (on `host`) that serves GET /metrics, /healthz and /readyz only,
+   * for a Prometheus or a kubelet that cannot speak the serving port's TLS. The serving port
+   * answers the same paths either way. Default none.
+   */
+  readonly metricsPort: number | undefined;
+  /**
+   * OTLP/HTTP collector base URL (e.g. http://127.0.0.1:4318): set, every RPC is traced and its
+   * spans exported to `<url>/v1/traces`. Default none: tracing off, no SDK started.
+   */
+  readonly otlpEndpoint: string | undefined;
+  /**
+   * A tracer provider of the embedding application (or a test's in-memory one) to trace with
+   * instead of starting one for otlpEndpoint; the application flushes and shuts it down. Default none.
+   */
+  readonly tracerProvider: TracerProvider | undefined;
 }
 
 export const DEFAULT_SERVER_OPTIONS: Readonly<ServerOptions> = Object.freeze({
@@ -154,11 +181,29 @@ export const DEFAULT_SERVER_OPTIONS: Readonly<ServerOptions> = Object.freeze({
   streamConfigTimeoutMs: 10_000,
   streamIdleTimeoutMs: 60_000,
   shutdownGraceMs: 10_000,
+  shutdownDelayMs: 0,
   logger: jsonLineLogger(process.stderr),
+  logLevel: "info",
+  metricsPort: undefined,
+  otlpEndpoint: undefined,
+  tracerProvider: undefined,
 });
 
 /** Options that are not integers: checked by makeServerOptions on their own. */
-type OtherOption = "host" | "logger" | "corsAllowedOrigins" | "tlsCertFile" | "tlsKeyFile" | "tlsClientCaFile" | "authTokensFile" | "authHealth" | "authReflection";
+type OtherOption =
+  | "host"
+  | "logger"
+  | "corsAllowedOrigins"
+  | "tlsCertFile"
+  | "tlsKeyFile"
+  | "tlsClientCaFile"
+  | "authTokensFile"
+  | "authHealth"
+  | "authReflection"
+  | "logLevel"
+  | "metricsPort"
+  | "otlpEndpoint"
+  | "tracerProvider";
 
 type IntegerOption = Exclude<keyof ServerOptions, OtherOption>;
 
@@ -184,6 +229,7 @@ const MINIMUM: Readonly<Record<IntegerOption, number>> = {
   streamConfigTimeoutMs: 1,
   streamIdleTimeoutMs: 1,
   shutdownGraceMs: 0,
+  shutdownDelayMs: 0,
 };
 
 /** Largest accepted values where the protocol imposes one. */
@@ -198,6 +244,7 @@ const MAXIMUM: Readonly<Partial<Record<IntegerOption, number>>> = {
   maxStreamsPerConnection: 0xffff_ffff,
   streamConfigTimeoutMs: 0x7fff_ffff,
   streamIdleTimeoutMs: 0x7fff_ffff,
+  shutdownDelayMs: 0x7fff_ffff,
 };
 
 /**
@@ -216,14 +263,19 @@ export function makeServerOptions(options: Partial<ServerOptions> = {}): Readonl
     }
   }
   if (!Array.isArray(merged.corsAllowedOrigins)) {
-    throw new TypeError(`ServerOptions.corsAllowedOrigins must be an array of origins, got ${JSON.stringify(merged.corsAllowedOrigins)}`);
+    throw new TypeError(
+      `ServerOptions.corsAllowedOrigins must be an array of origins, got ${JSON.stringify(merged.corsAllowedOrigins)}`,
+    );
   }
   for (const origin of merged.corsAllowedOrigins) {
-    const problem = typeof origin === "string" ? corsOriginProblem(origin) : `${JSON.stringify(origin)} is not a string`;
+    const problem =
+      typeof origin === "string" ? corsOriginProblem(origin) : `${JSON.stringify(origin)} is not a string`;
     if (problem !== undefined) throw new TypeError(`ServerOptions.corsAllowedOrigins: ${problem}`);
   }
+  checkOperationsOptions(merged);
   for (const key of ["authHealth", "authReflection"] as const) {
-    if (typeof merged[key] !== "boolean") throw new TypeError(`ServerOptions.${key} must be true or false, got ${String(merged[key])}`);
+    if (typeof merged[key] !== "boolean")
+      throw new TypeError(`ServerOptions.${key} must be true or false, got ${String(merged[key])}`);
   }
   for (const key of Object.keys(MINIMUM) as IntegerOption[]) {
     const value = merged[key];
@@ -237,4 +289,25 @@ export function makeServerOptions(options: Partial<ServerOptions> = {}): Readonl
     }
   }
   return Object.freeze(merged);
+}
+
+/** The checks of the operations block: log level, metrics port, OTLP endpoint. */
+function checkOperationsOptions(merged: ServerOptions): void {
+  if (!(LOG_LEVELS as readonly string[]).includes(merged.logLevel)) {
+    throw new TypeError(
+      `ServerOptions.logLevel must be one of ${LOG_LEVELS.join(", ")}, got ${JSON.stringify(merged.logLevel)}`,
+    );
+  }
+  const port = merged.metricsPort;
+  if (port !== undefined && (!Number.isSafeInteger(port) || port < 0 || port > 65_535)) {
+    throw new RangeError(
+      `ServerOptions.metricsPort must be a port between 0 and 65535 or undefined, got ${String(port)}`,
+    );
+  }
+  const endpoint = merged.otlpEndpoint;
+  if (endpoint !== undefined && !/^https?:\/\/[^/]/.test(String(endpoint))) {
+    throw new TypeError(
+      `ServerOptions.otlpEndpoint must be an http(s) URL such as http://127.0.0.1:4318, got ${JSON.stringify(endpoint)}`,
+    );
+  }
 }

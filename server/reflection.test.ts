@@ -18,7 +18,9 @@ function ask(messageRequest: RequestInit) {
 /** The file names of a file_descriptor_response, first the asked-for file. */
 function fileNames(answer: ReturnType<typeof ask>): string[] {
   if (answer.messageResponse.case !== "fileDescriptorResponse") {
-    throw new Error(`expected files, got ${answer.messageResponse.case}: ${JSON.stringify(answer.messageResponse.value)}`);
+    throw new Error(
+      `expected files, got ${answer.messageResponse.case}: ${JSON.stringify(answer.messageResponse.value)}`,
+    );
   }
   return answer.messageResponse.value.fileDescriptorProto.map((b) => fromBinary(FileDescriptorProtoSchema, b).name);
 }
@@ -59,7 +61,13 @@ describe("reflection answers", () => {
     for (const bytes of answer.messageResponse.value.fileDescriptorProto) {
       for (const dep of fromBinary(FileDescriptorProtoSchema, bytes).dependency) expect(names).toContain(dep);
     }
-    expect(names).toEqual(expect.arrayContaining(["florence/v1/frames.proto", "google/rpc/error_details.proto", "google/protobuf/duration.proto"]));
+    expect(names).toEqual(
+      expect.arrayContaining([
+        "florence/v1/frames.proto",
+        "google/rpc/error_details.proto",
+        "google/protobuf/duration.proto",
+      ]),
+    );
   });
 
   it("answers NOT_FOUND in-band for unknown files, symbols and extensions", () => {
@@ -78,7 +86,13 @@ describe("reflection answers", () => {
 
   it("reports no extension numbers for a known type and rejects an empty request", () => {
     const numbers = ask({ case: "allExtensionNumbersOfType", value: "florence.v1.Image" });
-    expect(numbers.messageResponse).toMatchObject({ case: "allExtensionNumbersResponse", value: { baseTypeName: "florence.v1.Image", extensionNumber: [] } });
-    expect(ask({ case: undefined }).messageResponse).toMatchObject({ case: "errorResponse", value: { errorCode: Code.InvalidArgument } });
+    expect(numbers.messageResponse).toMatchObject({
+      case: "allExtensionNumbersResponse",
+      value: { baseTypeName: "florence.v1.Image", extensionNumber: [] },
+    });
+    expect(ask({ case: undefined }).messageResponse).toMatchObject({
+      case: "errorResponse",
+      value: { errorCode: Code.InvalidArgument },
+    });
   });
 });

@@ -90,7 +90,10 @@ function serializeWithDependencies(file: DescFile): Uint8Array[] {
 }
 
 /** Answers one reflection request (v1 messages). Pure. */
-export function answerReflectionRequest(index: ReflectionIndex, request: ServerReflectionRequest): ServerReflectionResponse {
+export function answerReflectionRequest(
+  index: ReflectionIndex,
+  request: ServerReflectionRequest,
+): ServerReflectionResponse {
   const base = { validHost: request.host, originalRequest: request };
   const notFound = (message: string) =>
     create(ServerReflectionResponseSchema, {

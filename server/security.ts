@@ -56,7 +56,9 @@ export function createSecurity(options: Readonly<ServerOptions>): Security {
     interceptors: authenticator.enabled ? [authenticator.interceptor(logger)] : [],
     addConnectionValues(values, socket) {
       if (tls?.requireClientCert && isTlsSocket(socket) && socket.authorized) {
-        const identity = certificateIdentity(socket.getPeerCertificate().subject as unknown as Record<string, unknown> | undefined);
+        const identity = certificateIdentity(
+          socket.getPeerCertificate().subject as unknown as Record<string, unknown> | undefined,
+        );
         if (identity !== undefined) values.set(peerCertificateKey, identity);
       }
       return values;
@@ -74,8 +76,12 @@ export function createSecurity(options: Readonly<ServerOptions>): Security {
         }
       };
       return {
-        tls: tlsFiles === undefined ? "unchanged" : attempt("TLS certificates", () => setSecureContext(loadTlsMaterial(tlsFiles))),
-        tokens: options.authTokensFile === undefined ? "unchanged" : attempt("auth tokens", () => authenticator.reload()),
+        tls:
+          tlsFiles === undefined
+            ? "unchanged"
+            : attempt("TLS certificates", () => setSecureContext(loadTlsMaterial(tlsFiles))),
+        tokens:
+          options.authTokensFile === undefined ? "unchanged" : attempt("auth tokens", () => authenticator.reload()),
       };
     },
   };

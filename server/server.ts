@@ -2,12 +2,16 @@
  * createFlorenceServer: FlorenceService, ModelService, grpc.health.v1 and gRPC reflection on one
  * port, over gRPC, gRPC-Web and Connect, HTTP/2 cleartext and HTTP/1.1.
  *
- * Shutdown (close): health -> NOT_SERVING and new calls -> UNAVAILABLE; stop accepting connections;
+ * Operators get GET /metrics, /healthz and /readyz on the same port (server/operations.ts).
+ *
+ * Shutdown (close): health and /readyz -> NOT_SERVING first; after shutdownDelayMs (load balancers
+ * stop sending meanwhile) new calls -> UNAVAILABLE; stop accepting connections;
  * wait up to graceMs for calls in flight (streams answer what they have read, then end with
  * UNAVAILABLE); abort whatever is left (handler signals reach the engine); GOAWAY every HTTP/2
  * session, destroy what is still open shortly after; close the engine.
  */
 import { setMaxListeners } from "node:events";
+import { setTimeout as sleep } from "node:timers/promises";
 import type { DescService } from "@bufbuild/protobuf";
 import { Code, ConnectError } from "@connectrpc/connect";
 import { connectNodeAdapter } from "@connectrpc/connect-node";
@@ -26,8 +30,10 @@ import { answerDecodeErrorsAsInvalidArgument } from "./errors.js";
 import { createFlorenceService } from "./florence-service.js";
 import { createHealthService, HealthRegistry, ServingStatus } from "./health.js";
 import { DualProtocolListener } from "./listener.js";
-import { describeCause } from "./logger.js";
+import { withOperatorEndpoints } from "./http-endpoints.js";
+import { atLevel, describeCause } from "./logger.js";
 import { createModelService } from "./model-service.js";
+import { createOperations } from "./operations.js";
 import type { ServerOptions } from "./options.js";
 import { makeServerOptions } from "./options.js";
 import { createSecurity, type ReloadResult } from "./security.js";
@@ -46,6 +52,8 @@ export interface ServerAddress {
   readonly port: number;
   /** "http://host:port", for client transports' baseUrl. */
   readonly url: string;
+  /** The port of ServerOptions.metricsPort's listener (its own number when 0 was asked), when set. */
+  readonly metricsPort?: number;
 }
 
 export interface CloseOptions {
@@ -84,18 +92,29 @@ export const SERVED_SERVICES: readonly DescService[] = [
 
 export function createFlorenceServer(init: FlorenceServerInit): FlorenceServer {
   const { engine: engineInit, ...rest } = init;
-  const options = makeServerOptions(rest);
+  const given = makeServerOptions(rest);
+  const options = Object.freeze({ ...given, logger: atLevel(given.logger, given.logLevel) });
   const logger = options.logger;
   const security = createSecurity(options);
+  /** Set when close() starts: readiness stays NOT_SERVING from then on, before the drain. */
+  let notReady = false;
+  const health = new HealthRegistry([FlorenceService.typeName, ModelService.typeName]);
+  const engine = new EngineHandle(engineInit);
+  const admission = new AdmissionQueue({
+    maxConcurrent: options.maxConcurrentRequests,
+    maxQueued: options.maxQueuedRequests,
+  });
+  const operations = createOperations(options, { engine, admission, health, closing: () => notReady });
   const deps: ServiceDeps = {
     options,
-    engine: new EngineHandle(engineInit),
-    admission: new AdmissionQueue({ maxConcurrent: options.maxConcurrentRequests, maxQueued: options.maxQueuedRequests }),
+    engine,
+    admission,
     streams: new SlotLimit(options.maxConcurrentStreams),
     calls: new CallTracker(),
     logger,
+    metrics: operations.metrics,
+    tracer: operations.tracer,
   };
-  const health = new HealthRegistry([FlorenceService.typeName, ModelService.typeName]);
   const reflection = buildReflectionIndex(SERVED_SERVICES);
   const shutdown = new AbortController();
   // connect-node links every in-flight call to this signal: more than ten calls at once are normal
@@ -117,18 +136,28 @@ export function createFlorenceServer(init: FlorenceServerInit): FlorenceServer {
     contextValues: (req) => security.addConnectionValues(connectionContextValues(req.socket), req.socket),
   });
   if (options.corsAllowedOrigins.includes("*")) {
-    logger({ level: "warn", msg: "CORS allows every origin (*): any web page a user opens may call this server; list the real origins outside development" });
+    logger({
+      level: "warn",
+      msg: "CORS allows every origin (*): any web page a user opens may call this server; list the real origins outside development",
+    });
   }
-  const listener = new DualProtocolListener(withCors(handler, options.corsAllowedOrigins), security.listenerOptions);
+  const listener = new DualProtocolListener(
+    withOperatorEndpoints(withCors(handler, options.corsAllowedOrigins), operations.endpoints),
+    security.listenerOptions,
+  );
 
   const ready = deps.engine.ready.then((engine) => {
     if (engine === undefined) {
-      logger({ level: "error", msg: "model failed to load", cause: describeCause(deps.engine.loadError?.cause ?? deps.engine.loadError) });
+      logger({
+        level: "error",
+        msg: "model failed to load",
+        cause: describeCause(deps.engine.loadError?.cause ?? deps.engine.loadError),
+      });
       return false;
     }
-    if (!deps.calls.draining) health.setAll(ServingStatus.SERVING);
+    if (!notReady) health.setAll(ServingStatus.SERVING);
     logger({ level: "info", msg: "model loaded" });
-    followEngineAvailability(engine, { health, logger, draining: () => deps.calls.draining });
+    followEngineAvailability(engine, { health, logger, draining: () => notReady });
     return true;
   });
 
@@ -136,9 +165,14 @@ export function createFlorenceServer(init: FlorenceServerInit): FlorenceServer {
   let markClosed: () => void = () => {};
   const closed = new Promise<void>((resolve) => (markClosed = resolve));
   const close = async (graceMs: number): Promise<void> => {
+    notReady = true;
+    health.setAll(ServingStatus.NOT_SERVING);
+    if (options.shutdownDelayMs > 0) {
+      logger({ level: "info", msg: `not ready; still serving for ${options.shutdownDelayMs} ms before the drain` });
+      await sleep(options.shutdownDelayMs);
+    }
     const deadline = performance.now() + graceMs;
     deps.calls.startDrain();
-    health.setAll(ServingStatus.NOT_SERVING);
     logger({ level: "info", msg: "draining" });
     const closed = listener.stopAccepting();
     const idle = await deps.calls.whenIdle(graceMs);
@@ -156,6 +190,7 @@ export function createFlorenceServer(init: FlorenceServerInit): FlorenceServer {
     if (!(await deps.engine.close(Math.max(0, deadline - performance.now())))) {
       logger({ level: "warn", msg: "closed while the model was still loading; it will be closed once loaded" });
     }
+    await operations.close();
     logger({ level: destroyedConnections > 0 ? "warn" : "info", msg: "closed", destroyedConnections });
     markClosed();
   };
@@ -168,8 +203,17 @@ export function createFlorenceServer(init: FlorenceServerInit): FlorenceServer {
     async listen() {
       const address = await listener.listen(options.port, options.host);
       const host = address.family === "IPv6" ? `[${address.address}]` : address.address;
-      const result = { host: address.address, port: address.port, url: `${listener.secure ? "https" : "http"}://${host}:${address.port}` };
+      const metricsPort = await operations.listen();
+      const url = `${listener.secure ? "https" : "http"}://${host}:${address.port}`;
+      const result = {
+        host: address.address,
+        port: address.port,
+        url,
+        ...(metricsPort === undefined ? {} : { metricsPort }),
+      };
       logger({ level: "info", msg: "listening", address: result.url });
+      if (metricsPort !== undefined)
+        logger({ level: "info", msg: "metrics listening", address: `http://${host}:${metricsPort}/metrics` });
       return result;
     },
     reload() {

@@ -44,12 +44,16 @@ export function tlsFilesOf(options: {
   const { tlsCertFile: certFile, tlsKeyFile: keyFile, tlsClientCaFile: clientCaFile } = options;
   if (certFile === undefined && keyFile === undefined) {
     if (clientCaFile !== undefined) {
-      throw new TlsConfigError(`${OPTION_NAMES.clientCaFile} needs TLS: also pass ${OPTION_NAMES.certFile} and ${OPTION_NAMES.keyFile}`);
+      throw new TlsConfigError(
+        `${OPTION_NAMES.clientCaFile} needs TLS: also pass ${OPTION_NAMES.certFile} and ${OPTION_NAMES.keyFile}`,
+      );
     }
     return undefined;
   }
-  if (certFile === undefined) throw new TlsConfigError(`${OPTION_NAMES.keyFile} was given without ${OPTION_NAMES.certFile}; pass both`);
-  if (keyFile === undefined) throw new TlsConfigError(`${OPTION_NAMES.certFile} was given without ${OPTION_NAMES.keyFile}; pass both`);
+  if (certFile === undefined)
+    throw new TlsConfigError(`${OPTION_NAMES.keyFile} was given without ${OPTION_NAMES.certFile}; pass both`);
+  if (keyFile === undefined)
+    throw new TlsConfigError(`${OPTION_NAMES.certFile} was given without ${OPTION_NAMES.keyFile}; pass both`);
   return { certFile, keyFile, clientCaFile };
 }
 
@@ -74,7 +78,9 @@ export function loadTlsMaterial(files: TlsFiles): TlsMaterial {
   try {
     leaf = new X509Certificate(cert);
   } catch {
-    throw new TlsConfigError(`${OPTION_NAMES.certFile} is not a PEM certificate (expected "-----BEGIN CERTIFICATE-----")`);
+    throw new TlsConfigError(
+      `${OPTION_NAMES.certFile} is not a PEM certificate (expected "-----BEGIN CERTIFICATE-----")`,
+    );
   }
   let privateKey: ReturnType<typeof createPrivateKey>;
   try {
@@ -83,7 +89,9 @@ export function loadTlsMaterial(files: TlsFiles): TlsMaterial {
     throw new TlsConfigError(`${OPTION_NAMES.keyFile} is not an unencrypted PEM private key`);
   }
   if (!leaf.checkPrivateKey(privateKey)) {
-    throw new TlsConfigError(`${OPTION_NAMES.keyFile} is not the private key of the certificate in ${OPTION_NAMES.certFile}`);
+    throw new TlsConfigError(
+      `${OPTION_NAMES.keyFile} is not the private key of the certificate in ${OPTION_NAMES.certFile}`,
+    );
   }
   if (ca !== undefined) {
     try {

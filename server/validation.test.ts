@@ -33,15 +33,26 @@ function errorOf(v: Violations): FlorenceError {
 }
 
 function raw(width: number, height: number, format: PixelFormat, bytes: number): Image {
-  return create(ImageSchema, { source: { case: "raw", value: { width, height, format, data: new Uint8Array(bytes) } } });
+  return create(ImageSchema, {
+    source: { case: "raw", value: { width, height, format, data: new Uint8Array(bytes) } },
+  });
 }
 
 describe("toImageInput", () => {
   it("accepts encoded bytes and raw pixels of the right length", () => {
     const v = new Violations();
-    const encoded = toImageInput(create(ImageSchema, { source: { case: "encoded", value: new Uint8Array([1, 2]) } }), "image", v);
+    const encoded = toImageInput(
+      create(ImageSchema, { source: { case: "encoded", value: new Uint8Array([1, 2]) } }),
+      "image",
+      v,
+    );
     expect(encoded).toEqual({ kind: "encoded", data: new Uint8Array([1, 2]) });
-    expect(toImageInput(raw(2, 3, PixelFormat.BGRA, 24), "image", v)).toMatchObject({ kind: "raw", width: 2, height: 3, format: "bgra" });
+    expect(toImageInput(raw(2, 3, PixelFormat.BGRA, 24), "image", v)).toMatchObject({
+      kind: "raw",
+      width: 2,
+      height: 3,
+      format: "bgra",
+    });
     expect(toImageInput(raw(5, 1, PixelFormat.GRAY, 5), "image", v)).toMatchObject({ format: "gray" });
     expect(v.isEmpty).toBe(true);
   });
@@ -49,7 +60,12 @@ describe("toImageInput", () => {
   const bad: [string, Image | undefined, string, RegExp][] = [
     ["missing", undefined, "images[0]", /no image given/],
     ["unset oneof", create(ImageSchema), "images[0]", /Image.encoded/],
-    ["empty encoded", create(ImageSchema, { source: { case: "encoded", value: new Uint8Array() } }), "images[0].encoded", /empty \(0 bytes\)/],
+    [
+      "empty encoded",
+      create(ImageSchema, { source: { case: "encoded", value: new Uint8Array() } }),
+      "images[0].encoded",
+      /empty \(0 bytes\)/,
+    ],
     ["unspecified format", raw(2, 2, PixelFormat.UNSPECIFIED, 12), "images[0].raw.format", /PIXEL_FORMAT_RGB \(1\)/],
     ["unknown format", raw(2, 2, 99 as PixelFormat, 12), "images[0].raw.format", /unknown pixel format 99/],
     ["zero width", raw(0, 2, PixelFormat.RGB, 0), "images[0].raw", /width and height must be > 0/],
@@ -71,7 +87,12 @@ describe("toImageInputs", () => {
     toImageInputs([], "images", LIMITS, none);
     expect(errorOf(none).message).toMatch(/^images: no images/);
     const many = new Violations();
-    toImageInputs([raw(1, 1, PixelFormat.GRAY, 1), raw(1, 1, PixelFormat.GRAY, 1), raw(1, 1, PixelFormat.GRAY, 1)], "images", LIMITS, many);
+    toImageInputs(
+      [raw(1, 1, PixelFormat.GRAY, 1), raw(1, 1, PixelFormat.GRAY, 1), raw(1, 1, PixelFormat.GRAY, 1)],
+      "images",
+      LIMITS,
+      many,
+    );
     expect(errorOf(many).message).toMatch(/3 images, but this server accepts at most 2/);
   });
 
@@ -112,8 +133,14 @@ describe("toTaskRequest", () => {
     const v = new Violations();
     const region = create(BoundingBoxSchema, { x1: 1, y1: 1, x2: 5, y2: 5 });
     expect(toTaskRequest({ task: Task.CAPTION, text: "ignored", region }, "", v)).toEqual({ task: "caption" });
-    expect(toTaskRequest({ task: Task.PHRASE_GROUNDING, text: "a dog", region }, "", v)).toEqual({ task: "phrase_grounding", text: "a dog" });
-    expect(toTaskRequest({ task: Task.REGION_TO_OCR, text: "x", region }, "", v)).toEqual({ task: "region_to_ocr", region: [1, 1, 5, 5] });
+    expect(toTaskRequest({ task: Task.PHRASE_GROUNDING, text: "a dog", region }, "", v)).toEqual({
+      task: "phrase_grounding",
+      text: "a dog",
+    });
+    expect(toTaskRequest({ task: Task.REGION_TO_OCR, text: "x", region }, "", v)).toEqual({
+      task: "region_to_ocr",
+      region: [1, 1, 5, 5],
+    });
     expect(v.isEmpty).toBe(true);
   });
 
@@ -157,11 +184,15 @@ describe("toGenerationOptions", () => {
 
   it("min_new_tokens: at most max_new_tokens", () => {
     const ok = new Violations();
-    expect(toGenerationOptions(create(GenerationOptionsSchema, { maxNewTokens: 8, minNewTokens: 8 }), "options", LIMITS, ok)).toEqual({ maxNewTokens: 8, minNewTokens: 8 });
+    expect(
+      toGenerationOptions(create(GenerationOptionsSchema, { maxNewTokens: 8, minNewTokens: 8 }), "options", LIMITS, ok),
+    ).toEqual({ maxNewTokens: 8, minNewTokens: 8 });
     expect(ok.isEmpty).toBe(true);
     const bad = new Violations();
     toGenerationOptions(create(GenerationOptionsSchema, { maxNewTokens: 8, minNewTokens: 9 }), "options", LIMITS, bad);
-    expect(bad.list.map((x) => `${x.field}: ${x.description}`)).toEqual(["options.min_new_tokens: must be at most max_new_tokens (8), got 9"]);
+    expect(bad.list.map((x) => `${x.field}: ${x.description}`)).toEqual([
+      "options.min_new_tokens: must be at most max_new_tokens (8), got 9",
+    ]);
   });
 });
 
@@ -175,11 +206,26 @@ describe("model limits", () => {
   it.each([
     ["within both limits", [{ task: "phrase_grounding" as const, text: "a".repeat(100) }], 1024, []],
     ["no text, no max_new_tokens", [{ task: "caption" as const }], undefined, []],
-    ["a text one byte over", [{ task: "phrase_grounding" as const, text: "a".repeat(101) }], undefined, ["tasks[0].text"]],
+    [
+      "a text one byte over",
+      [{ task: "phrase_grounding" as const, text: "a".repeat(101) }],
+      undefined,
+      ["tasks[0].text"],
+    ],
     // 34 three-byte characters are 102 bytes but only 34 UTF-16 units: bytes are what count.
-    ["multi-byte text counted in UTF-8 bytes", [{ task: "phrase_grounding" as const, text: "\u20ac".repeat(34) }], undefined, ["tasks[0].text"]],
+    [
+      "multi-byte text counted in UTF-8 bytes",
+      [{ task: "phrase_grounding" as const, text: "\u20ac".repeat(34) }],
+      undefined,
+      ["tasks[0].text"],
+    ],
     ["max_new_tokens past the decoder's positions", [{ task: "caption" as const }], 1025, ["options.max_new_tokens"]],
-    ["both, on the second task", [{ task: "caption" as const }, { task: "phrase_grounding" as const, text: "b".repeat(200) }], 2048, ["tasks[1].text", "options.max_new_tokens"]],
+    [
+      "both, on the second task",
+      [{ task: "caption" as const }, { task: "phrase_grounding" as const, text: "b".repeat(200) }],
+      2048,
+      ["tasks[1].text", "options.max_new_tokens"],
+    ],
   ])("%s", (_name, tasks, maxNewTokens, fields) => {
     expect(check(tasks, maxNewTokens).map((x) => x.field)).toEqual(fields);
   });
@@ -201,7 +247,16 @@ describe("model limits", () => {
   it.each([
     ["one image at the budget", [{ width: 2000, height: 1000 }], 2, false],
     ["one image over", [{ width: 2001, height: 1000 }], 2, true],
-    ["images summed over the budget", [{ width: 1000, height: 1000 }, { width: 1000, height: 1000 }, { width: 1, height: 1 }], 2, true],
+    [
+      "images summed over the budget",
+      [
+        { width: 1000, height: 1000 },
+        { width: 1000, height: 1000 },
+        { width: 1, height: 1 },
+      ],
+      2,
+      true,
+    ],
     ["unreadable headers count nothing", [{ width: 0, height: 0 }], 1, false],
   ])("pixel budget: %s", (_name, sizes, budget, over) => {
     const v = new Violations();

@@ -31,7 +31,9 @@ for await (const line of createInterface({ input: process.stdin })) {
     process.stdout.write("OK\n");
   } else if (line === "lag-stop") {
     histogram.disable();
-    process.stdout.write(`LAG ${JSON.stringify({ p99Ms: histogram.percentile(99) / 1e6, maxMs: histogram.max / 1e6 })}\n`);
+    process.stdout.write(
+      `LAG ${JSON.stringify({ p99Ms: histogram.percentile(99) / 1e6, maxMs: histogram.max / 1e6 })}\n`,
+    );
   } else if (line === "exit") {
     await server.close({ graceMs: 1000 });
     process.stdout.write(`RSS ${peakRssMiB()}\n`);

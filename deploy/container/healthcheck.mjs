@@ -63,7 +63,10 @@ if (path !== undefined) {
     // `status` (field 1, varint): 08 01 is SERVING. An empty message is UNKNOWN.
     const message = body.subarray(5);
     const serving = grpcStatus === "0" && message.length >= 2 && message[0] === 0x08 && message[1] === 0x01;
-    done(serving, grpcStatus === "0" ? `status field ${message.toString("hex") || "(unset)"}` : `grpc-status ${grpcStatus}`);
+    done(
+      serving,
+      grpcStatus === "0" ? `status field ${message.toString("hex") || "(unset)"}` : `grpc-status ${grpcStatus}`,
+    );
   });
   // The request: one uncompressed frame holding an empty HealthCheckRequest (service "").
   stream.end(Buffer.from([0, 0, 0, 0, 0]));

@@ -39,9 +39,14 @@ const maxNewTokens = 8;
 
 const counts = { sent: 0, answered: 0, gaveUp: 0, lost: 0, retries: 0 };
 const lostCodes = new Map<string, number>();
-const retry: RetryOptionsInit = { maxAttempts: 5, initialBackoffMs: 100, maxBackoffMs: 2000, onRetry: () => {
+const retry: RetryOptionsInit = {
+  maxAttempts: 5,
+  initialBackoffMs: 100,
+  maxBackoffMs: 2000,
+  onRetry: () => {
     counts.retries++;
-  } };
+  },
+};
 
 const transport: Transport =
   targets.length === 1
@@ -76,6 +81,8 @@ const progress = setInterval(() => {
 await Promise.all(Array.from({ length: concurrency }, loop));
 clearInterval(progress);
 const why = [...lostCodes].map(([code, n]) => `${code} ${n}`).join(", ");
-process.stdout.write(`retries ${counts.retries}; gave up (UNAVAILABLE after ${retry.maxAttempts} attempts) ${counts.gaveUp}${why ? `; lost: ${why}` : ""}\n`);
+process.stdout.write(
+  `retries ${counts.retries}; gave up (UNAVAILABLE after ${retry.maxAttempts} attempts) ${counts.gaveUp}${why ? `; lost: ${why}` : ""}\n`,
+);
 process.stdout.write(`${counts.sent} sent, ${counts.answered} answered, ${counts.lost} lost\n`);
 process.exit(counts.lost === 0 && counts.gaveUp === 0 ? 0 : 1);

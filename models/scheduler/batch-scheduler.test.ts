@@ -16,7 +16,10 @@ function harness(options: SchedulerOptions, delayMs = 5) {
     batches.push(payloads.map((p) => p.name));
     if (gate !== undefined) await gate;
     await new Promise((r) => setTimeout(r, delayMs));
-    return payloads.map((p): ItemOutcome<string> => (p.fail ? { ok: false, error: new Error(`${p.name} failed`) } : { ok: true, value: `${p.name}!` }));
+    return payloads.map(
+      (p): ItemOutcome<string> =>
+        p.fail ? { ok: false, error: new Error(`${p.name} failed`) } : { ok: true, value: `${p.name}!` },
+    );
   }, options);
   return {
     scheduler,
@@ -69,7 +72,12 @@ describe("BatchScheduler", () => {
     const h = harness({ maxBatchSize: 4, maxDelayMs: 0 });
     const release = h.hold();
     const blocker = submit(h.scheduler, "blocker");
-    const rest = [submit(h.scheduler, "beam3", undefined, 3), submit(h.scheduler, "beam3b", undefined, 3), submit(h.scheduler, "huge", undefined, 9), submit(h.scheduler, "g1", undefined, 1)];
+    const rest = [
+      submit(h.scheduler, "beam3", undefined, 3),
+      submit(h.scheduler, "beam3b", undefined, 3),
+      submit(h.scheduler, "huge", undefined, 9),
+      submit(h.scheduler, "g1", undefined, 1),
+    ];
     release();
     await Promise.all([blocker, ...rest]);
     // beam3 (3 rows) + beam3b would be 6 > 4; g1 (1 row) fits beside beam3.
@@ -134,7 +142,9 @@ describe("BatchScheduler", () => {
 
   it("an already aborted signal is rejected without queueing", async () => {
     const h = harness({ maxBatchSize: 1, maxDelayMs: 0 });
-    await expect(h.scheduler.submit({ name: "x" }, { signal: AbortSignal.abort() })).rejects.toMatchObject({ kind: "cancelled" });
+    await expect(h.scheduler.submit({ name: "x" }, { signal: AbortSignal.abort() })).rejects.toMatchObject({
+      kind: "cancelled",
+    });
     expect(h.batches).toEqual([]);
   });
 
@@ -153,7 +163,12 @@ describe("BatchScheduler", () => {
   it("keeps counters of batches, items and the largest batch", async () => {
     const h = harness({ maxBatchSize: 3, maxDelayMs: 0 });
     const release = h.hold();
-    const all = [submit(h.scheduler, "a"), submit(h.scheduler, "b", undefined, 2), submit(h.scheduler, "c"), submit(h.scheduler, "d")];
+    const all = [
+      submit(h.scheduler, "a"),
+      submit(h.scheduler, "b", undefined, 2),
+      submit(h.scheduler, "c"),
+      submit(h.scheduler, "d"),
+    ];
     release();
     await Promise.all(all);
     // [a] ran alone (maxDelayMs 0), then [b (2 rows), c], then [d].

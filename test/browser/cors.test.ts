@@ -27,7 +27,9 @@ async function servePage(bundle: string): Promise<{ origin: string; close: () =>
       res.writeHead(200, { "content-type": "text/javascript" }).end(bundle);
       return;
     }
-    res.writeHead(200, { "content-type": "text/html" }).end('<!doctype html><title>florence2</title><script type="module" src="/page.js"></script>');
+    res
+      .writeHead(200, { "content-type": "text/html" })
+      .end('<!doctype html><title>florence2</title><script type="module" src="/page.js"></script>');
   });
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
   const { port } = server.address() as AddressInfo;
@@ -58,13 +60,26 @@ describe.skipIf(!existsSync(CHROMIUM))(`browsers on another origin (Chromium at 
     allowedPage = await servePage(bundle);
     otherPage = await servePage(bundle);
     florence = await createFlorence({ model: MODEL });
-    server = createFlorenceServer({ engine: florence, port: 0, logger: silentLogger, corsAllowedOrigins: [allowedPage.origin] });
+    server = createFlorenceServer({
+      engine: florence,
+      port: 0,
+      logger: silentLogger,
+      corsAllowedOrigins: [allowedPage.origin],
+    });
     serverUrl = (await server.listen()).url;
     imageBase64 = (await readFile(IMAGE)).toString("base64");
     browser = await chromium.launch({
       executablePath: CHROMIUM,
       headless: true,
-      args: ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"],
+      args: [
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-quic",
+        "--no-first-run",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+      ],
     });
   });
 
@@ -80,7 +95,11 @@ describe.skipIf(!existsSync(CHROMIUM))(`browsers on another origin (Chromium at 
     try {
       await page.goto(`${origin}/`);
       await page.waitForFunction(() => typeof window.florenceCaption === "function");
-      return (await page.evaluate(([url, p, image]) => window.florenceCaption(url, p, image), [serverUrl, protocol, imageBase64] as const)) as {
+      return (await page.evaluate(([url, p, image]) => window.florenceCaption(url, p, image), [
+        serverUrl,
+        protocol,
+        imageBase64,
+      ] as const)) as {
         ok: boolean;
         caption?: { kind: string; task: string; text: string; imageSize: { width: number; height: number } };
         code?: Code;

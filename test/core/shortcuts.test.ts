@@ -76,13 +76,28 @@ describe("pickDecodingParams", () => {
   it.each([
     ["nothing set", {}, {}],
     ["decoding fields only", { numBeams: 1, earlyStopping: false }, { numBeams: 1, earlyStopping: false }],
-    ["call options dropped", { maxNewTokens: 9, signal: new AbortController().signal, lane: "x", onToken: () => {} }, { maxNewTokens: 9 }],
-    ["zero and false kept", { minNewTokens: 0, noRepeatNgramSize: 0, lengthPenalty: 0 }, { minNewTokens: 0, noRepeatNgramSize: 0, lengthPenalty: 0 }],
+    [
+      "call options dropped",
+      { maxNewTokens: 9, signal: new AbortController().signal, lane: "x", onToken: () => {} },
+      { maxNewTokens: 9 },
+    ],
+    [
+      "zero and false kept",
+      { minNewTokens: 0, noRepeatNgramSize: 0, lengthPenalty: 0 },
+      { minNewTokens: 0, noRepeatNgramSize: 0, lengthPenalty: 0 },
+    ],
   ])("%s", (_name, options, expected) => {
     expect(pickDecodingParams(options)).toEqual(expected);
   });
 
   it("knows the six parameters of task.proto's GenerationOptions", () => {
-    expect([...DECODING_PARAM_KEYS].sort()).toEqual(["earlyStopping", "lengthPenalty", "maxNewTokens", "minNewTokens", "noRepeatNgramSize", "numBeams"]);
+    expect([...DECODING_PARAM_KEYS].sort()).toEqual([
+      "earlyStopping",
+      "lengthPenalty",
+      "maxNewTokens",
+      "minNewTokens",
+      "noRepeatNgramSize",
+      "numBeams",
+    ]);
   });
 });

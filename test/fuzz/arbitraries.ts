@@ -18,7 +18,11 @@ function scalarArbitrary(type: ScalarType): fc.Arbitrary<unknown> {
     case ScalarType.DOUBLE:
       return fc.oneof(fc.double(), fc.constantFrom(0, -1, 1e9, Number.NaN, Number.POSITIVE_INFINITY, -0));
     case ScalarType.FLOAT:
-      return fc.oneof(fc.float(), fc.constantFrom(0, -1, 1e9, Number.NaN, Number.POSITIVE_INFINITY, -0), fc.integer({ min: -10, max: 2000 }));
+      return fc.oneof(
+        fc.float(),
+        fc.constantFrom(0, -1, 1e9, Number.NaN, Number.POSITIVE_INFINITY, -0),
+        fc.integer({ min: -10, max: 2000 }),
+      );
     case ScalarType.INT32:
     case ScalarType.SINT32:
     case ScalarType.SFIXED32:
@@ -36,15 +40,24 @@ function scalarArbitrary(type: ScalarType): fc.Arbitrary<unknown> {
     case ScalarType.BOOL:
       return fc.boolean();
     case ScalarType.STRING:
-      return fc.oneof(fc.string({ maxLength: 40 }), fc.string({ unit: "binary", maxLength: 40 }), fc.constantFrom("", " ", "cat", "<OD>", "<and>", "a".repeat(5000)));
+      return fc.oneof(
+        fc.string({ maxLength: 40 }),
+        fc.string({ unit: "binary", maxLength: 40 }),
+        fc.constantFrom("", " ", "cat", "<OD>", "<and>", "a".repeat(5000)),
+      );
     case ScalarType.BYTES:
       return fc.uint8Array({ maxLength: 64 });
   }
 }
 
-function enumArbitrary(field: DescField & { fieldKind: "enum" } | (DescField & { fieldKind: "list"; listKind: "enum" })): fc.Arbitrary<number> {
+function enumArbitrary(
+  field: (DescField & { fieldKind: "enum" }) | (DescField & { fieldKind: "list"; listKind: "enum" }),
+): fc.Arbitrary<number> {
   const numbers = field.enum.values.map((v) => v.number);
-  return fc.oneof({ weight: 4, arbitrary: fc.constantFrom(...numbers) }, { weight: 1, arbitrary: fc.integer({ min: -3, max: 1000 }) });
+  return fc.oneof(
+    { weight: 4, arbitrary: fc.constantFrom(...numbers) },
+    { weight: 1, arbitrary: fc.integer({ min: -3, max: 1000 }) },
+  );
 }
 
 /** A value for one (non-oneof-aware) field, or undefined to leave it unset. */
@@ -85,7 +98,10 @@ export function messageInit(schema: DescMessage, overrides: Overrides, depth = 0
 }
 
 /** A message of `schema` with random field values (see messageInit). */
-export function messageArbitrary<Desc extends DescMessage>(schema: Desc, overrides: Overrides): fc.Arbitrary<MessageShape<Desc>> {
+export function messageArbitrary<Desc extends DescMessage>(
+  schema: Desc,
+  overrides: Overrides,
+): fc.Arbitrary<MessageShape<Desc>> {
   // Some generated values are out of a field's range for create() (e.g. a negative int for a
   // uint32 is fine, a double for int fields never happens): create() copies what it is given.
   return messageInit(schema, overrides).map((init) => create(schema, init as never));
@@ -99,12 +115,28 @@ export function imageOverride(pictures: readonly Uint8Array[]): fc.Arbitrary<unk
   const picture = fc.constantFrom(...pictures);
   const encoded = fc.oneof(
     { weight: 4, arbitrary: picture },
-    { weight: 1, arbitrary: fc.tuple(picture, fc.double({ min: 0, max: 1, noNaN: true })).map(([p, f]) => p.subarray(0, Math.floor(p.length * f))) },
-    { weight: 1, arbitrary: fc.tuple(picture, fc.array(fc.nat(), { minLength: 1, maxLength: 8 })).map(([p, at]) => flipBits(p, at)) },
+    {
+      weight: 1,
+      arbitrary: fc
+        .tuple(picture, fc.double({ min: 0, max: 1, noNaN: true }))
+        .map(([p, f]) => p.subarray(0, Math.floor(p.length * f))),
+    },
+    {
+      weight: 1,
+      arbitrary: fc
+        .tuple(picture, fc.array(fc.nat(), { minLength: 1, maxLength: 8 }))
+        .map(([p, at]) => flipBits(p, at)),
+    },
     { weight: 1, arbitrary: fc.uint8Array({ maxLength: 256 }) },
   );
   const raw = fc
-    .record({ width: fc.integer({ min: 0, max: 48 }), height: fc.integer({ min: 0, max: 48 }), format: fc.integer({ min: 0, max: 5 }), exact: fc.boolean(), seed: fc.nat(255) })
+    .record({
+      width: fc.integer({ min: 0, max: 48 }),
+      height: fc.integer({ min: 0, max: 48 }),
+      format: fc.integer({ min: 0, max: 5 }),
+      exact: fc.boolean(),
+      seed: fc.nat(255),
+    })
     .map(({ width, height, format, exact, seed }) => {
       const channels = format === 3 ? 1 : format === 2 ? 4 : 3;
       const length = exact ? width * height * channels : (width * height * channels + 1 + seed) % 4096;
@@ -125,12 +157,18 @@ export const generationOptionsOverride: fc.Arbitrary<unknown> = fc.oneof(
   {
     weight: 5,
     arbitrary: fc
-      .record({ numBeams: fc.integer({ min: 1, max: 3 }), maxNewTokens: fc.integer({ min: 1, max: 8 }), noRepeatNgramSize: fc.option(fc.integer({ min: 0, max: 4 }), { nil: undefined }) })
+      .record({
+        numBeams: fc.integer({ min: 1, max: 3 }),
+        maxNewTokens: fc.integer({ min: 1, max: 8 }),
+        noRepeatNgramSize: fc.option(fc.integer({ min: 0, max: 4 }), { nil: undefined }),
+      })
       .map((init) => create(GenerationOptionsSchema, init)),
   },
   {
     weight: 1,
-    arbitrary: messageInit(GenerationOptionsSchema, new Map()).map((init) => create(GenerationOptionsSchema, { maxNewTokens: 4, ...(init as object) })),
+    arbitrary: messageInit(GenerationOptionsSchema, new Map()).map((init) =>
+      create(GenerationOptionsSchema, { maxNewTokens: 4, ...(init as object) }),
+    ),
   },
 );
 
@@ -158,9 +196,21 @@ export const byteMutation: fc.Arbitrary<(bytes: Uint8Array) => Uint8Array> = fc.
 /** Ways to damage a JSON request body. */
 export const jsonMutation: fc.Arbitrary<(json: string) => string> = fc.oneof(
   fc.double({ min: 0, max: 1, noNaN: true }).map((f) => (s: string) => s.slice(0, Math.floor(s.length * f))),
-  fc.tuple(fc.nat(), fc.constantFrom("{", "}", '"', ",", "null", "[1]", '"x"', "-1", "1e400", "\u0000")).map(([at, junk]) => (s: string) => {
-    const i = s.length === 0 ? 0 : at % s.length;
-    return s.slice(0, i) + junk + s.slice(i);
-  }),
-  fc.constantFrom('{"images": 5}', '{"images": [{"encoded": "not base64!"}]}', '{"options": {"maxNewTokens": -1}}', '{"granularity": "NOPE"}', "[]", "null", '{"unknownField": 1}').map((s) => () => s),
+  fc
+    .tuple(fc.nat(), fc.constantFrom("{", "}", '"', ",", "null", "[1]", '"x"', "-1", "1e400", "\u0000"))
+    .map(([at, junk]) => (s: string) => {
+      const i = s.length === 0 ? 0 : at % s.length;
+      return s.slice(0, i) + junk + s.slice(i);
+    }),
+  fc
+    .constantFrom(
+      '{"images": 5}',
+      '{"images": [{"encoded": "not base64!"}]}',
+      '{"options": {"maxNewTokens": -1}}',
+      '{"granularity": "NOPE"}',
+      "[]",
+      "null",
+      '{"unknownField": 1}',
+    )
+    .map((s) => () => s),
 );

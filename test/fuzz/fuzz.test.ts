@@ -21,7 +21,14 @@ import { ModelService } from "../../gen/florence/v1/model_service_pb.js";
 import { GenerationOptionsSchema } from "../../gen/florence/v1/task_pb.js";
 import { createFlorence, type Florence } from "../../models/index.js";
 import { createFlorenceServer, type FlorenceServer, type LogEntry } from "../../server/index.js";
-import { byteMutation, generationOptionsOverride, imageOverride, jsonMutation, messageArbitrary, type Overrides } from "./arbitraries.js";
+import {
+  byteMutation,
+  generationOptionsOverride,
+  imageOverride,
+  jsonMutation,
+  messageArbitrary,
+  type Overrides,
+} from "./arbitraries.js";
 import { envelope, type RawAnswer, RawCaller, type WireProtocol } from "./raw-call.js";
 
 const MODEL = new URL("../fixtures/tiny", import.meta.url).pathname;
@@ -35,17 +42,29 @@ const CALL_TIMEOUT_MS = 20_000;
  * What a fuzzed call may be answered: OK, the caller's fault, overload, or its deadline. INTERNAL
  * or UNKNOWN means the server failed on input it should have refused.
  */
-const PROPER_CODES: ReadonlySet<number> = new Set([0, Code.InvalidArgument, Code.ResourceExhausted, Code.DeadlineExceeded]);
+const PROPER_CODES: ReadonlySet<number> = new Set([
+  0,
+  Code.InvalidArgument,
+  Code.ResourceExhausted,
+  Code.DeadlineExceeded,
+]);
 
 /** What must never reach a client: machine paths, stack frames, onnxruntime internals. */
-const LEAKS = [/(^|[\s:'"(])\/(root|home|work|tmp|usr|var|opt)\//, /\bat [\w.<>]+ \(/, /\.(ts|js|mjs):\d+/, /onnxruntime|\bort\b|node name|\/model\/|MatMul|Gather/i];
+const LEAKS = [
+  /(^|[\s:'"(])\/(root|home|work|tmp|usr|var|opt)\//,
+  /\bat [\w.<>]+ \(/,
+  /\.(ts|js|mjs):\d+/,
+  /onnxruntime|\bort\b|node name|\/model\/|MatMul|Gather/i,
+];
 
 /**
  * A unary call whose body holds no envelope or several is a protocol error that connect answers
  * UNIMPLEMENTED, as gRPC does for a violated message cardinality: a proper status, kept.
  */
 function isCardinalityViolation(answer: RawAnswer): boolean {
-  return answer.code === Code.Unimplemented && /^protocol error: (missing|received extra) input message/.test(answer.message);
+  return (
+    answer.code === Code.Unimplemented && /^protocol error: (missing|received extra) input message/.test(answer.message)
+  );
 }
 
 function expectProper(answer: RawAnswer, what: string): void {
@@ -76,7 +95,11 @@ beforeAll(async () => {
   client = createFlorenceClient({ baseUrl: url, protocol: "grpc" });
   raw = new RawCaller(url);
   coffee = await readFile(new URL("coffee.jpg", IMAGES));
-  const pictures = await Promise.all(["tiny_12x9.png", "coffee.jpg", "astronaut_tall.webp"].map(async (f) => new Uint8Array(await readFile(new URL(f, IMAGES)))));
+  const pictures = await Promise.all(
+    ["tiny_12x9.png", "coffee.jpg", "astronaut_tall.webp"].map(
+      async (f) => new Uint8Array(await readFile(new URL(f, IMAGES))),
+    ),
+  );
   overrides = new Map([
     ["florence.v1.Image", imageOverride(pictures)],
     ["florence.v1.GenerationOptions", generationOptionsOverride],
@@ -119,13 +142,21 @@ const BINARY_PROTOCOLS: readonly WireProtocol[] = ["grpc", "grpc-web", "connect"
 
 describe("fuzzing the real server", () => {
   it("valid messages with random field values, every unary RPC, every protocol", async () => {
-    const arbitrary = fc.constantFrom(...UNARY).chain((method) =>
-      fc.tuple(fc.constant(method), requestOf(method.input), fc.constantFrom<WireProtocol | "connect-json">(...BINARY_PROTOCOLS, "connect-json")),
-    );
+    const arbitrary = fc
+      .constantFrom(...UNARY)
+      .chain((method) =>
+        fc.tuple(
+          fc.constant(method),
+          requestOf(method.input),
+          fc.constantFrom<WireProtocol | "connect-json">(...BINARY_PROTOCOLS, "connect-json"),
+        ),
+      );
     await fc.assert(
       fc.asyncProperty(arbitrary, async ([method, body, protocol]) => {
         const json = protocol === "connect-json";
-        const payload = json ? new TextEncoder().encode(toJsonString(method.input, fromBinary(method.input, body))) : body;
+        const payload = json
+          ? new TextEncoder().encode(toJsonString(method.input, fromBinary(method.input, body)))
+          : body;
         const answer = await raw.call(json ? "connect" : protocol, {
           path: pathOf(method),
           body: json || protocol === "connect" ? payload : envelope(payload),
@@ -140,9 +171,11 @@ describe("fuzzing the real server", () => {
   });
 
   it("damaged binary encodings inside well-formed envelopes", async () => {
-    const arbitrary = fc.constantFrom(...UNARY).chain((method) =>
-      fc.tuple(fc.constant(method), requestOf(method.input), byteMutation, fc.constantFrom(...BINARY_PROTOCOLS)),
-    );
+    const arbitrary = fc
+      .constantFrom(...UNARY)
+      .chain((method) =>
+        fc.tuple(fc.constant(method), requestOf(method.input), byteMutation, fc.constantFrom(...BINARY_PROTOCOLS)),
+      );
     await fc.assert(
       fc.asyncProperty(arbitrary, async ([method, body, mutate, protocol]) => {
         const damaged = mutate(body);
@@ -159,12 +192,23 @@ describe("fuzzing the real server", () => {
   });
 
   it("broken envelopes (wrong lengths, flags, cut prefixes) over gRPC and gRPC-Web", async () => {
-    const arbitrary = fc.constantFrom(...UNARY).chain((method) =>
-      fc.tuple(fc.constant(method), requestOf(method.input), byteMutation, fc.constantFrom<WireProtocol>("grpc", "grpc-web")),
-    );
+    const arbitrary = fc
+      .constantFrom(...UNARY)
+      .chain((method) =>
+        fc.tuple(
+          fc.constant(method),
+          requestOf(method.input),
+          byteMutation,
+          fc.constantFrom<WireProtocol>("grpc", "grpc-web"),
+        ),
+      );
     await fc.assert(
       fc.asyncProperty(arbitrary, async ([method, body, mutate, protocol]) => {
-        const answer = await raw.call(protocol, { path: pathOf(method), body: mutate(envelope(body)), timeoutMs: CALL_TIMEOUT_MS });
+        const answer = await raw.call(protocol, {
+          path: pathOf(method),
+          body: mutate(envelope(body)),
+          timeoutMs: CALL_TIMEOUT_MS,
+        });
         expectProper(answer, `${protocol} ${method.name}`);
       }),
       params(),
@@ -173,11 +217,18 @@ describe("fuzzing the real server", () => {
   });
 
   it("damaged JSON over Connect", async () => {
-    const arbitrary = fc.constantFrom(...UNARY).chain((method) => fc.tuple(fc.constant(method), requestOf(method.input), jsonMutation));
+    const arbitrary = fc
+      .constantFrom(...UNARY)
+      .chain((method) => fc.tuple(fc.constant(method), requestOf(method.input), jsonMutation));
     await fc.assert(
       fc.asyncProperty(arbitrary, async ([method, body, mutate]) => {
         const json = mutate(toJsonString(method.input, fromBinary(method.input, body)));
-        const answer = await raw.call("connect", { path: pathOf(method), body: new TextEncoder().encode(json), json: true, timeoutMs: CALL_TIMEOUT_MS });
+        const answer = await raw.call("connect", {
+          path: pathOf(method),
+          body: new TextEncoder().encode(json),
+          json: true,
+          timeoutMs: CALL_TIMEOUT_MS,
+        });
         expectProper(answer, `connect-json ${method.name} ${JSON.stringify(json.slice(0, 120))}`);
       }),
       params(),
@@ -186,7 +237,9 @@ describe("fuzzing the real server", () => {
   });
 
   it("random StreamFrames streams (random and damaged messages) over gRPC and Connect", async () => {
-    const message = messageArbitrary(StreamFramesRequestSchema, overrides).map((m) => toBinary(StreamFramesRequestSchema, m));
+    const message = messageArbitrary(StreamFramesRequestSchema, overrides).map((m) =>
+      toBinary(StreamFramesRequestSchema, m),
+    );
     const arbitrary = fc.tuple(
       fc.array(fc.tuple(message, fc.option(byteMutation, { nil: undefined, freq: 3 })), { minLength: 0, maxLength: 4 }),
       fc.constantFrom<WireProtocol>("grpc", "connect-stream"),
@@ -194,7 +247,11 @@ describe("fuzzing the real server", () => {
     await fc.assert(
       fc.asyncProperty(arbitrary, async ([messages, protocol]) => {
         const body = Buffer.concat(messages.map(([m, mutate]) => envelope(mutate === undefined ? m : mutate(m))));
-        const answer = await raw.call(protocol, { path: `${FlorenceService.typeName}/StreamFrames`, body, timeoutMs: CALL_TIMEOUT_MS });
+        const answer = await raw.call(protocol, {
+          path: `${FlorenceService.typeName}/StreamFrames`,
+          body,
+          timeoutMs: CALL_TIMEOUT_MS,
+        });
         expectProper(answer, `${protocol} StreamFrames`);
       }),
       { ...params(), numRuns: Math.max(1, Math.floor(RUNS / 2)) },

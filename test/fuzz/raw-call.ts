@@ -105,11 +105,26 @@ export class RawCaller {
   call(protocol: WireProtocol, options: RawCallOptions): Promise<RawAnswer> {
     switch (protocol) {
       case "grpc":
-        return this.#h2(options, "application/grpc", { "grpc-timeout": `${options.timeoutMs}m`, te: "trailers" }, readGrpc);
+        return this.#h2(
+          options,
+          "application/grpc",
+          { "grpc-timeout": `${options.timeoutMs}m`, te: "trailers" },
+          readGrpc,
+        );
       case "connect-stream":
-        return this.#h2(options, "application/connect+proto", { "connect-timeout-ms": String(options.timeoutMs), "connect-protocol-version": "1" }, readConnectStream);
+        return this.#h2(
+          options,
+          "application/connect+proto",
+          { "connect-timeout-ms": String(options.timeoutMs), "connect-protocol-version": "1" },
+          readConnectStream,
+        );
       case "grpc-web":
-        return this.#h1(options, "application/grpc-web+proto", { "grpc-timeout": `${options.timeoutMs}m`, "x-grpc-web": "1" }, readGrpcWeb);
+        return this.#h1(
+          options,
+          "application/grpc-web+proto",
+          { "grpc-timeout": `${options.timeoutMs}m`, "x-grpc-web": "1" },
+          readGrpcWeb,
+        );
       case "connect":
         return this.#h1(
           options,
@@ -181,23 +196,39 @@ export class RawCaller {
 
 function readGrpc(headers: http2.IncomingHttpHeaders, trailers: http2.IncomingHttpHeaders, _body: Buffer): RawAnswer {
   const source = trailers["grpc-status"] !== undefined ? trailers : headers;
-  return { code: grpcCode(source["grpc-status"]), message: decodeGrpcMessage(source["grpc-message"]), httpStatus: Number(headers[":status"] ?? 0) };
+  return {
+    code: grpcCode(source["grpc-status"]),
+    message: decodeGrpcMessage(source["grpc-message"]),
+    httpStatus: Number(headers[":status"] ?? 0),
+  };
 }
 
 function readGrpcWeb(status: number, headers: http.IncomingHttpHeaders, body: Buffer): RawAnswer {
   if (headers["grpc-status"] !== undefined) {
-    return { code: grpcCode(headers["grpc-status"]), message: decodeGrpcMessage(headers["grpc-message"]), httpStatus: status };
+    return {
+      code: grpcCode(headers["grpc-status"]),
+      message: decodeGrpcMessage(headers["grpc-message"]),
+      httpStatus: status,
+    };
   }
   const trailer = envelopes(body).find((e) => (e.flags & 0x80) !== 0);
-  if (trailer === undefined) return { code: undefined, message: body.toString("utf8").slice(0, 200), httpStatus: status };
+  if (trailer === undefined)
+    return { code: undefined, message: body.toString("utf8").slice(0, 200), httpStatus: status };
   const fields = parseTrailerBlock(trailer.data.toString("utf8"));
-  return { code: grpcCode(fields["grpc-status"]), message: decodeGrpcMessage(fields["grpc-message"]), httpStatus: status };
+  return {
+    code: grpcCode(fields["grpc-status"]),
+    message: decodeGrpcMessage(fields["grpc-message"]),
+    httpStatus: status,
+  };
 }
 
 function readConnectError(json: unknown): { code: Code | undefined; message: string } {
   if (typeof json !== "object" || json === null) return { code: undefined, message: "" };
   const { code, message } = json as { code?: unknown; message?: unknown };
-  return { code: typeof code === "string" ? CODE_BY_NAME.get(code) : undefined, message: typeof message === "string" ? message : "" };
+  return {
+    code: typeof code === "string" ? CODE_BY_NAME.get(code) : undefined,
+    message: typeof message === "string" ? message : "",
+  };
 }
 
 function readConnectUnary(status: number, _headers: http.IncomingHttpHeaders, body: Buffer): RawAnswer {
@@ -209,7 +240,11 @@ function readConnectUnary(status: number, _headers: http.IncomingHttpHeaders, bo
   }
 }
 
-function readConnectStream(headers: http2.IncomingHttpHeaders, _trailers: http2.IncomingHttpHeaders, body: Buffer): RawAnswer {
+function readConnectStream(
+  headers: http2.IncomingHttpHeaders,
+  _trailers: http2.IncomingHttpHeaders,
+  body: Buffer,
+): RawAnswer {
   const httpStatus = Number(headers[":status"] ?? 0);
   const end = envelopes(body).find((e) => (e.flags & 0x02) !== 0);
   if (end === undefined) {

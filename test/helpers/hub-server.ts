@@ -93,7 +93,15 @@ function parseRange(header: string | undefined, size: number): number | "unsatis
 
 export async function startHubServer(options: HubServerOptions): Promise<HubServer> {
   const lfsSuffixes = options.lfsSuffixes ?? [".onnx", ".onnx_data"];
-  const hooks: HubHooks = { cutAfter: new Map(), stallAfter: new Map(), corrupt: new Set(), missing: new Set(), failNext: new Map(), token: undefined, ignoreRange: false };
+  const hooks: HubHooks = {
+    cutAfter: new Map(),
+    stallAfter: new Map(),
+    corrupt: new Set(),
+    missing: new Set(),
+    failNext: new Map(),
+    token: undefined,
+    ignoreRange: false,
+  };
   const requests: LoggedRequest[] = [];
   const hashes = new Map<string, { sha256: string; sha1: string }>();
   const stalled = new Set<ServerResponse>();
@@ -105,7 +113,10 @@ export async function startHubServer(options: HubServerOptions): Promise<HubServ
     let h = hashes.get(key);
     if (h === undefined) {
       const bytes = readFileSync(file);
-      h = { sha256: createHash("sha256").update(bytes).digest("hex"), sha1: createHash("sha1").update(bytes).digest("hex") };
+      h = {
+        sha256: createHash("sha256").update(bytes).digest("hex"),
+        sha1: createHash("sha1").update(bytes).digest("hex"),
+      };
       hashes.set(key, h);
     }
     return h;
@@ -133,7 +144,8 @@ export async function startHubServer(options: HubServerOptions): Promise<HubServ
     const api = /^\/api\/models\/([^/]+\/[^/]+)\/revision\/([^/]+)$/.exec(url.pathname);
     const resolve = /^\/([^/]+\/[^/]+)\/resolve\/([^/]+)\/(.+)$/.exec(url.pathname);
     const repo = decodeURIComponent((cdn ?? api ?? resolve)?.[1] ?? "");
-    const path = cdn !== null ? decodeURIComponent(cdn[2] ?? "") : api !== null ? "api" : decodeURIComponent(resolve?.[3] ?? "");
+    const path =
+      cdn !== null ? decodeURIComponent(cdn[2] ?? "") : api !== null ? "api" : decodeURIComponent(resolve?.[3] ?? "");
     const root = options.repos[repo];
     if (root === undefined) {
       fail(path, 404, "RepositoryNotFound");
@@ -153,7 +165,9 @@ export async function startHubServer(options: HubServerOptions): Promise<HubServ
     if (api !== null) {
       log(path, 200);
       res.writeHead(200, { "content-type": "application/json" });
-      res.end(JSON.stringify({ id: repo, sha: FAKE_COMMIT, siblings: listFiles(root).map((rfilename) => ({ rfilename })) }));
+      res.end(
+        JSON.stringify({ id: repo, sha: FAKE_COMMIT, siblings: listFiles(root).map((rfilename) => ({ rfilename })) }),
+      );
       return;
     }
     const file = join(root, ...path.split("/"));
@@ -167,7 +181,13 @@ export async function startHubServer(options: HubServerOptions): Promise<HubServ
     if (lfs && cdn === null) {
       // Like the hub: the resolve URL redirects LFS files and carries their sha256 and size.
       log(path, 302);
-      res.writeHead(302, { location: `/cdn/${repo}/${path}`, "x-linked-etag": `"${sha256}"`, "x-linked-size": String(size), "x-repo-commit": FAKE_COMMIT, etag: `"${sha1}"` });
+      res.writeHead(302, {
+        location: `/cdn/${repo}/${path}`,
+        "x-linked-etag": `"${sha256}"`,
+        "x-linked-size": String(size),
+        "x-repo-commit": FAKE_COMMIT,
+        etag: `"${sha1}"`,
+      });
       res.end();
       return;
     }

@@ -28,7 +28,12 @@ const deadlineMs = Number(args["deadline-ms"]);
 
 /** Messages as proto-loader decodes them: plain objects; the checks narrow what they read. */
 type Json = { readonly [key: string]: unknown };
-type Unary = (request: Json, metadata: grpc.Metadata, options: grpc.CallOptions, callback: (e: grpc.ServiceError | null, r?: Json) => void) => void;
+type Unary = (
+  request: Json,
+  metadata: grpc.Metadata,
+  options: grpc.CallOptions,
+  callback: (e: grpc.ServiceError | null, r?: Json) => void,
+) => void;
 
 function field(o: unknown, ...path: string[]): unknown {
   let v: unknown = o;
@@ -56,7 +61,8 @@ function loadServices(): { florence: grpc.Client; models: grpc.Client } {
   const options = { "grpc.max_receive_message_length": 64 * 1024 * 1024 };
   const Florence = v1.FlorenceService;
   const Models = v1.ModelService;
-  if (Florence === undefined || Models === undefined) throw new Error("proto-loader did not find florence.v1.FlorenceService/ModelService");
+  if (Florence === undefined || Models === undefined)
+    throw new Error("proto-loader did not find florence.v1.FlorenceService/ModelService");
   return { florence: new Florence(address, credentials, options), models: new Models(address, credentials, options) };
 }
 
@@ -64,7 +70,9 @@ function unary(client: grpc.Client, method: string, request: Json): Promise<Json
   const fn = (client as unknown as Record<string, Unary>)[method];
   if (fn === undefined) throw new Error(`no method ${method}`);
   return new Promise((resolve, reject) => {
-    fn.call(client, request, new grpc.Metadata(), { deadline: Date.now() + deadlineMs }, (e, r) => (e ? reject(e) : resolve(r ?? {})));
+    fn.call(client, request, new grpc.Metadata(), { deadline: Date.now() + deadlineMs }, (e, r) =>
+      e ? reject(e) : resolve(r ?? {}),
+    );
   });
 }
 
@@ -139,10 +147,26 @@ await check("StreamFrames (bidi): config, then encoded, raw and bad frames; one 
   call.end();
   await done;
 
-  expectThat(answers.map((a) => field(a, "frameId")).join(",") === "1,2,3,4", "answers for frames 1,2,3,4 in order", answers);
-  expectThat(answers.map((a) => field(a, "outcome")).join(",") === "result,result,error,result", "outcomes result,result,error,result", answers);
-  expectThat(field(answers[1], "result", "text", "imageSize", "width") === 4, "the raw frame's result is 4x3", answers[1]);
-  expectThat(field(answers[2], "error", "code") === grpc.status.INVALID_ARGUMENT, "the empty frame's error code is INVALID_ARGUMENT", answers[2]);
+  expectThat(
+    answers.map((a) => field(a, "frameId")).join(",") === "1,2,3,4",
+    "answers for frames 1,2,3,4 in order",
+    answers,
+  );
+  expectThat(
+    answers.map((a) => field(a, "outcome")).join(",") === "result,result,error,result",
+    "outcomes result,result,error,result",
+    answers,
+  );
+  expectThat(
+    field(answers[1], "result", "text", "imageSize", "width") === 4,
+    "the raw frame's result is 4x3",
+    answers[1],
+  );
+  expectThat(
+    field(answers[2], "error", "code") === grpc.status.INVALID_ARGUMENT,
+    "the empty frame's error code is INVALID_ARGUMENT",
+    answers[2],
+  );
   expectThat(field(answers[3], "task") === "TASK_OCR", "frame 4 switched the task to TASK_OCR", answers[3]);
   expectThat(field(answers[0], "timestampUs") === "1000", "timestamps are echoed", answers[0]);
   return `4 answers: ${answers.map((a) => `${String(field(a, "frameId"))}=${String(field(a, "outcome"))}`).join(" ")}`;
@@ -150,5 +174,7 @@ await check("StreamFrames (bidi): config, then encoded, raw and bad frames; one 
 
 florence.close();
 models.close();
-console.log(failures.length === 0 ? "grpc-js interop: all checks passed" : `grpc-js interop: FAILED ${failures.join("; ")}`);
+console.log(
+  failures.length === 0 ? "grpc-js interop: all checks passed" : `grpc-js interop: FAILED ${failures.join("; ")}`,
+);
 process.exitCode = failures.length === 0 ? 0 : 1;

@@ -67,7 +67,9 @@ describe.each(TRANSPORTS)("invalid requests over %s", (transport: TransportName)
 describe("HTTP/1.1 after an oversized request", () => {
   it.each(["grpc-web h1", "connect h1"] as const)("the same %s client's next request succeeds", async (transport) => {
     const c = client(FlorenceService, t.url, transport);
-    expect((await failure(c.captionImage({ images: [encodedImage(2 * 1024 * 1024)] }))).code).toBe(Code.ResourceExhausted);
+    expect((await failure(c.captionImage({ images: [encodedImage(2 * 1024 * 1024)] }))).code).toBe(
+      Code.ResourceExhausted,
+    );
     // Without `Connection: close` on the early answer, this failed with ECONNRESET after 5 s.
     const r = await c.captionImage({ images: [rawImage(2, 1)] }, { timeoutMs: 3000 });
     expect(r.results[0]?.text).toBe("caption:caption:2x1");
@@ -80,12 +82,39 @@ describe("more invalid requests (gRPC)", () => {
   it.each([
     ["no images", () => c().ocrImage({ images: [] }), ["images"]],
     ["too many images", () => c().ocrImage({ images: Array.from({ length: 5 }, () => rawImage(1, 1)) }), ["images"]],
-    ["raw data of the wrong size", () => c().ocrImage({ images: [{ source: { case: "raw", value: { width: 2, height: 2, format: PixelFormat.RGB, data: new Uint8Array(5) } } }] }), ["images[0].raw.data"]],
+    [
+      "raw data of the wrong size",
+      () =>
+        c().ocrImage({
+          images: [
+            {
+              source: { case: "raw", value: { width: 2, height: 2, format: PixelFormat.RGB, data: new Uint8Array(5) } },
+            },
+          ],
+        }),
+      ["images[0].raw.data"],
+    ],
     ["a region task without region", () => c().classifyImageRegion({ images: [rawImage(1, 1)] }), ["region"]],
-    ["an inverted region", () => c().ocrImageRegion({ images: [rawImage(1, 1)], region: { x1: 5, y1: 0, x2: 1, y2: 1 } }), ["region"]],
-    ["TASK_UNSPECIFIED in RunTasks", () => c().runTasks({ image: rawImage(1, 1), tasks: [{ task: Task.CAPTION }, {}] }), ["tasks[1].task"]],
-    ["labels_mode with classes", () => c().detectObjects({ images: [rawImage(1, 1)], classes: ["a", ""], labelsMode: DetectionLabelsMode.ROIS }), ["labels_mode", "classes[1]"]],
-    ["num_beams over the limit", () => c().captionImage({ images: [rawImage(1, 1)], options: { numBeams: 99 } }), ["options.num_beams"]],
+    [
+      "an inverted region",
+      () => c().ocrImageRegion({ images: [rawImage(1, 1)], region: { x1: 5, y1: 0, x2: 1, y2: 1 } }),
+      ["region"],
+    ],
+    [
+      "TASK_UNSPECIFIED in RunTasks",
+      () => c().runTasks({ image: rawImage(1, 1), tasks: [{ task: Task.CAPTION }, {}] }),
+      ["tasks[1].task"],
+    ],
+    [
+      "labels_mode with classes",
+      () => c().detectObjects({ images: [rawImage(1, 1)], classes: ["a", ""], labelsMode: DetectionLabelsMode.ROIS }),
+      ["labels_mode", "classes[1]"],
+    ],
+    [
+      "num_beams over the limit",
+      () => c().captionImage({ images: [rawImage(1, 1)], options: { numBeams: 99 } }),
+      ["options.num_beams"],
+    ],
   ])("%s", async (_name, call, fields) => {
     const calls = t.engine.calls.length;
     const e = await failure(call());
@@ -171,7 +200,9 @@ describe("limits and loading", () => {
   });
 
   it("a failed model load is FAILED_PRECONDITION with the load error's message", async () => {
-    const s = await startTestServer({ engine: Promise.reject(new FlorenceError("model_load", "onnx/decoder_model_merged.onnx is missing in /m")) });
+    const s = await startTestServer({
+      engine: Promise.reject(new FlorenceError("model_load", "onnx/decoder_model_merged.onnx is missing in /m")),
+    });
     try {
       await expect(s.server.ready).resolves.toBe(false);
       const e = await failure(client(ModelService, s.url).listModels({}));

@@ -22,7 +22,10 @@ export interface TestServer {
 
 /** `engine` (e.g. a promise, to test loading) replaces the fake; `fake` supplies a configured FakeEngine. `engine` on the result is the fake, used only when no `engine` was given. */
 export async function startTestServer(
-  init: Partial<Omit<FlorenceServerInit, "engine">> & { engine?: FlorenceEngine | Promise<FlorenceEngine>; fake?: FakeEngine } = {},
+  init: Partial<Omit<FlorenceServerInit, "engine">> & {
+    engine?: FlorenceEngine | Promise<FlorenceEngine>;
+    fake?: FakeEngine;
+  } = {},
 ): Promise<TestServer> {
   const engine = init.fake ?? new FakeEngine();
   const logs: LogEntry[] = [];
@@ -66,7 +69,12 @@ export function client<S extends DescService>(service: S, url: string, transport
 
 /** A tiny raw RGB image whose size the fake engine reports back. */
 export function rawImage(width: number, height: number) {
-  return { source: { case: "raw" as const, value: { width, height, format: PixelFormat.RGB, data: new Uint8Array(width * height * 3) } } };
+  return {
+    source: {
+      case: "raw" as const,
+      value: { width, height, format: PixelFormat.RGB, data: new Uint8Array(width * height * 3) },
+    },
+  };
 }
 
 /** An "encoded" image of n bytes (the fake engine reports n x 1). */

@@ -20,7 +20,11 @@ describe("health", () => {
       await s.server.ready;
       expect((await health.check({ service: "florence.v1.FlorenceService" })).status).toBe(Status.SERVING);
       const list = await health.list({});
-      expect(Object.keys(list.statuses).sort()).toEqual(["", "florence.v1.FlorenceService", "florence.v1.ModelService"]);
+      expect(Object.keys(list.statuses).sort()).toEqual([
+        "",
+        "florence.v1.FlorenceService",
+        "florence.v1.ModelService",
+      ]);
       const unknown = await health.check({ service: "nope.v1.Nope" }).catch((e: unknown) => ConnectError.from(e));
       expect(unknown).toBeInstanceOf(ConnectError);
       expect((unknown as ConnectError).code).toBe(Code.NotFound);

@@ -32,10 +32,8 @@ async function reflect(proto: Proto, requests: Request[]): Promise<Response[]> {
   // A bare grpc-js client; the wire format is the same for both versions, so v1's schema decodes both.
   const client = new grpc.Client(new URL(t.url).host, grpc.credentials.createInsecure());
   try {
-    const call = client.makeBidiStreamRequest(
-      `/${pkg}.ServerReflection/ServerReflectionInfo`,
-      serialize,
-      (b: Buffer) => fromBinary(v1.ServerReflectionResponseSchema, b),
+    const call = client.makeBidiStreamRequest(`/${pkg}.ServerReflection/ServerReflectionInfo`, serialize, (b: Buffer) =>
+      fromBinary(v1.ServerReflectionResponseSchema, b),
     );
     const answers: Response[] = [];
     const done = new Promise<void>((resolve, reject) => {
@@ -91,19 +89,31 @@ describe.each([
       req({ case: "fileContainingSymbol", value: "florence.v1.DoesNotExist" }),
     ]);
     expect(list?.messageResponse.case).toBe("listServicesResponse");
-    const names = list?.messageResponse.case === "listServicesResponse" ? list.messageResponse.value.service.map((s) => s.name) : [];
-    expect(names).toEqual(expect.arrayContaining(["florence.v1.FlorenceService", "florence.v1.ModelService", "grpc.health.v1.Health"]));
+    const names =
+      list?.messageResponse.case === "listServicesResponse"
+        ? list.messageResponse.value.service.map((s) => s.name)
+        : [];
+    expect(names).toEqual(
+      expect.arrayContaining(["florence.v1.FlorenceService", "florence.v1.ModelService", "grpc.health.v1.Health"]),
+    );
 
     if (files?.messageResponse.case !== "fileDescriptorResponse") throw new Error(`got ${files?.messageResponse.case}`);
-    const received = files.messageResponse.value.fileDescriptorProto.map((b) => fromBinary(FileDescriptorProtoSchema, b));
+    const received = files.messageResponse.value.fileDescriptorProto.map((b) =>
+      fromBinary(FileDescriptorProtoSchema, b),
+    );
     expect(received[0]?.name).toBe("florence/v1/florence_service.proto");
     // Built only from what the server sent; createFileRegistry throws if any import is missing.
     const registry = createFileRegistry(create(FileDescriptorSetSchema, { file: dependenciesFirst(received) }));
     const service = registry.getService("florence.v1.FlorenceService");
-    expect(service?.methods.map((m) => m.name)).toEqual(expect.arrayContaining(["CaptionImage", "RunTasks", "StreamFrames"]));
+    expect(service?.methods.map((m) => m.name)).toEqual(
+      expect.arrayContaining(["CaptionImage", "RunTasks", "StreamFrames"]),
+    );
     expect(service?.methods.find((m) => m.name === "StreamFrames")?.methodKind).toBe("bidi_streaming");
     expect(registry.getMessage("florence.v1.SegmentedInstance")?.fields.map((f) => f.name)).toContain("mask");
 
-    expect(missing?.messageResponse).toMatchObject({ case: "errorResponse", value: { errorCode: grpc.status.NOT_FOUND } });
+    expect(missing?.messageResponse).toMatchObject({
+      case: "errorResponse",
+      value: { errorCode: grpc.status.NOT_FOUND },
+    });
   });
 });

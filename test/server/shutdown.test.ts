@@ -44,7 +44,9 @@ describe("close()", () => {
     await closing;
     expect(s.engine.closed).toBe(true);
     // Nothing listens any more: a new client cannot connect.
-    expect((await failure(client(FlorenceService, s.url).ocrImage({ images: [rawImage(1, 1)] }))).code).toBe(Code.Unavailable);
+    expect((await failure(client(FlorenceService, s.url).ocrImage({ images: [rawImage(1, 1)] }))).code).toBe(
+      Code.Unavailable,
+    );
   });
 
   it("aborts work still running when the grace period ends; the engine sees the abort", async () => {
@@ -65,7 +67,8 @@ describe("close()", () => {
     const clientStopped = new Promise<void>((r) => (stopClient = r));
     async function* frames() {
       yield { message: { case: "config" as const, value: { task: { task: 1 } } } };
-      for (const id of [0n, 1n]) yield { message: { case: "frame" as const, value: { frameId: id, image: rawImage(2, 2) } } };
+      for (const id of [0n, 1n])
+        yield { message: { case: "frame" as const, value: { frameId: id, image: rawImage(2, 2) } } };
       await clientStopped; // the client would go on sending; the server must end the stream itself
     }
     const answers: bigint[] = [];
@@ -88,10 +91,13 @@ describe("close()", () => {
 
   it("closes idle sessions of grpc-js, connect (every transport), raw HTTP/1.1 keep-alive and an open Watch without destroying any", async () => {
     const s = await startTestServer();
-    for (const transport of TRANSPORTS) await client(FlorenceService, s.url, transport).ocrImage({ images: [rawImage(1, 1)] });
+    for (const transport of TRANSPORTS)
+      await client(FlorenceService, s.url, transport).ocrImage({ images: [rawImage(1, 1)] });
 
     const grpcClient = new grpc.Client(new URL(s.url).host, grpc.credentials.createInsecure());
-    await new Promise<void>((resolve, reject) => grpcClient.waitForReady(Date.now() + 5000, (e) => (e ? reject(e) : resolve())));
+    await new Promise<void>((resolve, reject) =>
+      grpcClient.waitForReady(Date.now() + 5000, (e) => (e ? reject(e) : resolve())),
+    );
 
     const agent = new http.Agent({ keepAlive: true });
     await new Promise<void>((resolve) => http.get(`${s.url}/`, { agent }, (res) => res.resume().on("end", resolve)));

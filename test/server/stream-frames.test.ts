@@ -20,7 +20,10 @@ const config = (init: Record<string, unknown> = {}): RequestInit => ({
   message: { case: "config", value: { task: { task: Task.CAPTION }, ...init } },
 });
 const frame = (id: number, init: Record<string, unknown> = {}): RequestInit => ({
-  message: { case: "frame", value: { frameId: BigInt(id), timestampUs: BigInt(id * 1000), image: rawImage(2, 2), ...init } },
+  message: {
+    case: "frame",
+    value: { frameId: BigInt(id), timestampUs: BigInt(id * 1000), image: rawImage(2, 2), ...init },
+  },
 });
 
 async function* messages(list: readonly RequestInit[], after?: () => void): AsyncGenerator<RequestInit> {
@@ -31,7 +34,9 @@ async function* messages(list: readonly RequestInit[], after?: () => void): Asyn
   }
 }
 
-async function collect(stream: AsyncIterable<StreamFramesResponse>): Promise<{ answers: StreamFramesResponse[]; error?: ConnectError }> {
+async function collect(
+  stream: AsyncIterable<StreamFramesResponse>,
+): Promise<{ answers: StreamFramesResponse[]; error?: ConnectError }> {
   const answers: StreamFramesResponse[] = [];
   try {
     for await (const a of stream) answers.push(a);
@@ -49,7 +54,10 @@ describe.each(["grpc", "connect h2"] as TransportName[])("StreamFrames over %s",
     const s = await startTestServer({ fake: new FakeEngine({ delayMs: 2 }) });
     try {
       const c = client(FlorenceService, s.url, transport);
-      const list = [config({ backpressure: BackpressureMode.QUEUE, maxInFlight: 2 }), ...range(200).map((i) => frame(i))];
+      const list = [
+        config({ backpressure: BackpressureMode.QUEUE, maxInFlight: 2 }),
+        ...range(200).map((i) => frame(i)),
+      ];
       const { answers, error } = await collect(c.streamFrames(messages(list)));
       expect(error).toBeUndefined();
       expect(ids(answers)).toEqual(range(200));
@@ -72,7 +80,9 @@ describe.each(["grpc", "connect h2"] as TransportName[])("StreamFrames over %s",
       const release = s.engine.hold();
       const big = (i: number) => frame(i, { image: rawImage(32, 32) });
       const list = [config({ backpressure: BackpressureMode.LATEST }), ...range(200).map(big)];
-      const { answers, error } = await collect(client(FlorenceService, s.url, transport).streamFrames(messages(list, release)));
+      const { answers, error } = await collect(
+        client(FlorenceService, s.url, transport).streamFrames(messages(list, release)),
+      );
       expect(error).toBeUndefined();
       expect(ids(answers)).toEqual(range(200));
       const skipped = answers.filter((a) => a.outcome.case === "skipped");
@@ -110,17 +120,49 @@ describe("StreamFrames per-frame answers", () => {
       const { answers, error } = await collect(client(FlorenceService, s.url).streamFrames(messages(list)));
       expect(error).toBeUndefined();
       expect(ids(answers)).toEqual(range(7));
-      expect(answers.map((a) => a.outcome.case)).toEqual(["result", "error", "result", "error", "result", "error", "result"]);
-      expect(answers.map((a) => a.task)).toEqual([Task.CAPTION, Task.CAPTION, Task.OCR, Task.OCR, Task.OCR, Task.OCR, Task.PHRASE_GROUNDING]);
+      expect(answers.map((a) => a.outcome.case)).toEqual([
+        "result",
+        "error",
+        "result",
+        "error",
+        "result",
+        "error",
+        "result",
+      ]);
+      expect(answers.map((a) => a.task)).toEqual([
+        Task.CAPTION,
+        Task.CAPTION,
+        Task.OCR,
+        Task.OCR,
+        Task.OCR,
+        Task.OCR,
+        Task.PHRASE_GROUNDING,
+      ]);
       const emptyImage = answers[1]?.outcome;
-      expect(emptyImage?.case === "error" && emptyImage.value).toMatchObject({ code: Code.InvalidArgument, reason: "invalid_image" });
-      expect(emptyImage?.case === "error" && emptyImage.value.fieldViolations.map((v) => v.field)).toEqual(["frame.image.encoded"]);
+      expect(emptyImage?.case === "error" && emptyImage.value).toMatchObject({
+        code: Code.InvalidArgument,
+        reason: "invalid_image",
+      });
+      expect(emptyImage?.case === "error" && emptyImage.value.fieldViolations.map((v) => v.field)).toEqual([
+        "frame.image.encoded",
+      ]);
       const badTask = answers[3]?.outcome;
-      expect(badTask?.case === "error" && badTask.value).toMatchObject({ code: Code.InvalidArgument, reason: "missing_text" });
-      expect(badTask?.case === "error" && badTask.value.message).toMatch(/^frame.task.text: is required by TASK_PHRASE_GROUNDING/);
+      expect(badTask?.case === "error" && badTask.value).toMatchObject({
+        code: Code.InvalidArgument,
+        reason: "missing_text",
+      });
+      expect(badTask?.case === "error" && badTask.value.message).toMatch(
+        /^frame.task.text: is required by TASK_PHRASE_GROUNDING/,
+      );
       const engineError = answers[5]?.outcome;
       expect(engineError?.case === "error" && engineError.value.code).toBe(Code.InvalidArgument);
-      expect(s.engine.calls.map((c) => c.requests[0]?.task)).toEqual(["caption", "ocr", "ocr", "ocr", "phrase_grounding"]);
+      expect(s.engine.calls.map((c) => c.requests[0]?.task)).toEqual([
+        "caption",
+        "ocr",
+        "ocr",
+        "ocr",
+        "phrase_grounding",
+      ]);
       // Every frame of the stream runs in the stream's own fairness lane.
       const lanes = new Set(s.engine.calls.map((c) => c.options?.lane));
       expect([...lanes]).toHaveLength(1);
@@ -152,7 +194,9 @@ describe("StreamFrames stream-level errors", () => {
   it("a second config answers the frames before it, then ends the stream with INVALID_ARGUMENT", async () => {
     const s = await startTestServer();
     try {
-      const { answers, error } = await collect(client(FlorenceService, s.url).streamFrames(messages([config(), frame(0), frame(1), config(), frame(2)])));
+      const { answers, error } = await collect(
+        client(FlorenceService, s.url).streamFrames(messages([config(), frame(0), frame(1), config(), frame(2)])),
+      );
       expect(ids(answers)).toEqual([0, 1]);
       expect(error?.code).toBe(Code.InvalidArgument);
       expect(error?.rawMessage).toMatch(/one StreamConfig/);
@@ -211,7 +255,9 @@ describe("StreamFrames cancellation", () => {
 
       // The only stream slot is free again: a follow-up stream runs to completion.
       const calls = s.engine.calls.length;
-      const { answers, error: followUpError } = await collect(c.streamFrames(messages([config(), ...range(20).map((i) => frame(i))])));
+      const { answers, error: followUpError } = await collect(
+        c.streamFrames(messages([config(), ...range(20).map((i) => frame(i))])),
+      );
       expect(followUpError).toBeUndefined();
       expect(answers.every((a) => a.outcome.case === "result")).toBe(true);
       expect(ids(answers)).toEqual(range(20));

@@ -23,7 +23,10 @@ describe.each(TRANSPORTS)("over %s", (transport) => {
   it("CaptionImage answers one caption per image, in order, with timings", async () => {
     const c = client(FlorenceService, t.url, transport);
     const before = t.engine.calls.length;
-    const r = await c.captionImage({ images: [rawImage(4, 3), encodedImage(10), rawImage(1, 2)], granularity: CaptionGranularity.VERY_DETAILED });
+    const r = await c.captionImage({
+      images: [rawImage(4, 3), encodedImage(10), rawImage(1, 2)],
+      granularity: CaptionGranularity.VERY_DETAILED,
+    });
     expect(r.results.map((x) => x.text)).toEqual([
       "more_detailed_caption:more_detailed_caption:4x3",
       "more_detailed_caption:more_detailed_caption:10x1",
@@ -48,7 +51,11 @@ describe.each(TRANSPORTS)("over %s", (transport) => {
   it("ListModels reports the model and the limits", async () => {
     const c = client(ModelService, t.url, transport);
     const r = await c.listModels({});
-    expect(r.models[0]).toMatchObject({ id: "fake/florence-2", dtype: ModelDtype.FP32, executionProvider: ExecutionProvider.CPU });
+    expect(r.models[0]).toMatchObject({
+      id: "fake/florence-2",
+      dtype: ModelDtype.FP32,
+      executionProvider: ExecutionProvider.CPU,
+    });
     expect(r.models[0]?.tasks).toHaveLength(15);
     expect(r.limits?.readMaxBytes).toBe(BigInt(t.server.options.readMaxBytes));
     expect(r.limits?.maxImagesPerRequest).toBe(t.server.options.maxImagesPerRequest);
@@ -62,20 +69,56 @@ describe("each high-level RPC runs its Florence-2 task", () => {
 
   it.each([
     ["captionImage default", () => c().captionImage({ images }), { task: "caption" }],
-    ["captionImage detailed", () => c().captionImage({ images, granularity: CaptionGranularity.DETAILED }), { task: "detailed_caption" }],
+    [
+      "captionImage detailed",
+      () => c().captionImage({ images, granularity: CaptionGranularity.DETAILED }),
+      { task: "detailed_caption" },
+    ],
     ["detectObjects default", () => c().detectObjects({ images }), { task: "object_detection" }],
-    ["detectObjects captions", () => c().detectObjects({ images, labelsMode: DetectionLabelsMode.CAPTIONS }), { task: "dense_region_caption" }],
-    ["detectObjects rois", () => c().detectObjects({ images, labelsMode: DetectionLabelsMode.ROIS }), { task: "region_proposal" }],
-    ["detectObjects classes", () => c().detectObjects({ images, classes: ["cat", " red car "] }), { task: "open_vocabulary_detection", text: "cat<and>red car" }],
+    [
+      "detectObjects captions",
+      () => c().detectObjects({ images, labelsMode: DetectionLabelsMode.CAPTIONS }),
+      { task: "dense_region_caption" },
+    ],
+    [
+      "detectObjects rois",
+      () => c().detectObjects({ images, labelsMode: DetectionLabelsMode.ROIS }),
+      { task: "region_proposal" },
+    ],
+    [
+      "detectObjects classes",
+      () => c().detectObjects({ images, classes: ["cat", " red car "] }),
+      { task: "open_vocabulary_detection", text: "cat<and>red car" },
+    ],
     ["ocrImage", () => c().ocrImage({ images }), { task: "ocr" }],
     ["parseDocument", () => c().parseDocument({ images }), { task: "ocr_with_region" }],
     ["groundPhrase", () => c().groundPhrase({ images, phrase: "a dog" }), { task: "phrase_grounding", text: "a dog" }],
-    ["segmentPhrase", () => c().segmentPhrase({ images, phrase: "the dog" }), { task: "referring_expression_segmentation", text: "the dog" }],
-    ["segmentRegion", () => c().segmentRegion({ images, region }), { task: "region_to_segmentation", region: [1, 2, 3, 4] }],
-    ["classifyImageRegion", () => c().classifyImageRegion({ images, region }), { task: "region_to_category", region: [1, 2, 3, 4] }],
-    ["captionImageRegion", () => c().captionImageRegion({ images, region }), { task: "region_to_description", region: [1, 2, 3, 4] }],
+    [
+      "segmentPhrase",
+      () => c().segmentPhrase({ images, phrase: "the dog" }),
+      { task: "referring_expression_segmentation", text: "the dog" },
+    ],
+    [
+      "segmentRegion",
+      () => c().segmentRegion({ images, region }),
+      { task: "region_to_segmentation", region: [1, 2, 3, 4] },
+    ],
+    [
+      "classifyImageRegion",
+      () => c().classifyImageRegion({ images, region }),
+      { task: "region_to_category", region: [1, 2, 3, 4] },
+    ],
+    [
+      "captionImageRegion",
+      () => c().captionImageRegion({ images, region }),
+      { task: "region_to_description", region: [1, 2, 3, 4] },
+    ],
     ["ocrImageRegion", () => c().ocrImageRegion({ images, region }), { task: "region_to_ocr", region: [1, 2, 3, 4] }],
-    ["run", () => c().run({ task: Task.OPEN_VOCABULARY_DETECTION, text: "a cup", images }), { task: "open_vocabulary_detection", text: "a cup" }],
+    [
+      "run",
+      () => c().run({ task: Task.OPEN_VOCABULARY_DETECTION, text: "a cup", images }),
+      { task: "open_vocabulary_detection", text: "a cup" },
+    ],
   ])("%s", async (_name, call, expected) => {
     const response = await call();
     expect(lastRequest()).toEqual(expected);
@@ -115,12 +158,19 @@ describe("each high-level RPC runs its Florence-2 task", () => {
     const before = t.engine.calls.length;
     const r = await c().runTasks({
       image: rawImage(6, 4),
-      tasks: [{ task: Task.CAPTION }, { task: Task.PHRASE_GROUNDING, text: "a cat" }, { task: Task.REGION_TO_CATEGORY, region }],
+      tasks: [
+        { task: Task.CAPTION },
+        { task: Task.PHRASE_GROUNDING, text: "a cat" },
+        { task: Task.REGION_TO_CATEGORY, region },
+      ],
     });
     expect(t.engine.calls.length).toBe(before + 1);
     expect(t.engine.calls.at(-1)?.method).toBe("runTasks");
     expect(r.results.map((x) => x.result.case)).toEqual(["text", "detections", "text"]);
-    expect(r.results[2]?.result.value).toMatchObject({ task: Task.REGION_TO_CATEGORY, text: "region_to_category:region_to_category:6x4" });
+    expect(r.results[2]?.result.value).toMatchObject({
+      task: Task.REGION_TO_CATEGORY,
+      text: "region_to_category:region_to_category:6x4",
+    });
   });
 
   it("passes generation options and the call's signal to the engine", async () => {

@@ -34,7 +34,9 @@ afterAll(async () => {
 
 /** Rounds every number to float32, the precision of the proto's coordinates and confidences. */
 function asFloat32<T>(value: T): T {
-  return JSON.parse(JSON.stringify(value, (_k, v: unknown) => (typeof v === "number" && !Number.isInteger(v) ? Math.fround(v) : v))) as T;
+  return JSON.parse(
+    JSON.stringify(value, (_k, v: unknown) => (typeof v === "number" && !Number.isInteger(v) ? Math.fround(v) : v)),
+  ) as T;
 }
 
 /** The proto carries every field; plain results are compared field by field after float32 rounding. */
@@ -54,14 +56,23 @@ describe.each([
 
   it("CaptionImage (two images, each granularity)", async () => {
     same(await client.captionImage([coffee, gray], options), await florence.captionImage([coffee, gray], options));
-    same(await client.captionImage(coffee, { ...options, granularity: "very_detailed" }), await florence.captionImage(coffee, { ...options, granularity: "very_detailed" }));
+    same(
+      await client.captionImage(coffee, { ...options, granularity: "very_detailed" }),
+      await florence.captionImage(coffee, { ...options, granularity: "very_detailed" }),
+    );
   });
 
   it("DetectObjects (labels modes and classes)", async () => {
     for (const labelsMode of ["classes", "captions", "rois"] as const) {
-      same(await client.detectObjects(coffee, { ...options, labelsMode }), await florence.detectObjects(coffee, { ...options, labelsMode }));
+      same(
+        await client.detectObjects(coffee, { ...options, labelsMode }),
+        await florence.detectObjects(coffee, { ...options, labelsMode }),
+      );
     }
-    same(await client.detectObjects(coffee, { ...options, classes: ["cup", "plate"] }), await florence.detectObjects(coffee, { ...options, classes: ["cup", "plate"] }));
+    same(
+      await client.detectObjects(coffee, { ...options, classes: ["cup", "plate"] }),
+      await florence.detectObjects(coffee, { ...options, classes: ["cup", "plate"] }),
+    );
   });
 
   it("OcrImage, ParseDocument", async () => {
@@ -70,20 +81,35 @@ describe.each([
   });
 
   it("GroundPhrase, SegmentPhrase", async () => {
-    same(await client.groundPhrase(coffee, "a cup of coffee", options), await florence.groundPhrase(coffee, "a cup of coffee", options));
-    same(await client.segmentPhrase(coffee, "the cup", options), await florence.segmentPhrase(coffee, "the cup", options));
+    same(
+      await client.groundPhrase(coffee, "a cup of coffee", options),
+      await florence.groundPhrase(coffee, "a cup of coffee", options),
+    );
+    same(
+      await client.segmentPhrase(coffee, "the cup", options),
+      await florence.segmentPhrase(coffee, "the cup", options),
+    );
   });
 
   it("SegmentRegion, ClassifyImageRegion, CaptionImageRegion, OcrImageRegion", async () => {
     same(await client.segmentRegion(coffee, region, options), await florence.segmentRegion(coffee, region, options));
-    same(await client.classifyImageRegion(coffee, region, options), await florence.classifyImageRegion(coffee, region, options));
-    same(await client.captionImageRegion(coffee, region, options), await florence.captionImageRegion(coffee, region, options));
+    same(
+      await client.classifyImageRegion(coffee, region, options),
+      await florence.classifyImageRegion(coffee, region, options),
+    );
+    same(
+      await client.captionImageRegion(coffee, region, options),
+      await florence.captionImageRegion(coffee, region, options),
+    );
     same(await client.ocrImageRegion(coffee, region, options), await florence.ocrImageRegion(coffee, region, options));
   });
 
   it("Run and RunTasks (beam search)", async () => {
     const beam = { maxNewTokens: 12, numBeams: 3 } as const;
-    same(await client.run("open_vocabulary_detection", [coffee], { ...beam, text: "a cup" }), await florence.run({ task: "open_vocabulary_detection", text: "a cup" }, [coffee], beam));
+    same(
+      await client.run("open_vocabulary_detection", [coffee], { ...beam, text: "a cup" }),
+      await florence.run({ task: "open_vocabulary_detection", text: "a cup" }, [coffee], beam),
+    );
     const tasks = [{ task: "caption" }, { task: "object_detection" }, { task: "ocr" }] as const;
     same(await client.runTasks(coffee, tasks, beam), await florence.runTasks(tasks, coffee, beam));
   });
@@ -111,7 +137,13 @@ describe("StreamFrames over gRPC", () => {
     const client = createFlorenceClient({ baseUrl: url, protocol: "grpc" });
     const frames = [coffee, gray, coffee].map((image, frameId) => ({ image, frameId }));
     const answers = [];
-    for await (const answer of client.streamFrames(frames, { task: { task: "caption" }, options, backpressure: "queue", maxInFlight: 3 })) answers.push(answer);
+    for await (const answer of client.streamFrames(frames, {
+      task: { task: "caption" },
+      options,
+      backpressure: "queue",
+      maxInFlight: 3,
+    }))
+      answers.push(answer);
     expect(answers.map((a) => [a.frameId, a.kind]).sort((a, b) => Number(a[0]) - Number(b[0]))).toEqual([
       [0, "result"],
       [1, "result"],
