@@ -74,6 +74,8 @@ export interface BalancedTransport extends Transport {
   close(): void;
 }
 
+// One closure on purpose: the rotation, the ejection backoff and the health polling share the
+// replicas' state; the returned transport's two methods are short.
 export function createBalancedTransport(init: BalancedTransportInit): BalancedTransport {
   const options: BalancedTransportOptions = { ...balancedTransportDefaults, ...init };
   if (options.targets.length === 0) throw new RangeError("createBalancedTransport: targets must not be empty");

@@ -4,10 +4,10 @@
  * fetch does not offer; use the Node entry (or a proxy) for those. Images are bytes or raw pixels:
  * a browser has no file paths.
  */
-import type { Transport } from "@connectrpc/connect";
+import type { Interceptor, Transport } from "@connectrpc/connect";
 import { createConnectTransport, createGrpcWebTransport } from "@connectrpc/connect-web";
 import { createFlorenceClientOnTransport, type FlorenceClient } from "./client.js";
-import { clientDefaults, type FlorenceClientInit } from "./options.js";
+import { clientDefaults, clientInterceptors, type FlorenceClientInit } from "./options.js";
 
 export { Code, ConnectError } from "@connectrpc/connect";
 export type { ClientSettings, FlorenceClient } from "./client.js";
@@ -23,15 +23,17 @@ export {
 export type * from "./inputs.js";
 export type { FlorenceClientInit, FlorenceClientOptions, Protocol } from "./options.js";
 export type * from "./results.js";
+export type { RetryEvent, RetryOptions, RetryOptionsInit } from "./retry.js";
+export { createRetryInterceptor, retryDefaults } from "./retry.js";
 
 export type BrowserProtocol = "grpc-web" | "connect";
 
-function createBrowserTransport(baseUrl: string, protocol: BrowserProtocol): Transport {
+function createBrowserTransport(baseUrl: string, protocol: BrowserProtocol, interceptors: Interceptor[]): Transport {
   switch (protocol) {
     case "grpc-web":
-      return createGrpcWebTransport({ baseUrl });
+      return createGrpcWebTransport({ baseUrl, interceptors });
     case "connect":
-      return createConnectTransport({ baseUrl });
+      return createConnectTransport({ baseUrl, interceptors });
     default:
       throw new TypeError(
         `createFlorenceClient: unknown protocol ${JSON.stringify(protocol)}; browsers can use "grpc-web" or "connect"`,
@@ -47,7 +49,12 @@ async function refuseFilePath(path: string): Promise<Uint8Array> {
 
 export function createFlorenceClient(init: FlorenceClientInit<BrowserProtocol>): FlorenceClient {
   const transport =
-    init.transport ?? createBrowserTransport("baseUrl" in init ? init.baseUrl : "", init.protocol ?? "grpc-web");
+    init.transport ??
+    createBrowserTransport(
+      "baseUrl" in init ? init.baseUrl : "",
+      init.protocol ?? "grpc-web",
+      clientInterceptors(init.retry),
+    );
   return createFlorenceClientOnTransport(transport, {
     headers: init.headers ?? clientDefaults.headers,
     token: init.token ?? clientDefaults.token,

@@ -96,6 +96,8 @@ export interface ClientSettings extends Pick<FlorenceClientOptions, "headers" | 
 }
 
 /** Builds the client on any connect Transport (the entry points' createFlorenceClient call this). */
+// Long because it is the client's method table: one short method per Florence-2 call, each a line
+// or two over the shared conversion helpers above.
 export function createFlorenceClientOnTransport(transport: Transport, settings: ClientSettings): FlorenceClient {
   const florence = createClient(FlorenceService, transport);
   const models = createClient(ModelService, transport);

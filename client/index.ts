@@ -7,10 +7,10 @@
  * const florence = createFlorenceClient({ baseUrl: "http://127.0.0.1:50051" });
  * const [caption] = await florence.captionImage("photo.jpg", { granularity: "detailed" });
  */
-import type { Transport } from "@connectrpc/connect";
+import type { Interceptor, Transport } from "@connectrpc/connect";
 import { createConnectTransport, createGrpcTransport, createGrpcWebTransport } from "@connectrpc/connect-node";
 import { createFlorenceClientOnTransport, type FlorenceClient } from "./client.js";
-import { clientDefaults, type FlorenceClientInit, type Protocol } from "./options.js";
+import { clientDefaults, clientInterceptors, type FlorenceClientInit, type Protocol } from "./options.js";
 
 export { Code, ConnectError } from "@connectrpc/connect";
 export type { ClientSettings, FlorenceClient } from "./client.js";
@@ -26,6 +26,10 @@ export {
 export type * from "./inputs.js";
 export type { FlorenceClientInit, FlorenceClientOptions, Protocol } from "./options.js";
 export type * from "./results.js";
+export type { RetryEvent, RetryOptions, RetryOptionsInit } from "./retry.js";
+export { createRetryInterceptor, retryDefaults } from "./retry.js";
+export type { BalancedTransport, BalancedTransportInit } from "./balanced-transport.js";
+export { createBalancedTransport } from "./balanced-transport.js";
 
 /** Node-only options. */
 export interface NodeClientOptions {
@@ -72,10 +76,11 @@ function createNodeTransport(
   protocol: Protocol,
   httpVersion: "1.1" | "2",
   tls: NodeTlsOptions | undefined,
+  interceptors: Interceptor[],
 ): Transport {
   // connect-node hands nodeOptions to http2.connect / https.request, which take these TLS fields.
-  const h1Options = tls === undefined ? {} : { nodeOptions: { ...tls } };
-  const h2Options = { nodeOptions: { ...tls, maxSessionMemory: HTTP2_SESSION_MEMORY_MIB } };
+  const h1Options = tls === undefined ? { interceptors } : { interceptors, nodeOptions: { ...tls } };
+  const h2Options = { interceptors, nodeOptions: { ...tls, maxSessionMemory: HTTP2_SESSION_MEMORY_MIB } };
   switch (protocol) {
     case "grpc":
       if (httpVersion !== "2")
@@ -102,7 +107,13 @@ export function createFlorenceClient(init: NodeClientInit): FlorenceClient {
   const httpVersion = init.httpVersion ?? "2";
   const transport =
     init.transport ??
-    createNodeTransport("baseUrl" in init ? init.baseUrl : "", init.protocol ?? "grpc", httpVersion, init.tls);
+    createNodeTransport(
+      "baseUrl" in init ? init.baseUrl : "",
+      init.protocol ?? "grpc",
+      httpVersion,
+      init.tls,
+      clientInterceptors(init.retry),
+    );
   const http1 = init.transport === undefined && httpVersion === "1.1";
   return createFlorenceClientOnTransport(transport, {
     headers: init.headers ?? clientDefaults.headers,

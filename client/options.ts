@@ -1,6 +1,7 @@
 /** Client options shared by the Node and browser entry points, with their defaults in one place. */
-import type { CallOptions, Transport } from "@connectrpc/connect";
+import type { CallOptions, Interceptor, Transport } from "@connectrpc/connect";
 import type { FlorenceCallOptions } from "./inputs.js";
+import { createRetryInterceptor, type RetryOptionsInit } from "./retry.js";
 
 /** Wire protocols the server speaks; browsers cannot speak plain gRPC. */
 export type Protocol = "grpc" | "grpc-web" | "connect";
@@ -29,6 +30,14 @@ export interface FlorenceClientOptions<P extends Protocol = Protocol> {
    * for callers that need interceptors, TLS options or a shared HTTP/2 session. Default none.
    */
   readonly transport: Transport | undefined;
+  /**
+   * Retries of unary calls answered UNAVAILABLE (the server is loading, draining, or went away
+   * before it took the call: safe to repeat), after gRPC's retry policy: up to `maxAttempts` with
+   * exponential backoff and jitter, within the call's deadline (client/retry.ts: retryDefaults).
+   * Streams are never retried. `false` turns retries off. Ignored with `transport` (add
+   * createRetryInterceptor to your own transport). Default: retryDefaults (5 attempts).
+   */
+  readonly retry: RetryOptionsInit | false;
 }
 
 export const clientDefaults = {
@@ -36,7 +45,14 @@ export const clientDefaults = {
   token: undefined,
   timeoutMs: 300_000,
   transport: undefined,
+  retry: {},
 } as const satisfies Partial<FlorenceClientOptions>;
+
+/** The interceptors of a transport the client builds itself: the retry policy, unless turned off. */
+export function clientInterceptors(retry: RetryOptionsInit | false | undefined): Interceptor[] {
+  const policy = retry ?? clientDefaults.retry;
+  return policy === false ? [] : [createRetryInterceptor(policy)];
+}
 
 /** What createFlorenceClient accepts: either a baseUrl or a transport, the rest optional. */
 export type FlorenceClientInit<P extends Protocol = Protocol> = Partial<FlorenceClientOptions<P>> &

@@ -41,6 +41,8 @@ export type LocalEngineOptions = Omit<EngineOptions, "onDownloadProgress"> &
     readonly beforeStep?: () => void;
   };
 
+// Long on purpose: this is the one place that shows the stages in their order (the file comment);
+// each step is a call into stages/, so splitting it would hide the order it exists to show.
 export async function createLocalEngine(options: LocalEngineOptions): Promise<FlorenceEngine> {
   const { loaded, tokenizer, imageConfig, info, decoderPositions } = await loadModel(options);
   const { contract, sessions } = loaded;

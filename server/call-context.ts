@@ -177,6 +177,8 @@ export interface CallerDeadline {
  * generated tokens are counted in the metrics; with tracing on, each engine call's queue and stage
  * spans go under the call's span (streams: under a span of the frame this withEngine serves).
  */
+// One function on purpose: the order (model limits, admission, engine call, release, metrics and
+// spans) is what keeps every request from holding a slot it does not need; it reads top to bottom.
 export async function withEngine<T>(
   deps: ServiceDeps,
   record: CallRecord,

@@ -90,6 +90,8 @@ export const SERVED_SERVICES: readonly DescService[] = [
   ServerReflectionV1alpha,
 ];
 
+// Long on purpose: the wiring of every part (services, security, operations, listener) and the
+// shutdown sequence in the order they must run, each step a call into its own file.
 export function createFlorenceServer(init: FlorenceServerInit): FlorenceServer {
   const { engine: engineInit, ...rest } = init;
   const given = makeServerOptions(rest);

@@ -142,6 +142,8 @@ interface PartResult {
 }
 
 /** One GET attempt: continues `partPath` from its current size (206) or restarts it (200). */
+// One function on purpose: the request, the resume check, the hashing stream to disk and its idle
+// timeout share one attempt's state, and each step's failure decides whether the next attempt resumes.
 async function fetchIntoPart(
   url: string,
   partPath: string,

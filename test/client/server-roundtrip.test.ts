@@ -145,7 +145,20 @@ async function collect(answers: AsyncIterable<FrameAnswer>): Promise<FrameAnswer
 }
 
 describe.each(PROTOCOLS)("client over %s", (_, transportOptions) => {
-  const client = () => createFlorenceClient({ baseUrl, ...transportOptions });
+  // Retries off: the mapped-code cases below must see the first answer (a loading engine is
+  // UNAVAILABLE, which the default retry policy would repeat; see the retry test below).
+  const client = () => createFlorenceClient({ baseUrl, ...transportOptions, retry: false });
+
+  it("by default retries a call answered UNAVAILABLE and returns the next answer", async () => {
+    engine.nextError = new FlorenceError("unavailable", "loading");
+    const retried = createFlorenceClient({
+      baseUrl,
+      ...transportOptions,
+      retry: { initialBackoffMs: 1, maxBackoffMs: 2 },
+    });
+    const [caption] = await retried.captionImage(png);
+    expect(caption?.kind).toBe("text");
+  });
 
   it.each(METHODS)("%s returns the engine's results, one per image, in order", async (name, call, request) => {
     const results = await call(client());
