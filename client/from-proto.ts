@@ -15,6 +15,7 @@ import type { BoundingBox, TaskName } from "./inputs.js";
 import type {
   Detection,
   DetectionsResult,
+  ImageFailure,
   ImageSize,
   ModelInfo,
   ModelList,
@@ -58,7 +59,7 @@ function fromTask(t: Task): TaskName {
   return name;
 }
 
-/** The four metadata fields every result message carries. */
+/** The four metadata fields every result message carries, and its image's error when it failed alone. */
 function fromBase(
   r: res.TextResult | res.DetectionsResult | res.SegmentationResult | res.OcrResult | res.OpenVocabularyResult,
 ) {
@@ -67,6 +68,16 @@ function fromBase(
     imageSize: fromImageSize(r.imageSize),
     rawText: r.rawText,
     generatedTokens: r.generatedTokens,
+    ...(r.error === undefined ? {} : { error: fromImageError(r.error) }),
+  };
+}
+
+function fromImageError(e: res.ImageError): ImageFailure {
+  return {
+    code: e.code,
+    message: e.message,
+    reason: e.reason,
+    violations: e.fieldViolations.map((v) => ({ field: v.field, description: v.description })),
   };
 }
 

@@ -8,7 +8,7 @@
 
 import type { RequestLimits } from "../core/limits.js";
 import type { BatchCounters, ModelInfo as EngineModelInfo } from "../core/model-info.js";
-import type { TaskResult } from "../core/results.js";
+import type { ImageFailure, TaskResult } from "../core/results.js";
 import type { TaskName } from "../core/tasks.js";
 import type { StageTimings } from "../core/timings.js";
 import type { ExecutionProvider, ModelDtype } from "../gen/florence/v1/model_service_pb.js";
@@ -71,15 +71,8 @@ export interface ModelList {
   readonly limits: ServerLimits;
 }
 
-/** A per-frame failure; the stream goes on. */
-export interface FrameFailure {
-  /** The gRPC status code number (connect's Code enum has the same numbers). */
-  readonly code: number;
-  readonly message: string;
-  /** Machine-readable error kind, e.g. "invalid_image". */
-  readonly reason: string;
-  readonly violations: readonly { readonly field: string; readonly description: string }[];
-}
+/** A per-frame failure; the stream goes on. Same fields as a result's `error` (ImageFailure). */
+export interface FrameFailure extends ImageFailure {}
 
 interface FrameAnswerBase {
   readonly frameId: number;

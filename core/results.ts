@@ -46,8 +46,29 @@ export interface OcrLine {
   readonly confidence: number;
 }
 
+/**
+ * Why one image of a network call of several images has no result (ImageError in results.proto):
+ * it cannot be decoded or is too large (reason "invalid_image"), or the call's region is outside
+ * it ("invalid_region"). The other images of the call are answered as usual.
+ */
+export interface ImageFailure {
+  /** The gRPC status code number (3 = INVALID_ARGUMENT; connect's Code enum has the same numbers). */
+  readonly code: number;
+  readonly message: string;
+  /** Machine-readable error kind, e.g. "invalid_image". */
+  readonly reason: string;
+  /** The offending fields, e.g. "images[1]" or "region". */
+  readonly violations: readonly { readonly field: string; readonly description: string }[];
+}
+
 interface ResultBase {
   readonly task: TaskName;
+  /**
+   * Set only by the client, on a result whose image failed alone in a call of several images; the
+   * other fields are then empty (zeros, "", []). The engine reports such failures as runEach
+   * outcomes instead and never sets it.
+   */
+  readonly error?: ImageFailure;
   /** Size of the input image the coordinates refer to. */
   readonly imageSize: ImageSize;
   /** The decoded model output with special tokens, e.g. "</s><s>car<loc_52>…</s>". */

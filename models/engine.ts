@@ -5,6 +5,7 @@
 import type { TaskRequest } from "../core/inputs.js";
 import type { BatchCounters, ModelInfo } from "../core/model-info.js";
 import type { TaskResult } from "../core/results.js";
+import type { FlorenceError } from "./errors.js";
 import type { GenerationOptions, ImageInput } from "./inputs.js";
 import type { VisionCacheStats } from "./stages/vision-cache.js";
 
@@ -36,10 +37,23 @@ export interface EngineAvailability {
   readonly cause?: unknown;
 }
 
+/** What became of one image of runEach: its result, or why this image alone failed. */
+export type ImageOutcome =
+  | { readonly ok: true; readonly result: TaskResult }
+  | { readonly ok: false; readonly error: FlorenceError };
+
 export interface FlorenceEngine {
   readonly info: ModelInfo;
   /** Runs one task on each image; returns one result per image, in order. */
   run(request: TaskRequest, images: readonly ImageInput[], options?: GenerationOptions): Promise<TaskResult[]>;
+  /**
+   * Like run, but an image that fails alone becomes its own outcome and the other images run as
+   * usual: one that cannot be decoded or is too large (`invalid_image`), or whose size puts the
+   * request's region outside it (`invalid_region`). Everything else still rejects the whole call:
+   * bad arguments, cancellation, the deadline, a full queue, a model failure. One outcome per
+   * image, in order (also when every image failed).
+   */
+  runEach(request: TaskRequest, images: readonly ImageInput[], options?: GenerationOptions): Promise<ImageOutcome[]>;
   /** Runs several tasks on ONE image; the image is decoded and vision-encoded once. One result per task. */
   runTasks(requests: readonly TaskRequest[], image: ImageInput, options?: GenerationOptions): Promise<TaskResult[]>;
   /** Batching and cache counters (zeros for an engine that keeps none). */

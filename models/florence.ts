@@ -18,7 +18,14 @@ import {
   joinClasses,
   openVocabularyToDetections,
 } from "../core/shortcuts.js";
-import type { EngineAvailability, EngineStats, FlorenceEngine, ModelInfo, TaskRequest } from "./engine.js";
+import type {
+  EngineAvailability,
+  EngineStats,
+  FlorenceEngine,
+  ImageOutcome,
+  ModelInfo,
+  TaskRequest,
+} from "./engine.js";
 import { FlorenceError } from "./errors.js";
 import type { GenerationOptions, ImageInput, Region } from "./inputs.js";
 import type { DetectionsResult, OcrResult, SegmentationResult, TaskResult, TextResult } from "./results.js";
@@ -63,6 +70,11 @@ export class Florence implements FlorenceEngine {
 
   run(request: TaskRequest, images: readonly ImageInput[], options?: GenerationOptions): Promise<TaskResult[]> {
     return this.engine.run(request, images, options);
+  }
+
+  /** Like run, but an image that cannot be used fails alone (see FlorenceEngine.runEach). */
+  runEach(request: TaskRequest, images: readonly ImageInput[], options?: GenerationOptions): Promise<ImageOutcome[]> {
+    return this.engine.runEach(request, images, options);
   }
 
   runTasks(requests: readonly TaskRequest[], image: ImageInput, options?: GenerationOptions): Promise<TaskResult[]> {

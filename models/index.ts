@@ -7,6 +7,7 @@ export type {
   EngineStats,
   ExecutionProviderName,
   FlorenceEngine,
+  ImageOutcome,
   ModelDtype,
   ModelInfo,
   RunTimings,

@@ -20,11 +20,12 @@ import { BatchScheduler } from "./scheduler/batch-scheduler.js";
 import { type BatchedDecode, batchRunner, type PreparedItem } from "./stages/batch.js";
 import { DEFAULT_NUM_BEAMS, decodeRequest, instrumented, type PassCounters, searchDefaults } from "./stages/decode.js";
 import { encodeBatch, encodeImages } from "./stages/encode.js";
-import { prepareImages } from "./stages/images.js";
+import { prepareEachImage, prepareImages } from "./stages/images.js";
 import { loadModel, type ModelLoadOptions } from "./stages/load-model.js";
+import { answerInOrder, type Outcome, prepareEach } from "./stages/outcomes.js";
 import { promptIds } from "./stages/prompt.js";
 import { toItemResult } from "./stages/results.js";
-import { callTimings } from "./stages/timings.js";
+import { type BatchStageTimes, callTimings } from "./stages/timings.js";
 import { type CallLimits, type CallPair, requireSome, throwIfAborted, validateCall } from "./stages/validate.js";
 import { visionFeatures } from "./stages/vision.js";
 import { VisionFeatureCache, visionCacheKey } from "./stages/vision-cache.js";
@@ -111,22 +112,21 @@ export async function createLocalEngine(options: LocalEngineOptions): Promise<Fl
       open();
       requireSome(images, "images");
       const spec = taskOf(request);
-      return runCall(
-        call,
-        images.map((_, imageIndex) => ({ spec, request, imageIndex })),
-        images,
-        callOptions,
-      );
+      const pairs = images.map((_, imageIndex) => ({ spec, request, imageIndex }));
+      return resultsOf(await runCall(call, pairs, images, callOptions));
+    },
+    async runEach(request: TaskRequest, images, callOptions = {}) {
+      open();
+      requireSome(images, "images");
+      const spec = taskOf(request);
+      const pairs = images.map((_, imageIndex) => ({ spec, request, imageIndex }));
+      return runCall(call, pairs, images, callOptions, true);
     },
     async runTasks(requests, image, callOptions = {}) {
       open();
       requireSome(requests, "tasks");
-      return runCall(
-        call,
-        requests.map((request, i) => ({ spec: taskOf(request, `tasks[${i}]`), request, imageIndex: 0 })),
-        [image],
-        callOptions,
-      );
+      const pairs = requests.map((request, i) => ({ spec: taskOf(request, `tasks[${i}]`), request, imageIndex: 0 }));
+      return resultsOf(await runCall(call, pairs, [image], callOptions));
     },
     async stats() {
       const s = scheduler.getStats();
@@ -162,36 +162,49 @@ interface CallStages {
   readonly scheduler: BatchScheduler<PreparedItem, BatchedDecode>;
 }
 
-/** One call: validate and prepare here, queue its items for a batch, post-process its answers. */
+/**
+ * One call: validate and prepare here, queue its items for a batch, post-process its answers. One
+ * outcome per pair, in order; only with `perImage` (runEach) can one be a failure: an item whose
+ * image cannot be used, or whose region is outside its image, fails alone and the others run.
+ */
 async function runCall(
   s: CallStages,
   pairs: readonly CallPair[],
   images: readonly ImageInput[],
   callOptions: GenerationOptions,
-): Promise<TaskResult[]> {
+  perImage = false,
+): Promise<Outcome<TaskResult>[]> {
   // A caller that gave up while this call's message waited for the worker: stop before any work.
   s.beforeStep();
   throwIfAborted(callOptions.signal);
   validateCall(pairs, images.length, callOptions, s.limits);
   const started = performance.now();
-  const prepared = await prepareImages(images, s.imageConfig, s.imageLimits);
-  const keys = prepared.map((p) => visionCacheKey(s.modelKey, p.resized));
+  const prepared = perImage
+    ? await prepareEachImage(images, s.imageConfig, s.imageLimits)
+    : await prepareImages(images, s.imageConfig, s.imageLimits);
+  const keys = prepared.map((p) => (p instanceof FlorenceError ? "" : visionCacheKey(s.modelKey, p.resized)));
   // One failed item fails the call, so its other items must stop at once instead of decoding for
   // an answer nobody will read: they run under the call's own signal, aborted on the first failure.
   const failed = new AbortController();
   const signal =
     callOptions.signal === undefined ? failed.signal : AbortSignal.any([callOptions.signal, failed.signal]);
-  const items: PreparedItem[] = pairs.map(({ spec, request, imageIndex }, i) => {
-    const image = prepared[imageIndex]!;
-    const inputIds = promptIds(s.tokenizer, spec, request, image.originalSize, s.info.maxPromptTokens);
-    return {
-      spec,
-      image,
-      imageKey: keys[imageIndex]!,
-      inputIds,
-      decode: decodeRequest(i, { ...callOptions, signal }, (id) => s.tokenizer.decode([id])),
-    };
-  });
+  const items = prepareEach(
+    pairs.length,
+    (i): PreparedItem => {
+      const { spec, request, imageIndex } = pairs[i]!;
+      const image = prepared[imageIndex]!;
+      if (image instanceof FlorenceError) throw image;
+      const inputIds = promptIds(s.tokenizer, spec, request, image.originalSize, s.info.maxPromptTokens);
+      return {
+        spec,
+        image,
+        imageKey: keys[imageIndex]!,
+        inputIds,
+        decode: decodeRequest(i, { ...callOptions, signal }, (id) => s.tokenizer.decode([id])),
+      };
+    },
+    perImage,
+  );
   throwIfAborted(callOptions.signal);
   const rows = callOptions.numBeams ?? DEFAULT_NUM_BEAMS;
   const submittedAt = performance.now();
@@ -200,21 +213,28 @@ async function runCall(
       failed.abort();
       throw e;
     });
-  const answers = await Promise.all(items.map(submit));
-  const answered = performance.now();
-  const results = items.map((item, i) =>
-    toItemResult(s.tokenizer, item.spec, item.image.originalSize, answers[i]!.decoded),
-  );
+  const batches: BatchStageTimes[] = [];
+  let answered = submittedAt;
+  const outcomes = await answerInOrder(items, async (ready) => {
+    const answers = await Promise.all(ready.map(submit));
+    answered = performance.now();
+    batches.push(...answers.map((a) => a.batch));
+    return ready.map((item, i) => toItemResult(s.tokenizer, item.spec, item.image.originalSize, answers[i]!.decoded));
+  });
   const postprocessMs = performance.now() - answered;
-  const timings = callTimings(
-    submittedAt,
-    answers.map((a) => a.batch),
-    { preprocessMs: submittedAt - started, postprocessMs },
-  );
+  const timings = callTimings(submittedAt, batches, { preprocessMs: submittedAt - started, postprocessMs });
   try {
     callOptions.onTimings?.(timings);
   } catch (e) {
     throw callbackError("onTimings", e);
   }
-  return results;
+  return outcomes;
+}
+
+/** The results of a call that has no per-image failures (run, runTasks). */
+function resultsOf(outcomes: readonly Outcome<TaskResult>[]): TaskResult[] {
+  return outcomes.map((o) => {
+    if (!o.ok) throw o.error; // unreachable: without perImage every failure fails the call
+    return o.result;
+  });
 }

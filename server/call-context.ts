@@ -157,7 +157,7 @@ export function streamCall<I, O>(
 }
 
 /** The engine as `work` sees it inside withEngine: every call is checked, then admitted. */
-export type AdmittedEngine = Pick<FlorenceEngine, "info" | "run" | "runTasks">;
+export type AdmittedEngine = Pick<FlorenceEngine, "info" | "run" | "runEach" | "runTasks">;
 
 /** A caller's cancellation signal and, where it has one, the time left before its deadline (connect's HandlerContext fits). */
 export interface CallerDeadline {
@@ -200,10 +200,11 @@ export async function withEngine<T>(
     trace !== undefined && record.frames !== undefined
       ? startChildSpan(trace.tracer, trace.span, "stream_frame")
       : undefined;
-  const admitted = async (
+  const admitted = async <R>(
     call: EngineCall,
-    run: (options: GenerationOptions) => Promise<TaskResult[]>,
-  ): Promise<TaskResult[]> => {
+    run: (options: GenerationOptions) => Promise<R[]>,
+    resultOf: (answer: R) => TaskResult | undefined,
+  ): Promise<R[]> => {
     await checkModelLimits(engine.info, deps.options.maxRequestMegapixels, call);
     const queuedAt = performance.now();
     const ticket = await deps.admission.acquire(signal, timeoutMs());
@@ -222,7 +223,7 @@ export async function withEngine<T>(
           };
     try {
       const results = await run(options);
-      deps.metrics.generatedTokens(results.reduce((sum, r) => sum + r.generatedTokens, 0));
+      deps.metrics.generatedTokens(results.reduce((sum, r) => sum + (resultOf(r)?.generatedTokens ?? 0), 0));
       return results;
     } finally {
       const end = performance.now();
@@ -238,13 +239,22 @@ export async function withEngine<T>(
   const view: AdmittedEngine = {
     info: engine.info,
     run: (request, images, options = {}) =>
-      admitted({ tasks: [request], images, options, taskField: () => "", imageField: "images" }, (o) =>
-        engine.run(request, images, o),
+      admitted(
+        { tasks: [request], images, options, taskField: () => "", imageField: "images" },
+        (o) => engine.run(request, images, o),
+        (r) => r,
+      ),
+    runEach: (request, images, options = {}) =>
+      admitted(
+        { tasks: [request], images, options, taskField: () => "", imageField: "images" },
+        (o) => engine.runEach(request, images, o),
+        (outcome) => (outcome.ok ? outcome.result : undefined),
       ),
     runTasks: (requests, image, options = {}) =>
       admitted(
         { tasks: requests, images: [image], options, taskField: (i) => `tasks[${i}].`, imageField: "image" },
         (o) => engine.runTasks(requests, image, o),
+        (r) => r,
       ),
   };
   let failure: unknown;

@@ -14,6 +14,7 @@ import type { UniversalServerRequest, UniversalServerResponse } from "@connectrp
 import { createAsyncIterable } from "@connectrpc/connect/protocol";
 import type { FrameError } from "../gen/florence/v1/frames_pb.js";
 import { FrameErrorSchema } from "../gen/florence/v1/frames_pb.js";
+import { type ImageError, ImageErrorSchema } from "../gen/florence/v1/results_pb.js";
 import {
   BadRequest_FieldViolationSchema,
   BadRequestSchema,
@@ -85,6 +86,15 @@ export function toFrameError(e: unknown, signal?: AbortSignal): FrameError {
     reason: error?.kind ?? connectErrorReason(connectError.code),
     fieldViolations: (error?.violations ?? []).map((v) => ({ field: v.field, description: v.description })),
   });
+}
+
+/**
+ * One image's failure in a call of several images (ImageError in results.proto): the same fields
+ * as a stream's per-frame error.
+ */
+export function toImageError(e: FlorenceError): ImageError {
+  const { code, message, reason, fieldViolations } = toFrameError(e);
+  return create(ImageErrorSchema, { code, message, reason, fieldViolations });
 }
 
 function connectErrorReason(code: Code): FlorenceErrorKind {

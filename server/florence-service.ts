@@ -3,6 +3,7 @@
  * inside an admission slot (call-context.ts), convert the results (to-proto.ts). No onnxruntime,
  * no sharp: the engine interface is all this file knows of the model.
  */
+import { create } from "@bufbuild/protobuf";
 import type { HandlerContext, ServiceImpl } from "@connectrpc/connect";
 import type { TaskRequest } from "../core/inputs.js";
 import type { ResultKind, TaskResult } from "../core/results.js";
@@ -16,20 +17,28 @@ import {
 } from "../gen/florence/v1/florence_service_pb.js";
 import type { BoundingBox } from "../gen/florence/v1/geometry_pb.js";
 import type { Image } from "../gen/florence/v1/image_pb.js";
-import type {
-  DetectionsResult as DetectionsResultMessage,
-  OcrResult as OcrResultMessage,
-  SegmentationResult as SegmentationResultMessage,
-  TextResult as TextResultMessage,
+import {
+  type DetectionsResult as DetectionsResultMessage,
+  DetectionsResultSchema,
+  type OcrResult as OcrResultMessage,
+  OcrResultSchema,
+  type SegmentationResult as SegmentationResultMessage,
+  SegmentationResultSchema,
+  type TextResult as TextResultMessage,
+  TextResultSchema,
 } from "../gen/florence/v1/results_pb.js";
 import type { GenerationOptions as GenerationOptionsMessage, Timings } from "../gen/florence/v1/task_pb.js";
+import type { ImageOutcome } from "../models/engine.js";
 import { FlorenceError } from "../models/errors.js";
 import type { CallRecord, ServiceDeps } from "./call-context.js";
 import { laneOf, unaryCall, withEngine } from "./call-context.js";
-import { captionTaskOf, describeEnumValues, detectionTaskOf } from "./enums.js";
+import { captionTaskOf, describeEnumValues, detectionTaskOf, TASK_BY_NAME } from "./enums.js";
+import { toImageError } from "./errors.js";
 import { createStreamFramesHandler } from "./stream-frames.js";
 import {
   expectKind,
+  type FailedResult,
+  toFailedTaskResultMessage,
   toDetectionsResultMessage,
   toOcrResultMessage,
   toSegmentationResultMessage,
@@ -54,13 +63,18 @@ interface ImagesRequest {
 }
 
 interface RunOutput {
-  readonly results: TaskResult[];
+  /** The task that ran. */
+  readonly task: TaskName;
+  /** One per image, in order; a failure only in a call of several images. */
+  readonly outcomes: ImageOutcome[];
   readonly timings: Timings;
 }
 
 /**
  * The common path of the image RPCs: `build` checks the RPC's own fields and returns the task
- * request; images and options are checked here; all violations are thrown together.
+ * request; images and options are checked here; all violations are thrown together. A call of
+ * several images answers per image (engine.runEach): an image that cannot be used, or whose region
+ * is outside it, fails alone (ImageError in results.proto). A call of one image fails with it.
  */
 async function runOnImages(
   deps: ServiceDeps,
@@ -79,15 +93,17 @@ async function runOnImages(
   v.throwIfAny();
   if (task === undefined) throw v.toError(); // unreachable: build records why it returned nothing
   const { signal } = context;
-  const { value, queueMs, modelMs, stages } = await withEngine(deps, record, context, (engine, onTimings) =>
-    engine.run(task, images, { ...options, signal, lane: laneOf(context), onTimings }),
-  );
+  const { value, queueMs, modelMs, stages } = await withEngine(deps, record, context, async (engine, onTimings) => {
+    const o = { ...options, signal, lane: laneOf(context), onTimings };
+    if (images.length > 1) return engine.runEach(task, images, o);
+    return (await engine.run(task, images, o)).map((result): ImageOutcome => ({ ok: true, result }));
+  });
   if (value.length !== images.length) {
     throw new FlorenceError("internal", "internal error: the engine returned the wrong number of results", {
       cause: new Error(`${images.length} images, ${value.length} results`),
     });
   }
-  return { results: value, timings: toTimingsMessage(queueMs, modelMs, stages) };
+  return { task: task.task, outcomes: value, timings: toTimingsMessage(queueMs, modelMs, stages) };
 }
 
 /** The message of each result kind a high-level RPC answers with. */
@@ -105,6 +121,14 @@ const TO_MESSAGE: { readonly [K in AnsweredKind]: (r: Extract<TaskResult, { kind
   detections: toDetectionsResultMessage,
   segmentation: toSegmentationResultMessage,
   ocr: toOcrResultMessage,
+};
+
+/** The message of each kind for an image that failed alone: its task and error only. */
+const TO_FAILED_MESSAGE: { readonly [K in AnsweredKind]: (failed: FailedResult) => ResultMessages[K] } = {
+  text: (failed) => create(TextResultSchema, failed),
+  detections: (failed) => create(DetectionsResultSchema, failed),
+  segmentation: (failed) => create(SegmentationResultSchema, failed),
+  ocr: (failed) => create(OcrResultSchema, failed),
 };
 
 /** The extra fields a high-level RPC's request may carry (its task's text is `phrase`). */
@@ -180,7 +204,13 @@ export function createFlorenceService(deps: ServiceDeps): ServiceImpl<typeof Flo
   ) =>
     unaryCall(deps, async (req: ImagesRequest & Fields, ctx, record) => {
       const out = await runOnImages(deps, req, ctx, record, (v) => task(req, v));
-      const results: ResultMessages[K][] = expectKind(fold(out.results), kind).map(TO_MESSAGE[kind]);
+      const answered = expectKind(fold(out.outcomes.flatMap((o) => (o.ok ? [o.result] : []))), kind);
+      let next = 0;
+      const results: ResultMessages[K][] = out.outcomes.map((o) =>
+        o.ok
+          ? TO_MESSAGE[kind](answered[next++]!)
+          : TO_FAILED_MESSAGE[kind]({ task: TASK_BY_NAME[out.task], error: toImageError(o.error) }),
+      );
       return { results, timings: out.timings };
     });
 
@@ -197,7 +227,10 @@ export function createFlorenceService(deps: ServiceDeps): ServiceImpl<typeof Flo
     ocrImageRegion: imageRpc("text", fixedTask("region_to_ocr")),
     run: unaryCall(deps, async (req, ctx, record) => {
       const out = await runOnImages(deps, req, ctx, record, (v) => toTaskRequest(req, "", v));
-      return { results: out.results.map(toTaskResultMessage), timings: out.timings };
+      const results = out.outcomes.map((o) =>
+        o.ok ? toTaskResultMessage(o.result) : toFailedTaskResultMessage(out.task, toImageError(o.error)),
+      );
+      return { results, timings: out.timings };
     }),
     runTasks: unaryCall(deps, async (req, ctx, record) => {
       const v = new Violations();

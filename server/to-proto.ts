@@ -15,6 +15,7 @@ import type {
   TaskResult,
   TextResult,
 } from "../core/results.js";
+import { type OutputKind, TASKS, type TaskName } from "../core/tasks.js";
 import type { RunTimings } from "../core/timings.js";
 import type {
   BoundingBox as BoundingBoxMessage,
@@ -27,6 +28,7 @@ import { ModelInfoSchema } from "../gen/florence/v1/model_service_pb.js";
 import type {
   Detection as DetectionMessage,
   DetectionsResult as DetectionsResultMessage,
+  ImageError,
   OcrResult as OcrResultMessage,
   OpenVocabularyResult as OpenVocabularyResultMessage,
   SegmentationResult as SegmentationResultMessage,
@@ -45,7 +47,7 @@ import {
   TaskResultSchema,
   TextResultSchema,
 } from "../gen/florence/v1/results_pb.js";
-import type { Timings as TimingsMessage } from "../gen/florence/v1/task_pb.js";
+import type { Task, Timings as TimingsMessage } from "../gen/florence/v1/task_pb.js";
 import { TimingsSchema } from "../gen/florence/v1/task_pb.js";
 import type { EngineStats } from "../models/engine.js";
 import { FlorenceError } from "../models/errors.js";
@@ -119,6 +121,46 @@ function toOpenVocabularyResultMessage(r: OpenVocabularyResult): OpenVocabularyR
     detections: r.detections.map(toDetectionMessage),
     instances: r.instances.map(toInstanceMessage),
   });
+}
+
+/** What a result message of an image that failed alone holds: its task and the error. */
+export interface FailedResult {
+  readonly task: Task;
+  readonly error: ImageError;
+}
+
+/** The TaskResult oneof case each task answers with (its output kind, core/tasks.ts). */
+const CASE_OF_OUTPUT: { readonly [K in OutputKind]: NonNullable<TaskResultMessage["result"]["case"]> } = {
+  pure_text: "text",
+  description_with_bboxes: "detections",
+  bboxes: "detections",
+  phrase_grounding: "detections",
+  ocr: "ocr",
+  polygons: "segmentation",
+  description_with_bboxes_or_polygons: "openVocabulary",
+};
+
+/** The TaskResult of an image that failed alone: the case `task` answers with, holding only task and error. */
+export function toFailedTaskResultMessage(task: TaskName, error: ImageError): TaskResultMessage {
+  const failed: FailedResult = { task: TASK_BY_NAME[task], error };
+  switch (CASE_OF_OUTPUT[TASKS[task].output]) {
+    case "text":
+      return create(TaskResultSchema, { result: { case: "text", value: create(TextResultSchema, failed) } });
+    case "detections":
+      return create(TaskResultSchema, {
+        result: { case: "detections", value: create(DetectionsResultSchema, failed) },
+      });
+    case "segmentation":
+      return create(TaskResultSchema, {
+        result: { case: "segmentation", value: create(SegmentationResultSchema, failed) },
+      });
+    case "ocr":
+      return create(TaskResultSchema, { result: { case: "ocr", value: create(OcrResultSchema, failed) } });
+    case "openVocabulary":
+      return create(TaskResultSchema, {
+        result: { case: "openVocabulary", value: create(OpenVocabularyResultSchema, failed) },
+      });
+  }
 }
 
 /** Any result, as the TaskResult oneof. */

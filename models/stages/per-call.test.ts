@@ -3,8 +3,10 @@ import { describe, expect, it } from "vitest";
 import { findTask, type TaskSpec } from "../../core/tasks.js";
 import type { RawImage } from "../inputs.js";
 import { decodeRequest, instrumented, type PassCounters, searchDefaults } from "./decode.js";
-import { prepareImages } from "./images.js";
+import { FlorenceError, type FlorenceErrorKind } from "../errors.js";
+import { prepareEachImage, prepareImages } from "./images.js";
 import { describeModel, FALLBACK_IMAGE_TOKENS } from "./load-model.js";
+import { answerInOrder, failsOneImage, prepareEach } from "./outcomes.js";
 import { promptIds } from "./prompt.js";
 import { toItemResult } from "./results.js";
 import { type CallPair, requireSome, throwIfAborted, validateCall } from "./validate.js";
@@ -75,6 +77,76 @@ describe("images", () => {
     ).rejects.toMatchObject({
       message: expect.not.stringMatching(/^images\[/),
     });
+  });
+});
+
+describe("per-image outcomes (runEach)", () => {
+  const fit = { size: { width: 4, height: 4 } };
+  const limits = { maxPixels: 100, maxBytes: 100 };
+
+  it("keeps a too-large image as its own failure, named, and decodes the others", async () => {
+    const prepared = await prepareEachImage([raw(3, 2), raw(20, 20), raw(1, 1)], fit, limits);
+    expect(prepared.map((p) => (p instanceof FlorenceError ? p.kind : p.originalSize))).toEqual([
+      { width: 3, height: 2 },
+      "invalid_image",
+      { width: 1, height: 1 },
+    ]);
+    expect(prepared[1]).toMatchObject({ message: expect.stringMatching(/^images\[1\]: /) });
+  });
+
+  const bad = (kind: FlorenceErrorKind) => new FlorenceError(kind, kind);
+  // Each row: what preparing each item does ("ok", or the error kind it throws), what the call
+  // answers in order (a result or the failure's kind), or the kind the whole call fails with.
+  it.each<[string, (FlorenceErrorKind | "ok")[], (string | number)[] | { throws: FlorenceErrorKind }]>([
+    ["all good", ["ok", "ok", "ok"], [0, 1, 2]],
+    ["the middle image is bad", ["ok", "invalid_image", "ok"], [0, "invalid_image", 2]],
+    ["the first and last fail", ["invalid_image", "ok", "invalid_region"], ["invalid_image", 1, "invalid_region"]],
+    ["every image fails", ["invalid_image", "invalid_region"], ["invalid_image", "invalid_region"]],
+    ["one image, bad", ["invalid_image"], ["invalid_image"]],
+    [
+      "a request-level error fails the call",
+      ["ok", "invalid_argument", "invalid_image"],
+      { throws: "invalid_argument" },
+    ],
+    ["so does a cancellation", ["invalid_image", "cancelled"], { throws: "cancelled" }],
+  ])("%s", async (_name, items, expected) => {
+    const run = async () => {
+      const prepared = prepareEach(
+        items.length,
+        (i) => {
+          const item = items[i]!;
+          if (item !== "ok") throw bad(item);
+          return i;
+        },
+        true,
+      );
+      const ran: number[][] = [];
+      const outcomes = await answerInOrder(prepared, async (ready) => {
+        ran.push([...ready]);
+        return ready.map((i) => i * 10);
+      });
+      // Only the good items ran, once, in order; each answer is back at its item's place.
+      expect(ran).toEqual([items.flatMap((item, i) => (item === "ok" ? [i] : []))]);
+      return outcomes.map((o) => (o.ok ? o.result / 10 : o.error.kind));
+    };
+    if (Array.isArray(expected)) expect(await run()).toEqual(expected);
+    else await expect(run()).rejects.toMatchObject({ kind: expected.throws });
+  });
+
+  it("without perImage, a per-image error fails the call as before", () => {
+    expect(() =>
+      prepareEach(
+        2,
+        (i) => {
+          if (i === 1) throw bad("invalid_region");
+          return i;
+        },
+        false,
+      ),
+    ).toThrow(expect.objectContaining({ kind: "invalid_region" }));
+    expect(failsOneImage(bad("invalid_image"))).toBe(true);
+    expect(failsOneImage(bad("queue_full"))).toBe(false);
+    expect(failsOneImage(new Error("invalid_image"))).toBe(false);
   });
 });
 

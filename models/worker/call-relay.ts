@@ -7,8 +7,7 @@
  */
 import type { Worker } from "node:worker_threads";
 import { pickDecodingParams } from "../../core/decoding.js";
-import type { TaskResult } from "../../core/results.js";
-import type { EngineStats } from "../engine.js";
+import type { EngineStats, ImageOutcome } from "../engine.js";
 import { callbackError, FlorenceError } from "../errors.js";
 import type { CallOptions, GenerationOptions } from "../inputs.js";
 import type { HostToWorker, WorkerToHost } from "./protocol.js";
@@ -20,7 +19,7 @@ interface PendingStats {
 }
 
 interface PendingCall {
-  readonly resolve: (results: TaskResult[]) => void;
+  readonly resolve: (outcomes: ImageOutcome[]) => void;
   readonly reject: (error: FlorenceError) => void;
   readonly onToken: CallOptions["onToken"];
   readonly onTimings: CallOptions["onTimings"];
@@ -38,10 +37,10 @@ export class CallRelay {
   #nextId = 1;
 
   /** Sends a call to `worker`, the current worker of `slot`; settles when the worker answers, fails or dies. */
-  send(slot: WorkerSlot, worker: Worker, work: RunWork, options: GenerationOptions): Promise<TaskResult[]> {
+  send(slot: WorkerSlot, worker: Worker, work: RunWork, options: GenerationOptions): Promise<ImageOutcome[]> {
     const id = this.#nextId++;
     const cancelFlag = new SharedArrayBuffer(4);
-    return new Promise<TaskResult[]>((resolve, reject) => {
+    return new Promise<ImageOutcome[]>((resolve, reject) => {
       const onAbort = (): void => {
         Atomics.store(new Int32Array(cancelFlag), 0, 1); // seen by a running batch between steps
         worker.postMessage({ type: "cancel", id } satisfies HostToWorker); // seen by a queued call
@@ -113,7 +112,9 @@ export class CallRelay {
           return;
         }
       }
-      call.resolve(m.results);
+      call.resolve(
+        m.outcomes.map((o): ImageOutcome => (o.ok ? o : { ok: false, error: FlorenceError.fromJSON(o.error) })),
+      );
     }
   }
 

@@ -14,12 +14,20 @@ import type { RunTimings } from "../../core/timings.js";
 import type { EngineStats } from "../engine.js";
 import type { SerializedFlorenceError } from "../errors.js";
 
+/** An ImageOutcome (../engine.ts) as it crosses the thread boundary. */
+export type WireOutcome =
+  | { readonly ok: true; readonly result: TaskResult }
+  | { readonly ok: false; readonly error: SerializedFlorenceError };
+
 export type HostToWorker =
   | {
       readonly type: "run";
       readonly id: number;
-      /** "per_image": requests[0] on every image; "multi_task": every request on images[0]. */
-      readonly mode: "per_image" | "multi_task";
+      /**
+       * "per_image": requests[0] on every image (run); "each_image": the same, with per-image
+       * failures (runEach); "multi_task": every request on images[0] (runTasks).
+       */
+      readonly mode: "per_image" | "each_image" | "multi_task";
       readonly requests: readonly TaskRequest[];
       readonly images: readonly ImageInput[];
       readonly params: DecodingParams;
@@ -49,7 +57,8 @@ export type WorkerToHost =
   | {
       readonly type: "result";
       readonly id: number;
-      readonly results: TaskResult[];
+      /** One per image or task; a failure only in "each_image" calls. */
+      readonly outcomes: WireOutcome[];
       /** The call's timings inside the worker, and how long the worker spent on it from reading its message. */
       readonly timings?: { readonly run: RunTimings; readonly workerMs: number };
     }

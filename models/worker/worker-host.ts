@@ -6,7 +6,7 @@
  */
 import type { ImageInput, TaskRequest } from "../../core/inputs.js";
 import type { TaskResult } from "../../core/results.js";
-import type { EngineStats, FlorenceEngine } from "../engine.js";
+import type { EngineStats, FlorenceEngine, ImageOutcome } from "../engine.js";
 import { FlorenceError } from "../errors.js";
 import type { GenerationOptions } from "../inputs.js";
 import { CallRelay, type RunWork } from "./call-relay.js";
@@ -45,6 +45,14 @@ function addCounts(all: readonly Readonly<Record<number, number>>[]): Record<num
   return sum;
 }
 
+/** The results of a run or runTasks call, which the worker answers without failures. */
+function resultsOf(outcomes: readonly ImageOutcome[]): TaskResult[] {
+  return outcomes.map((o) => {
+    if (!o.ok) throw o.error; // unreachable: only each_image calls answer failures
+    return o.result;
+  });
+}
+
 export async function createWorkerEngine(
   init: WorkerInit,
   workerCount: number,
@@ -65,7 +73,7 @@ export async function createWorkerEngine(
   });
   let closed = false;
 
-  const call = (work: RunWork, options: GenerationOptions): Promise<TaskResult[]> => {
+  const call = (work: RunWork, options: GenerationOptions): Promise<ImageOutcome[]> => {
     if (closed) return Promise.reject(new FlorenceError("unavailable", "the engine is closed"));
     if (options.signal?.aborted)
       return Promise.reject(new FlorenceError("cancelled", "the request was cancelled before it started"));
@@ -83,11 +91,14 @@ export async function createWorkerEngine(
 
   return {
     info,
-    run(request: TaskRequest, images: readonly ImageInput[], options: GenerationOptions = {}) {
-      return call({ mode: "per_image", requests: [request], images }, options);
+    async run(request: TaskRequest, images: readonly ImageInput[], options: GenerationOptions = {}) {
+      return resultsOf(await call({ mode: "per_image", requests: [request], images }, options));
     },
-    runTasks(requests: readonly TaskRequest[], image: ImageInput, options: GenerationOptions = {}) {
-      return call({ mode: "multi_task", requests, images: [image] }, options);
+    runEach(request: TaskRequest, images: readonly ImageInput[], options: GenerationOptions = {}) {
+      return call({ mode: "each_image", requests: [request], images }, options);
+    },
+    async runTasks(requests: readonly TaskRequest[], image: ImageInput, options: GenerationOptions = {}) {
+      return resultsOf(await call({ mode: "multi_task", requests, images: [image] }, options));
     },
     async stats() {
       // Only ready workers answer: a starting one reads no messages until its model has loaded.

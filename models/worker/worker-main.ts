@@ -8,7 +8,7 @@ import type { FlorenceEngine } from "../engine.js";
 import { toFlorenceError } from "../errors.js";
 import type { CallOptions, GeneratedToken } from "../inputs.js";
 import { createLocalEngine, type LocalEngineOptions } from "../pipeline.js";
-import type { HostToWorker, WorkerToHost } from "./protocol.js";
+import type { HostToWorker, WireOutcome, WorkerToHost } from "./protocol.js";
 
 export interface WorkerInit {
   /** Engine options with `model` already resolved to a local folder by the host. */
@@ -74,14 +74,19 @@ async function handle(message: HostToWorker): Promise<void> {
       };
       const options = { ...message.params, ...call };
       try {
-        const results =
-          message.mode === "multi_task"
-            ? await engine.runTasks(message.requests, message.images[0]!, options)
-            : await engine.run(message.requests[0]!, message.images, options);
+        const outcomes: WireOutcome[] =
+          message.mode === "each_image"
+            ? (await engine.runEach(message.requests[0]!, message.images, options)).map((o) =>
+                o.ok ? o : { ok: false, error: o.error.toJSON() },
+              )
+            : (message.mode === "multi_task"
+                ? await engine.runTasks(message.requests, message.images[0]!, options)
+                : await engine.run(message.requests[0]!, message.images, options)
+              ).map((result) => ({ ok: true, result }));
         post({
           type: "result",
           id: message.id,
-          results,
+          outcomes,
           ...(timings !== undefined ? { timings: { run: timings, workerMs: performance.now() - received } } : {}),
         });
       } catch (e) {

@@ -167,6 +167,35 @@ describe.each(PROTOCOLS)("client over %s", (_, transportOptions) => {
     expect(engine.calls.at(-1)?.requests).toEqual([request]);
   });
 
+  it("a bad image of several fails alone: its result carries only the task and a typed error", async () => {
+    const bad = new TextEncoder().encode("BAD image");
+    const results = await client().captionImage([png, bad, RAW]);
+    expect(results).toEqual([
+      fakeResult({ task: "caption" }, PNG_SIZE, 0),
+      {
+        kind: "text",
+        task: "caption",
+        imageSize: { width: 0, height: 0 },
+        rawText: "",
+        generatedTokens: 0,
+        text: "",
+        confidence: 0,
+        error: {
+          code: Code.InvalidArgument,
+          message: expect.stringMatching(/^images\[1\]: the image bytes are not/),
+          reason: "invalid_image",
+          violations: [{ field: "images[1]", description: expect.any(String) }],
+        },
+      },
+      fakeResult({ task: "caption" }, RAW_SIZE, 2),
+    ]);
+    expect(engine.calls.at(-1)?.method).toBe("runEach");
+    // Run answers the failed image in its task's result case, with the error.
+    const run = await client().run("object_detection", [bad, png]);
+    expect(run[0]).toMatchObject({ kind: "detections", detections: [], error: { reason: "invalid_image" } });
+    expect(run[1]).toEqual(fakeResult({ task: "object_detection" }, PNG_SIZE, 1));
+  });
+
   it("runTasks returns one result per task on the one image", async () => {
     const tasks: TaskRequest[] = [
       { task: "caption" },

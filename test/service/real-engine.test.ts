@@ -114,6 +114,24 @@ describe.each([
     same(await client.runTasks(coffee, tasks, beam), await florence.runTasks(tasks, coffee, beam));
   });
 
+  it("a bad image of several fails alone; the others are answered as if alone", async () => {
+    const greedy = { maxNewTokens: 4, numBeams: 1 } as const;
+    const garbage = new TextEncoder().encode("not an image at all");
+    const [first, bad, third] = await client.captionImage([gray, garbage, coffee], greedy);
+    same(first, (await florence.captionImage(gray, greedy))[0]);
+    same(third, (await florence.captionImage(coffee, greedy))[0]);
+    expect(first?.error).toBeUndefined();
+    expect(bad).toMatchObject({ kind: "text", task: "caption", text: "", error: { code: 3, reason: "invalid_image" } });
+    expect(bad?.error?.violations).toEqual([{ field: "images[1]", description: expect.any(String) }]);
+    // A region outside one image (Run, region task): that image alone fails with invalid_region.
+    const small = { kind: "raw", format: "gray", width: 8, height: 8, data: new Uint8Array(64) } as const;
+    const [inside, outside] = await client.run("region_to_category", [coffee, small], { ...greedy, region });
+    same(inside, (await florence.classifyImageRegion(coffee, region, greedy))[0]);
+    expect(outside).toMatchObject({ kind: "text", error: { code: 3, reason: "invalid_region" } });
+    // One image: its failure is still the call's status.
+    await expect(client.captionImage(garbage, greedy)).rejects.toMatchObject({ code: 3 });
+  });
+
   it("hands the engine's stage timings to onTimings", async () => {
     const seen: Timings[] = [];
     await client.runTasks(gray, [{ task: "caption" }, { task: "ocr" }], { ...options, onTimings: (t) => seen.push(t) });

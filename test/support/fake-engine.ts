@@ -19,7 +19,7 @@ import type { ImageInput, TaskRequest } from "../../core/inputs.js";
 import type { ModelInfo } from "../../core/model-info.js";
 import type { TaskResult } from "../../core/results.js";
 import { TASK_NAMES, TASKS } from "../../core/tasks.js";
-import type { EngineStats, FlorenceEngine } from "../../models/engine.js";
+import type { EngineStats, FlorenceEngine, ImageOutcome } from "../../models/engine.js";
 import { FlorenceError } from "../../models/errors.js";
 import type { GenerationOptions } from "../../models/inputs.js";
 
@@ -65,7 +65,7 @@ export interface FakeEngineOptions {
 
 /** One call the engine received. */
 export interface EngineCall {
-  readonly method: "run" | "runTasks";
+  readonly method: "run" | "runEach" | "runTasks";
   readonly requests: readonly TaskRequest[];
   /** How many images the call carried. */
   readonly images: number;
@@ -115,6 +115,19 @@ export class FakeEngine implements FlorenceEngine {
     return sizes.map((size, i) => fakeResult(request, size, i));
   }
 
+  /** Like run; an invalid_image (a "BAD" or, with otherEncoded "reject", a non-PNG image) fails alone. */
+  async runEach(
+    request: TaskRequest,
+    images: readonly ImageInput[],
+    options?: GenerationOptions,
+  ): Promise<ImageOutcome[]> {
+    this.#record({ method: "runEach", requests: [request], images: images.length, options, signal: options?.signal });
+    const sizes = await this.#work(images, options?.signal, true);
+    return sizes.map((size, i) =>
+      size instanceof FlorenceError ? { ok: false, error: size } : { ok: true, result: fakeResult(request, size, i) },
+    );
+  }
+
   async runTasks(
     requests: readonly TaskRequest[],
     image: ImageInput,
@@ -140,13 +153,36 @@ export class FakeEngine implements FlorenceEngine {
     if (error !== undefined) throw error;
   }
 
-  /** Decodes the images (their sizes), then waits out the delay and the gate. */
-  async #work(images: readonly ImageInput[], signal: AbortSignal | undefined): Promise<ImageSize[]> {
+  /**
+   * Decodes the images (their sizes), then waits out the delay and the gate. With `perImage`, an
+   * image's invalid_image error (named "images[i]" when the call has several) is its answer.
+   */
+  async #work(images: readonly ImageInput[], signal: AbortSignal | undefined): Promise<ImageSize[]>;
+  async #work(
+    images: readonly ImageInput[],
+    signal: AbortSignal | undefined,
+    perImage: true,
+  ): Promise<Array<ImageSize | FlorenceError>>;
+  async #work(
+    images: readonly ImageInput[],
+    signal: AbortSignal | undefined,
+    perImage = false,
+  ): Promise<Array<ImageSize | FlorenceError>> {
     if (this.closed) throw new FlorenceError("unavailable", "engine is closed");
     this.running++;
     this.maxRunning = Math.max(this.maxRunning, this.running);
     try {
-      const sizes = images.map((image, i) => this.#imageSize(image, i));
+      const sizes = images.map((image, i) => {
+        try {
+          return this.#imageSize(image, i);
+        } catch (e) {
+          if (!perImage || !(e instanceof FlorenceError) || e.kind !== "invalid_image") throw e;
+          if (images.length === 1 || e.violations.length > 0) return e;
+          return new FlorenceError(e.kind, `images[${i}]: ${e.message}`, {
+            violations: [{ field: `images[${i}]`, description: e.message }],
+          });
+        }
+      });
       const gate = this.#gate;
       await Promise.all([
         sleep(this.delayMs, undefined, signal ? { signal } : {}),

@@ -10,13 +10,15 @@ import type { ImageSize } from "./image_pb.js";
 import { file_florence_v1_image } from "./image_pb.js";
 import type { Task } from "./task_pb.js";
 import { file_florence_v1_task } from "./task_pb.js";
+import type { BadRequest_FieldViolation } from "../../google/rpc/error_details_pb.js";
+import { file_google_rpc_error_details } from "../../google/rpc/error_details_pb.js";
 import type { Message } from "@bufbuild/protobuf";
 
 /**
  * Describes the file florence/v1/results.proto.
  */
 export const file_florence_v1_results: GenFile = /*@__PURE__*/
-  fileDesc("ChlmbG9yZW5jZS92MS9yZXN1bHRzLnByb3RvEgtmbG9yZW5jZS52MSKnAQoKVGV4dFJlc3VsdBIMCgR0ZXh0GAEgASgJEhIKCmNvbmZpZGVuY2UYAiABKAISHwoEdGFzaxgKIAEoDjIRLmZsb3JlbmNlLnYxLlRhc2sSKgoKaW1hZ2Vfc2l6ZRgLIAEoCzIWLmZsb3JlbmNlLnYxLkltYWdlU2l6ZRIQCghyYXdfdGV4dBgMIAEoCRIYChBnZW5lcmF0ZWRfdG9rZW5zGA0gASgNIlUKCURldGVjdGlvbhINCgVsYWJlbBgBIAEoCRIlCgNib3gYAiABKAsyGC5mbG9yZW5jZS52MS5Cb3VuZGluZ0JveBISCgpjb25maWRlbmNlGAMgASgCIrcBChBEZXRlY3Rpb25zUmVzdWx0EioKCmRldGVjdGlvbnMYASADKAsyFi5mbG9yZW5jZS52MS5EZXRlY3Rpb24SHwoEdGFzaxgKIAEoDjIRLmZsb3JlbmNlLnYxLlRhc2sSKgoKaW1hZ2Vfc2l6ZRgLIAEoCzIWLmZsb3JlbmNlLnYxLkltYWdlU2l6ZRIQCghyYXdfdGV4dBgMIAEoCRIYChBnZW5lcmF0ZWRfdG9rZW5zGA0gASgNIqkBChFTZWdtZW50ZWRJbnN0YW5jZRINCgVsYWJlbBgBIAEoCRImCghwb2x5Z29ucxgCIAMoCzIULmZsb3JlbmNlLnYxLlBvbHlnb24SJQoDYm94GAMgASgLMhguZmxvcmVuY2UudjEuQm91bmRpbmdCb3gSIgoEbWFzaxgEIAEoCzIULmZsb3JlbmNlLnYxLlJsZU1hc2sSEgoKY29uZmlkZW5jZRgFIAEoAiLAAQoSU2VnbWVudGF0aW9uUmVzdWx0EjEKCWluc3RhbmNlcxgBIAMoCzIeLmZsb3JlbmNlLnYxLlNlZ21lbnRlZEluc3RhbmNlEh8KBHRhc2sYCiABKA4yES5mbG9yZW5jZS52MS5UYXNrEioKCmltYWdlX3NpemUYCyABKAsyFi5mbG9yZW5jZS52MS5JbWFnZVNpemUSEAoIcmF3X3RleHQYDCABKAkSGAoQZ2VuZXJhdGVkX3Rva2VucxgNIAEoDSJ0CgdPY3JMaW5lEgwKBHRleHQYASABKAkSIAoEcXVhZBgCIAMoCzISLmZsb3JlbmNlLnYxLlBvaW50EiUKA2JveBgDIAEoCzIYLmZsb3JlbmNlLnYxLkJvdW5kaW5nQm94EhIKCmNvbmZpZGVuY2UYBCABKAIiqQEKCU9jclJlc3VsdBIjCgVsaW5lcxgBIAMoCzIULmZsb3JlbmNlLnYxLk9jckxpbmUSHwoEdGFzaxgKIAEoDjIRLmZsb3JlbmNlLnYxLlRhc2sSKgoKaW1hZ2Vfc2l6ZRgLIAEoCzIWLmZsb3JlbmNlLnYxLkltYWdlU2l6ZRIQCghyYXdfdGV4dBgMIAEoCRIYChBnZW5lcmF0ZWRfdG9rZW5zGA0gASgNIu4BChRPcGVuVm9jYWJ1bGFyeVJlc3VsdBIqCgpkZXRlY3Rpb25zGAEgAygLMhYuZmxvcmVuY2UudjEuRGV0ZWN0aW9uEjEKCWluc3RhbmNlcxgCIAMoCzIeLmZsb3JlbmNlLnYxLlNlZ21lbnRlZEluc3RhbmNlEh8KBHRhc2sYCiABKA4yES5mbG9yZW5jZS52MS5UYXNrEioKCmltYWdlX3NpemUYCyABKAsyFi5mbG9yZW5jZS52MS5JbWFnZVNpemUSEAoIcmF3X3RleHQYDCABKAkSGAoQZ2VuZXJhdGVkX3Rva2VucxgNIAEoDSKSAgoKVGFza1Jlc3VsdBInCgR0ZXh0GAEgASgLMhcuZmxvcmVuY2UudjEuVGV4dFJlc3VsdEgAEjMKCmRldGVjdGlvbnMYAiABKAsyHS5mbG9yZW5jZS52MS5EZXRlY3Rpb25zUmVzdWx0SAASNwoMc2VnbWVudGF0aW9uGAMgASgLMh8uZmxvcmVuY2UudjEuU2VnbWVudGF0aW9uUmVzdWx0SAASJQoDb2NyGAQgASgLMhYuZmxvcmVuY2UudjEuT2NyUmVzdWx0SAASPAoPb3Blbl92b2NhYnVsYXJ5GAUgASgLMiEuZmxvcmVuY2UudjEuT3BlblZvY2FidWxhcnlSZXN1bHRIAEIICgZyZXN1bHRiBnByb3RvMw", [file_florence_v1_geometry, file_florence_v1_image, file_florence_v1_task]);
+  fileDesc("ChlmbG9yZW5jZS92MS9yZXN1bHRzLnByb3RvEgtmbG9yZW5jZS52MSLPAQoKVGV4dFJlc3VsdBIMCgR0ZXh0GAEgASgJEhIKCmNvbmZpZGVuY2UYAiABKAISHwoEdGFzaxgKIAEoDjIRLmZsb3JlbmNlLnYxLlRhc2sSKgoKaW1hZ2Vfc2l6ZRgLIAEoCzIWLmZsb3JlbmNlLnYxLkltYWdlU2l6ZRIQCghyYXdfdGV4dBgMIAEoCRIYChBnZW5lcmF0ZWRfdG9rZW5zGA0gASgNEiYKBWVycm9yGA4gASgLMhcuZmxvcmVuY2UudjEuSW1hZ2VFcnJvciJVCglEZXRlY3Rpb24SDQoFbGFiZWwYASABKAkSJQoDYm94GAIgASgLMhguZmxvcmVuY2UudjEuQm91bmRpbmdCb3gSEgoKY29uZmlkZW5jZRgDIAEoAiLfAQoQRGV0ZWN0aW9uc1Jlc3VsdBIqCgpkZXRlY3Rpb25zGAEgAygLMhYuZmxvcmVuY2UudjEuRGV0ZWN0aW9uEh8KBHRhc2sYCiABKA4yES5mbG9yZW5jZS52MS5UYXNrEioKCmltYWdlX3NpemUYCyABKAsyFi5mbG9yZW5jZS52MS5JbWFnZVNpemUSEAoIcmF3X3RleHQYDCABKAkSGAoQZ2VuZXJhdGVkX3Rva2VucxgNIAEoDRImCgVlcnJvchgOIAEoCzIXLmZsb3JlbmNlLnYxLkltYWdlRXJyb3IiqQEKEVNlZ21lbnRlZEluc3RhbmNlEg0KBWxhYmVsGAEgASgJEiYKCHBvbHlnb25zGAIgAygLMhQuZmxvcmVuY2UudjEuUG9seWdvbhIlCgNib3gYAyABKAsyGC5mbG9yZW5jZS52MS5Cb3VuZGluZ0JveBIiCgRtYXNrGAQgASgLMhQuZmxvcmVuY2UudjEuUmxlTWFzaxISCgpjb25maWRlbmNlGAUgASgCIugBChJTZWdtZW50YXRpb25SZXN1bHQSMQoJaW5zdGFuY2VzGAEgAygLMh4uZmxvcmVuY2UudjEuU2VnbWVudGVkSW5zdGFuY2USHwoEdGFzaxgKIAEoDjIRLmZsb3JlbmNlLnYxLlRhc2sSKgoKaW1hZ2Vfc2l6ZRgLIAEoCzIWLmZsb3JlbmNlLnYxLkltYWdlU2l6ZRIQCghyYXdfdGV4dBgMIAEoCRIYChBnZW5lcmF0ZWRfdG9rZW5zGA0gASgNEiYKBWVycm9yGA4gASgLMhcuZmxvcmVuY2UudjEuSW1hZ2VFcnJvciJ0CgdPY3JMaW5lEgwKBHRleHQYASABKAkSIAoEcXVhZBgCIAMoCzISLmZsb3JlbmNlLnYxLlBvaW50EiUKA2JveBgDIAEoCzIYLmZsb3JlbmNlLnYxLkJvdW5kaW5nQm94EhIKCmNvbmZpZGVuY2UYBCABKAIi0QEKCU9jclJlc3VsdBIjCgVsaW5lcxgBIAMoCzIULmZsb3JlbmNlLnYxLk9jckxpbmUSHwoEdGFzaxgKIAEoDjIRLmZsb3JlbmNlLnYxLlRhc2sSKgoKaW1hZ2Vfc2l6ZRgLIAEoCzIWLmZsb3JlbmNlLnYxLkltYWdlU2l6ZRIQCghyYXdfdGV4dBgMIAEoCRIYChBnZW5lcmF0ZWRfdG9rZW5zGA0gASgNEiYKBWVycm9yGA4gASgLMhcuZmxvcmVuY2UudjEuSW1hZ2VFcnJvciKWAgoUT3BlblZvY2FidWxhcnlSZXN1bHQSKgoKZGV0ZWN0aW9ucxgBIAMoCzIWLmZsb3JlbmNlLnYxLkRldGVjdGlvbhIxCglpbnN0YW5jZXMYAiADKAsyHi5mbG9yZW5jZS52MS5TZWdtZW50ZWRJbnN0YW5jZRIfCgR0YXNrGAogASgOMhEuZmxvcmVuY2UudjEuVGFzaxIqCgppbWFnZV9zaXplGAsgASgLMhYuZmxvcmVuY2UudjEuSW1hZ2VTaXplEhAKCHJhd190ZXh0GAwgASgJEhgKEGdlbmVyYXRlZF90b2tlbnMYDSABKA0SJgoFZXJyb3IYDiABKAsyFy5mbG9yZW5jZS52MS5JbWFnZUVycm9yIpICCgpUYXNrUmVzdWx0EicKBHRleHQYASABKAsyFy5mbG9yZW5jZS52MS5UZXh0UmVzdWx0SAASMwoKZGV0ZWN0aW9ucxgCIAEoCzIdLmZsb3JlbmNlLnYxLkRldGVjdGlvbnNSZXN1bHRIABI3CgxzZWdtZW50YXRpb24YAyABKAsyHy5mbG9yZW5jZS52MS5TZWdtZW50YXRpb25SZXN1bHRIABIlCgNvY3IYBCABKAsyFi5mbG9yZW5jZS52MS5PY3JSZXN1bHRIABI8Cg9vcGVuX3ZvY2FidWxhcnkYBSABKAsyIS5mbG9yZW5jZS52MS5PcGVuVm9jYWJ1bGFyeVJlc3VsdEgAQggKBnJlc3VsdCJ8CgpJbWFnZUVycm9yEgwKBGNvZGUYASABKAUSDwoHbWVzc2FnZRgCIAEoCRIOCgZyZWFzb24YAyABKAkSPwoQZmllbGRfdmlvbGF0aW9ucxgEIAMoCzIlLmdvb2dsZS5ycGMuQmFkUmVxdWVzdC5GaWVsZFZpb2xhdGlvbmIGcHJvdG8z", [file_florence_v1_geometry, file_florence_v1_image, file_florence_v1_task, file_google_rpc_error_details]);
 
 /**
  * Captions, OCR text, and region category / description / OCR.
@@ -65,6 +67,14 @@ export type TextResult = Message<"florence.v1.TextResult"> & {
    * @generated from field: uint32 generated_tokens = 13;
    */
   generatedTokens: number;
+
+  /**
+   * Set when this result's image could not be used in a call of several images (see ImageError);
+   * the result then carries only `task` and this error, every other field is unset.
+   *
+   * @generated from field: florence.v1.ImageError error = 14;
+   */
+  error?: ImageError | undefined;
 };
 
 /**
@@ -149,6 +159,14 @@ export type DetectionsResult = Message<"florence.v1.DetectionsResult"> & {
    * @generated from field: uint32 generated_tokens = 13;
    */
   generatedTokens: number;
+
+  /**
+   * Set when this result's image could not be used in a call of several images (see ImageError);
+   * the result then carries only `task` and this error, every other field is unset.
+   *
+   * @generated from field: florence.v1.ImageError error = 14;
+   */
+  error?: ImageError | undefined;
 };
 
 /**
@@ -247,6 +265,14 @@ export type SegmentationResult = Message<"florence.v1.SegmentationResult"> & {
    * @generated from field: uint32 generated_tokens = 13;
    */
   generatedTokens: number;
+
+  /**
+   * Set when this result's image could not be used in a call of several images (see ImageError);
+   * the result then carries only `task` and this error, every other field is unset.
+   *
+   * @generated from field: florence.v1.ImageError error = 14;
+   */
+  error?: ImageError | undefined;
 };
 
 /**
@@ -338,6 +364,14 @@ export type OcrResult = Message<"florence.v1.OcrResult"> & {
    * @generated from field: uint32 generated_tokens = 13;
    */
   generatedTokens: number;
+
+  /**
+   * Set when this result's image could not be used in a call of several images (see ImageError);
+   * the result then carries only `task` and this error, every other field is unset.
+   *
+   * @generated from field: florence.v1.ImageError error = 14;
+   */
+  error?: ImageError | undefined;
 };
 
 /**
@@ -394,6 +428,14 @@ export type OpenVocabularyResult = Message<"florence.v1.OpenVocabularyResult"> &
    * @generated from field: uint32 generated_tokens = 13;
    */
   generatedTokens: number;
+
+  /**
+   * Set when this result's image could not be used in a call of several images (see ImageError);
+   * the result then carries only `task` and this error, every other field is unset.
+   *
+   * @generated from field: florence.v1.ImageError error = 14;
+   */
+  error?: ImageError | undefined;
 };
 
 /**
@@ -463,4 +505,60 @@ export type TaskResult = Message<"florence.v1.TaskResult"> & {
  */
 export const TaskResultSchema: GenMessage<TaskResult> = /*@__PURE__*/
   messageDesc(file_florence_v1_results, 8);
+
+/**
+ * Why one image of a unary call of several images has no result, shaped like google.rpc.Status
+ * (and like FrameError). The other images of the call are answered as usual; the response is OK.
+ *
+ * Per image (set here, INVALID_ARGUMENT): the image cannot be decoded or is too large
+ * (reason "invalid_image"), or the call's region is outside this image (reason "invalid_region").
+ * Still the whole call's status (no results at all): everything that is wrong with the request
+ * itself (no images, too many images, bad options or text, an empty image field, the request's
+ * pixel budget), a full queue (RESOURCE_EXHAUSTED), the deadline or cancellation, an unavailable
+ * model or a model failure (UNAVAILABLE, INTERNAL). A call of ONE image never uses ImageError: its
+ * image's failure is the call's status, as before. RunTasks (one image) and StreamFrames (which
+ * answers a failed frame with FrameError) never set it either.
+ *
+ * Clients older than this field see such a result as empty (all fields unset but task); check
+ * `error` before reading a result.
+ *
+ * @generated from message florence.v1.ImageError
+ */
+export type ImageError = Message<"florence.v1.ImageError"> & {
+  /**
+   * The gRPC status code number (google.rpc.Code): 3 = INVALID_ARGUMENT.
+   *
+   * @generated from field: int32 code = 1;
+   */
+  code: number;
+
+  /**
+   * What was wrong with the image and what to do instead.
+   *
+   * @generated from field: string message = 2;
+   */
+  message: string;
+
+  /**
+   * The machine-readable error kind, as in google.rpc.ErrorInfo.reason: "invalid_image" or
+   * "invalid_region".
+   *
+   * @generated from field: string reason = 3;
+   */
+  reason: string;
+
+  /**
+   * The offending fields, as in google.rpc.BadRequest (e.g. "images[1]" or "region").
+   *
+   * @generated from field: repeated google.rpc.BadRequest.FieldViolation field_violations = 4;
+   */
+  fieldViolations: BadRequest_FieldViolation[];
+};
+
+/**
+ * Describes the message florence.v1.ImageError.
+ * Use `create(ImageErrorSchema)` to create a new message.
+ */
+export const ImageErrorSchema: GenMessage<ImageError> = /*@__PURE__*/
+  messageDesc(file_florence_v1_results, 9);
 

@@ -39,7 +39,10 @@ const (
 // For semantics around ctx use and closing/ending streaming RPCs, please refer to https://pkg.go.dev/google.golang.org/grpc/?tab=doc#ClientConn.NewStream.
 //
 // FlorenceService runs Florence-2 tasks. The unary RPCs take several images and return exactly one
-// result per image, in request order; they mirror Roboflow's Florence-2 methods. Errors are gRPC
+// result per image, in request order; they mirror Roboflow's Florence-2 methods. In a call of
+// several images, an image that cannot be decoded, is too large, or lies outside the call's region
+// is answered with a result whose `error` (ImageError) is set, and the other images are answered
+// as usual (see ImageError for which errors are per image). Other errors are gRPC
 // statuses with google.rpc.ErrorInfo (domain "florence2", reason = error kind) and, for bad
 // requests, google.rpc.BadRequest naming each offending field (e.g. "images[1]").
 //
@@ -229,7 +232,10 @@ type FlorenceService_StreamFramesClient = grpc.BidiStreamingClient[StreamFramesR
 // for forward compatibility.
 //
 // FlorenceService runs Florence-2 tasks. The unary RPCs take several images and return exactly one
-// result per image, in request order; they mirror Roboflow's Florence-2 methods. Errors are gRPC
+// result per image, in request order; they mirror Roboflow's Florence-2 methods. In a call of
+// several images, an image that cannot be decoded, is too large, or lies outside the call's region
+// is answered with a result whose `error` (ImageError) is set, and the other images are answered
+// as usual (see ImageError for which errors are per image). Other errors are gRPC
 // statuses with google.rpc.ErrorInfo (domain "florence2", reason = error kind) and, for bad
 // requests, google.rpc.BadRequest naming each offending field (e.g. "images[1]").
 //

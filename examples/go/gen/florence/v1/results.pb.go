@@ -7,6 +7,7 @@
 package florencev1
 
 import (
+	errdetails "google.golang.org/genproto/googleapis/rpc/errdetails"
 	protoreflect "google.golang.org/protobuf/reflect/protoreflect"
 	protoimpl "google.golang.org/protobuf/runtime/protoimpl"
 	reflect "reflect"
@@ -36,8 +37,11 @@ type TextResult struct {
 	RawText string `protobuf:"bytes,12,opt,name=raw_text,json=rawText,proto3" json:"raw_text,omitempty"`
 	// Number of tokens the decoder generated (including forced BOS/EOS).
 	GeneratedTokens uint32 `protobuf:"varint,13,opt,name=generated_tokens,json=generatedTokens,proto3" json:"generated_tokens,omitempty"`
-	unknownFields   protoimpl.UnknownFields
-	sizeCache       protoimpl.SizeCache
+	// Set when this result's image could not be used in a call of several images (see ImageError);
+	// the result then carries only `task` and this error, every other field is unset.
+	Error         *ImageError `protobuf:"bytes,14,opt,name=error,proto3" json:"error,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
 }
 
 func (x *TextResult) Reset() {
@@ -110,6 +114,13 @@ func (x *TextResult) GetGeneratedTokens() uint32 {
 		return x.GeneratedTokens
 	}
 	return 0
+}
+
+func (x *TextResult) GetError() *ImageError {
+	if x != nil {
+		return x.Error
+	}
+	return nil
 }
 
 // A detected object, grounded phrase or region proposal.
@@ -189,8 +200,11 @@ type DetectionsResult struct {
 	RawText string `protobuf:"bytes,12,opt,name=raw_text,json=rawText,proto3" json:"raw_text,omitempty"`
 	// Number of tokens the decoder generated (including forced BOS/EOS).
 	GeneratedTokens uint32 `protobuf:"varint,13,opt,name=generated_tokens,json=generatedTokens,proto3" json:"generated_tokens,omitempty"`
-	unknownFields   protoimpl.UnknownFields
-	sizeCache       protoimpl.SizeCache
+	// Set when this result's image could not be used in a call of several images (see ImageError);
+	// the result then carries only `task` and this error, every other field is unset.
+	Error         *ImageError `protobuf:"bytes,14,opt,name=error,proto3" json:"error,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
 }
 
 func (x *DetectionsResult) Reset() {
@@ -256,6 +270,13 @@ func (x *DetectionsResult) GetGeneratedTokens() uint32 {
 		return x.GeneratedTokens
 	}
 	return 0
+}
+
+func (x *DetectionsResult) GetError() *ImageError {
+	if x != nil {
+		return x.Error
+	}
+	return nil
 }
 
 // One segmented instance.
@@ -353,8 +374,11 @@ type SegmentationResult struct {
 	RawText string `protobuf:"bytes,12,opt,name=raw_text,json=rawText,proto3" json:"raw_text,omitempty"`
 	// Number of tokens the decoder generated (including forced BOS/EOS).
 	GeneratedTokens uint32 `protobuf:"varint,13,opt,name=generated_tokens,json=generatedTokens,proto3" json:"generated_tokens,omitempty"`
-	unknownFields   protoimpl.UnknownFields
-	sizeCache       protoimpl.SizeCache
+	// Set when this result's image could not be used in a call of several images (see ImageError);
+	// the result then carries only `task` and this error, every other field is unset.
+	Error         *ImageError `protobuf:"bytes,14,opt,name=error,proto3" json:"error,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
 }
 
 func (x *SegmentationResult) Reset() {
@@ -420,6 +444,13 @@ func (x *SegmentationResult) GetGeneratedTokens() uint32 {
 		return x.GeneratedTokens
 	}
 	return 0
+}
+
+func (x *SegmentationResult) GetError() *ImageError {
+	if x != nil {
+		return x.Error
+	}
+	return nil
 }
 
 // One line of text found by OCR with regions.
@@ -508,8 +539,11 @@ type OcrResult struct {
 	RawText string `protobuf:"bytes,12,opt,name=raw_text,json=rawText,proto3" json:"raw_text,omitempty"`
 	// Number of tokens the decoder generated (including forced BOS/EOS).
 	GeneratedTokens uint32 `protobuf:"varint,13,opt,name=generated_tokens,json=generatedTokens,proto3" json:"generated_tokens,omitempty"`
-	unknownFields   protoimpl.UnknownFields
-	sizeCache       protoimpl.SizeCache
+	// Set when this result's image could not be used in a call of several images (see ImageError);
+	// the result then carries only `task` and this error, every other field is unset.
+	Error         *ImageError `protobuf:"bytes,14,opt,name=error,proto3" json:"error,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
 }
 
 func (x *OcrResult) Reset() {
@@ -577,6 +611,13 @@ func (x *OcrResult) GetGeneratedTokens() uint32 {
 	return 0
 }
 
+func (x *OcrResult) GetError() *ImageError {
+	if x != nil {
+		return x.Error
+	}
+	return nil
+}
+
 // Open-vocabulary detection: the model answers with boxes, polygons, or both.
 type OpenVocabularyResult struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -592,8 +633,11 @@ type OpenVocabularyResult struct {
 	RawText string `protobuf:"bytes,12,opt,name=raw_text,json=rawText,proto3" json:"raw_text,omitempty"`
 	// Number of tokens the decoder generated (including forced BOS/EOS).
 	GeneratedTokens uint32 `protobuf:"varint,13,opt,name=generated_tokens,json=generatedTokens,proto3" json:"generated_tokens,omitempty"`
-	unknownFields   protoimpl.UnknownFields
-	sizeCache       protoimpl.SizeCache
+	// Set when this result's image could not be used in a call of several images (see ImageError);
+	// the result then carries only `task` and this error, every other field is unset.
+	Error         *ImageError `protobuf:"bytes,14,opt,name=error,proto3" json:"error,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
 }
 
 func (x *OpenVocabularyResult) Reset() {
@@ -666,6 +710,13 @@ func (x *OpenVocabularyResult) GetGeneratedTokens() uint32 {
 		return x.GeneratedTokens
 	}
 	return 0
+}
+
+func (x *OpenVocabularyResult) GetError() *ImageError {
+	if x != nil {
+		return x.Error
+	}
+	return nil
 }
 
 // The result of any task; which case is set follows from the task (see the Task enum).
@@ -806,11 +857,98 @@ func (*TaskResult_Ocr) isTaskResult_Result() {}
 
 func (*TaskResult_OpenVocabulary) isTaskResult_Result() {}
 
+// Why one image of a unary call of several images has no result, shaped like google.rpc.Status
+// (and like FrameError). The other images of the call are answered as usual; the response is OK.
+//
+// Per image (set here, INVALID_ARGUMENT): the image cannot be decoded or is too large
+// (reason "invalid_image"), or the call's region is outside this image (reason "invalid_region").
+// Still the whole call's status (no results at all): everything that is wrong with the request
+// itself (no images, too many images, bad options or text, an empty image field, the request's
+// pixel budget), a full queue (RESOURCE_EXHAUSTED), the deadline or cancellation, an unavailable
+// model or a model failure (UNAVAILABLE, INTERNAL). A call of ONE image never uses ImageError: its
+// image's failure is the call's status, as before. RunTasks (one image) and StreamFrames (which
+// answers a failed frame with FrameError) never set it either.
+//
+// Clients older than this field see such a result as empty (all fields unset but task); check
+// `error` before reading a result.
+type ImageError struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The gRPC status code number (google.rpc.Code): 3 = INVALID_ARGUMENT.
+	Code int32 `protobuf:"varint,1,opt,name=code,proto3" json:"code,omitempty"`
+	// What was wrong with the image and what to do instead.
+	Message string `protobuf:"bytes,2,opt,name=message,proto3" json:"message,omitempty"`
+	// The machine-readable error kind, as in google.rpc.ErrorInfo.reason: "invalid_image" or
+	// "invalid_region".
+	Reason string `protobuf:"bytes,3,opt,name=reason,proto3" json:"reason,omitempty"`
+	// The offending fields, as in google.rpc.BadRequest (e.g. "images[1]" or "region").
+	FieldViolations []*errdetails.BadRequest_FieldViolation `protobuf:"bytes,4,rep,name=field_violations,json=fieldViolations,proto3" json:"field_violations,omitempty"`
+	unknownFields   protoimpl.UnknownFields
+	sizeCache       protoimpl.SizeCache
+}
+
+func (x *ImageError) Reset() {
+	*x = ImageError{}
+	mi := &file_florence_v1_results_proto_msgTypes[9]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ImageError) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ImageError) ProtoMessage() {}
+
+func (x *ImageError) ProtoReflect() protoreflect.Message {
+	mi := &file_florence_v1_results_proto_msgTypes[9]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ImageError.ProtoReflect.Descriptor instead.
+func (*ImageError) Descriptor() ([]byte, []int) {
+	return file_florence_v1_results_proto_rawDescGZIP(), []int{9}
+}
+
+func (x *ImageError) GetCode() int32 {
+	if x != nil {
+		return x.Code
+	}
+	return 0
+}
+
+func (x *ImageError) GetMessage() string {
+	if x != nil {
+		return x.Message
+	}
+	return ""
+}
+
+func (x *ImageError) GetReason() string {
+	if x != nil {
+		return x.Reason
+	}
+	return ""
+}
+
+func (x *ImageError) GetFieldViolations() []*errdetails.BadRequest_FieldViolation {
+	if x != nil {
+		return x.FieldViolations
+	}
+	return nil
+}
+
 var File_florence_v1_results_proto protoreflect.FileDescriptor
 
 const file_florence_v1_results_proto_rawDesc = "" +
 	"\n" +
-	"\x19florence/v1/results.proto\x12\vflorence.v1\x1a\x1aflorence/v1/geometry.proto\x1a\x17florence/v1/image.proto\x1a\x16florence/v1/task.proto\"\xe4\x01\n" +
+	"\x19florence/v1/results.proto\x12\vflorence.v1\x1a\x1aflorence/v1/geometry.proto\x1a\x17florence/v1/image.proto\x1a\x16florence/v1/task.proto\x1a\x1egoogle/rpc/error_details.proto\"\x93\x02\n" +
 	"\n" +
 	"TextResult\x12\x12\n" +
 	"\x04text\x18\x01 \x01(\tR\x04text\x12\x1e\n" +
@@ -822,13 +960,14 @@ const file_florence_v1_results_proto_rawDesc = "" +
 	"\n" +
 	"image_size\x18\v \x01(\v2\x16.florence.v1.ImageSizeR\timageSize\x12\x19\n" +
 	"\braw_text\x18\f \x01(\tR\arawText\x12)\n" +
-	"\x10generated_tokens\x18\r \x01(\rR\x0fgeneratedTokens\"m\n" +
+	"\x10generated_tokens\x18\r \x01(\rR\x0fgeneratedTokens\x12-\n" +
+	"\x05error\x18\x0e \x01(\v2\x17.florence.v1.ImageErrorR\x05error\"m\n" +
 	"\tDetection\x12\x14\n" +
 	"\x05label\x18\x01 \x01(\tR\x05label\x12*\n" +
 	"\x03box\x18\x02 \x01(\v2\x18.florence.v1.BoundingBoxR\x03box\x12\x1e\n" +
 	"\n" +
 	"confidence\x18\x03 \x01(\x02R\n" +
-	"confidence\"\xee\x01\n" +
+	"confidence\"\x9d\x02\n" +
 	"\x10DetectionsResult\x126\n" +
 	"\n" +
 	"detections\x18\x01 \x03(\v2\x16.florence.v1.DetectionR\n" +
@@ -838,7 +977,8 @@ const file_florence_v1_results_proto_rawDesc = "" +
 	"\n" +
 	"image_size\x18\v \x01(\v2\x16.florence.v1.ImageSizeR\timageSize\x12\x19\n" +
 	"\braw_text\x18\f \x01(\tR\arawText\x12)\n" +
-	"\x10generated_tokens\x18\r \x01(\rR\x0fgeneratedTokens\"\xd1\x01\n" +
+	"\x10generated_tokens\x18\r \x01(\rR\x0fgeneratedTokens\x12-\n" +
+	"\x05error\x18\x0e \x01(\v2\x17.florence.v1.ImageErrorR\x05error\"\xd1\x01\n" +
 	"\x11SegmentedInstance\x12\x14\n" +
 	"\x05label\x18\x01 \x01(\tR\x05label\x120\n" +
 	"\bpolygons\x18\x02 \x03(\v2\x14.florence.v1.PolygonR\bpolygons\x12*\n" +
@@ -846,7 +986,7 @@ const file_florence_v1_results_proto_rawDesc = "" +
 	"\x04mask\x18\x04 \x01(\v2\x14.florence.v1.RleMaskR\x04mask\x12\x1e\n" +
 	"\n" +
 	"confidence\x18\x05 \x01(\x02R\n" +
-	"confidence\"\xf6\x01\n" +
+	"confidence\"\xa5\x02\n" +
 	"\x12SegmentationResult\x12<\n" +
 	"\tinstances\x18\x01 \x03(\v2\x1e.florence.v1.SegmentedInstanceR\tinstances\x12%\n" +
 	"\x04task\x18\n" +
@@ -854,14 +994,15 @@ const file_florence_v1_results_proto_rawDesc = "" +
 	"\n" +
 	"image_size\x18\v \x01(\v2\x16.florence.v1.ImageSizeR\timageSize\x12\x19\n" +
 	"\braw_text\x18\f \x01(\tR\arawText\x12)\n" +
-	"\x10generated_tokens\x18\r \x01(\rR\x0fgeneratedTokens\"\x91\x01\n" +
+	"\x10generated_tokens\x18\r \x01(\rR\x0fgeneratedTokens\x12-\n" +
+	"\x05error\x18\x0e \x01(\v2\x17.florence.v1.ImageErrorR\x05error\"\x91\x01\n" +
 	"\aOcrLine\x12\x12\n" +
 	"\x04text\x18\x01 \x01(\tR\x04text\x12&\n" +
 	"\x04quad\x18\x02 \x03(\v2\x12.florence.v1.PointR\x04quad\x12*\n" +
 	"\x03box\x18\x03 \x01(\v2\x18.florence.v1.BoundingBoxR\x03box\x12\x1e\n" +
 	"\n" +
 	"confidence\x18\x04 \x01(\x02R\n" +
-	"confidence\"\xdb\x01\n" +
+	"confidence\"\x8a\x02\n" +
 	"\tOcrResult\x12*\n" +
 	"\x05lines\x18\x01 \x03(\v2\x14.florence.v1.OcrLineR\x05lines\x12%\n" +
 	"\x04task\x18\n" +
@@ -869,7 +1010,8 @@ const file_florence_v1_results_proto_rawDesc = "" +
 	"\n" +
 	"image_size\x18\v \x01(\v2\x16.florence.v1.ImageSizeR\timageSize\x12\x19\n" +
 	"\braw_text\x18\f \x01(\tR\arawText\x12)\n" +
-	"\x10generated_tokens\x18\r \x01(\rR\x0fgeneratedTokens\"\xb0\x02\n" +
+	"\x10generated_tokens\x18\r \x01(\rR\x0fgeneratedTokens\x12-\n" +
+	"\x05error\x18\x0e \x01(\v2\x17.florence.v1.ImageErrorR\x05error\"\xdf\x02\n" +
 	"\x14OpenVocabularyResult\x126\n" +
 	"\n" +
 	"detections\x18\x01 \x03(\v2\x16.florence.v1.DetectionR\n" +
@@ -880,7 +1022,8 @@ const file_florence_v1_results_proto_rawDesc = "" +
 	"\n" +
 	"image_size\x18\v \x01(\v2\x16.florence.v1.ImageSizeR\timageSize\x12\x19\n" +
 	"\braw_text\x18\f \x01(\tR\arawText\x12)\n" +
-	"\x10generated_tokens\x18\r \x01(\rR\x0fgeneratedTokens\"\xc7\x02\n" +
+	"\x10generated_tokens\x18\r \x01(\rR\x0fgeneratedTokens\x12-\n" +
+	"\x05error\x18\x0e \x01(\v2\x17.florence.v1.ImageErrorR\x05error\"\xc7\x02\n" +
 	"\n" +
 	"TaskResult\x12-\n" +
 	"\x04text\x18\x01 \x01(\v2\x17.florence.v1.TextResultH\x00R\x04text\x12?\n" +
@@ -890,7 +1033,13 @@ const file_florence_v1_results_proto_rawDesc = "" +
 	"\fsegmentation\x18\x03 \x01(\v2\x1f.florence.v1.SegmentationResultH\x00R\fsegmentation\x12*\n" +
 	"\x03ocr\x18\x04 \x01(\v2\x16.florence.v1.OcrResultH\x00R\x03ocr\x12L\n" +
 	"\x0fopen_vocabulary\x18\x05 \x01(\v2!.florence.v1.OpenVocabularyResultH\x00R\x0eopenVocabularyB\b\n" +
-	"\x06resultB\xa3\x01\n" +
+	"\x06result\"\xa4\x01\n" +
+	"\n" +
+	"ImageError\x12\x12\n" +
+	"\x04code\x18\x01 \x01(\x05R\x04code\x12\x18\n" +
+	"\amessage\x18\x02 \x01(\tR\amessage\x12\x16\n" +
+	"\x06reason\x18\x03 \x01(\tR\x06reason\x12P\n" +
+	"\x10field_violations\x18\x04 \x03(\v2%.google.rpc.BadRequest.FieldViolationR\x0ffieldViolationsB\xa3\x01\n" +
 	"\x0fcom.florence.v1B\fResultsProtoP\x01Z5florence2-grpc/examples/go/gen/florence/v1;florencev1\xa2\x02\x03FXX\xaa\x02\vFlorence.V1\xca\x02\vFlorence\\V1\xe2\x02\x17Florence\\V1\\GPBMetadata\xea\x02\fFlorence::V1b\x06proto3"
 
 var (
@@ -905,56 +1054,64 @@ func file_florence_v1_results_proto_rawDescGZIP() []byte {
 	return file_florence_v1_results_proto_rawDescData
 }
 
-var file_florence_v1_results_proto_msgTypes = make([]protoimpl.MessageInfo, 9)
+var file_florence_v1_results_proto_msgTypes = make([]protoimpl.MessageInfo, 10)
 var file_florence_v1_results_proto_goTypes = []any{
-	(*TextResult)(nil),           // 0: florence.v1.TextResult
-	(*Detection)(nil),            // 1: florence.v1.Detection
-	(*DetectionsResult)(nil),     // 2: florence.v1.DetectionsResult
-	(*SegmentedInstance)(nil),    // 3: florence.v1.SegmentedInstance
-	(*SegmentationResult)(nil),   // 4: florence.v1.SegmentationResult
-	(*OcrLine)(nil),              // 5: florence.v1.OcrLine
-	(*OcrResult)(nil),            // 6: florence.v1.OcrResult
-	(*OpenVocabularyResult)(nil), // 7: florence.v1.OpenVocabularyResult
-	(*TaskResult)(nil),           // 8: florence.v1.TaskResult
-	(Task)(0),                    // 9: florence.v1.Task
-	(*ImageSize)(nil),            // 10: florence.v1.ImageSize
-	(*BoundingBox)(nil),          // 11: florence.v1.BoundingBox
-	(*Polygon)(nil),              // 12: florence.v1.Polygon
-	(*RleMask)(nil),              // 13: florence.v1.RleMask
-	(*Point)(nil),                // 14: florence.v1.Point
+	(*TextResult)(nil),                           // 0: florence.v1.TextResult
+	(*Detection)(nil),                            // 1: florence.v1.Detection
+	(*DetectionsResult)(nil),                     // 2: florence.v1.DetectionsResult
+	(*SegmentedInstance)(nil),                    // 3: florence.v1.SegmentedInstance
+	(*SegmentationResult)(nil),                   // 4: florence.v1.SegmentationResult
+	(*OcrLine)(nil),                              // 5: florence.v1.OcrLine
+	(*OcrResult)(nil),                            // 6: florence.v1.OcrResult
+	(*OpenVocabularyResult)(nil),                 // 7: florence.v1.OpenVocabularyResult
+	(*TaskResult)(nil),                           // 8: florence.v1.TaskResult
+	(*ImageError)(nil),                           // 9: florence.v1.ImageError
+	(Task)(0),                                    // 10: florence.v1.Task
+	(*ImageSize)(nil),                            // 11: florence.v1.ImageSize
+	(*BoundingBox)(nil),                          // 12: florence.v1.BoundingBox
+	(*Polygon)(nil),                              // 13: florence.v1.Polygon
+	(*RleMask)(nil),                              // 14: florence.v1.RleMask
+	(*Point)(nil),                                // 15: florence.v1.Point
+	(*errdetails.BadRequest_FieldViolation)(nil), // 16: google.rpc.BadRequest.FieldViolation
 }
 var file_florence_v1_results_proto_depIdxs = []int32{
-	9,  // 0: florence.v1.TextResult.task:type_name -> florence.v1.Task
-	10, // 1: florence.v1.TextResult.image_size:type_name -> florence.v1.ImageSize
-	11, // 2: florence.v1.Detection.box:type_name -> florence.v1.BoundingBox
-	1,  // 3: florence.v1.DetectionsResult.detections:type_name -> florence.v1.Detection
-	9,  // 4: florence.v1.DetectionsResult.task:type_name -> florence.v1.Task
-	10, // 5: florence.v1.DetectionsResult.image_size:type_name -> florence.v1.ImageSize
-	12, // 6: florence.v1.SegmentedInstance.polygons:type_name -> florence.v1.Polygon
-	11, // 7: florence.v1.SegmentedInstance.box:type_name -> florence.v1.BoundingBox
-	13, // 8: florence.v1.SegmentedInstance.mask:type_name -> florence.v1.RleMask
-	3,  // 9: florence.v1.SegmentationResult.instances:type_name -> florence.v1.SegmentedInstance
-	9,  // 10: florence.v1.SegmentationResult.task:type_name -> florence.v1.Task
-	10, // 11: florence.v1.SegmentationResult.image_size:type_name -> florence.v1.ImageSize
-	14, // 12: florence.v1.OcrLine.quad:type_name -> florence.v1.Point
-	11, // 13: florence.v1.OcrLine.box:type_name -> florence.v1.BoundingBox
-	5,  // 14: florence.v1.OcrResult.lines:type_name -> florence.v1.OcrLine
-	9,  // 15: florence.v1.OcrResult.task:type_name -> florence.v1.Task
-	10, // 16: florence.v1.OcrResult.image_size:type_name -> florence.v1.ImageSize
-	1,  // 17: florence.v1.OpenVocabularyResult.detections:type_name -> florence.v1.Detection
-	3,  // 18: florence.v1.OpenVocabularyResult.instances:type_name -> florence.v1.SegmentedInstance
-	9,  // 19: florence.v1.OpenVocabularyResult.task:type_name -> florence.v1.Task
-	10, // 20: florence.v1.OpenVocabularyResult.image_size:type_name -> florence.v1.ImageSize
-	0,  // 21: florence.v1.TaskResult.text:type_name -> florence.v1.TextResult
-	2,  // 22: florence.v1.TaskResult.detections:type_name -> florence.v1.DetectionsResult
-	4,  // 23: florence.v1.TaskResult.segmentation:type_name -> florence.v1.SegmentationResult
-	6,  // 24: florence.v1.TaskResult.ocr:type_name -> florence.v1.OcrResult
-	7,  // 25: florence.v1.TaskResult.open_vocabulary:type_name -> florence.v1.OpenVocabularyResult
-	26, // [26:26] is the sub-list for method output_type
-	26, // [26:26] is the sub-list for method input_type
-	26, // [26:26] is the sub-list for extension type_name
-	26, // [26:26] is the sub-list for extension extendee
-	0,  // [0:26] is the sub-list for field type_name
+	10, // 0: florence.v1.TextResult.task:type_name -> florence.v1.Task
+	11, // 1: florence.v1.TextResult.image_size:type_name -> florence.v1.ImageSize
+	9,  // 2: florence.v1.TextResult.error:type_name -> florence.v1.ImageError
+	12, // 3: florence.v1.Detection.box:type_name -> florence.v1.BoundingBox
+	1,  // 4: florence.v1.DetectionsResult.detections:type_name -> florence.v1.Detection
+	10, // 5: florence.v1.DetectionsResult.task:type_name -> florence.v1.Task
+	11, // 6: florence.v1.DetectionsResult.image_size:type_name -> florence.v1.ImageSize
+	9,  // 7: florence.v1.DetectionsResult.error:type_name -> florence.v1.ImageError
+	13, // 8: florence.v1.SegmentedInstance.polygons:type_name -> florence.v1.Polygon
+	12, // 9: florence.v1.SegmentedInstance.box:type_name -> florence.v1.BoundingBox
+	14, // 10: florence.v1.SegmentedInstance.mask:type_name -> florence.v1.RleMask
+	3,  // 11: florence.v1.SegmentationResult.instances:type_name -> florence.v1.SegmentedInstance
+	10, // 12: florence.v1.SegmentationResult.task:type_name -> florence.v1.Task
+	11, // 13: florence.v1.SegmentationResult.image_size:type_name -> florence.v1.ImageSize
+	9,  // 14: florence.v1.SegmentationResult.error:type_name -> florence.v1.ImageError
+	15, // 15: florence.v1.OcrLine.quad:type_name -> florence.v1.Point
+	12, // 16: florence.v1.OcrLine.box:type_name -> florence.v1.BoundingBox
+	5,  // 17: florence.v1.OcrResult.lines:type_name -> florence.v1.OcrLine
+	10, // 18: florence.v1.OcrResult.task:type_name -> florence.v1.Task
+	11, // 19: florence.v1.OcrResult.image_size:type_name -> florence.v1.ImageSize
+	9,  // 20: florence.v1.OcrResult.error:type_name -> florence.v1.ImageError
+	1,  // 21: florence.v1.OpenVocabularyResult.detections:type_name -> florence.v1.Detection
+	3,  // 22: florence.v1.OpenVocabularyResult.instances:type_name -> florence.v1.SegmentedInstance
+	10, // 23: florence.v1.OpenVocabularyResult.task:type_name -> florence.v1.Task
+	11, // 24: florence.v1.OpenVocabularyResult.image_size:type_name -> florence.v1.ImageSize
+	9,  // 25: florence.v1.OpenVocabularyResult.error:type_name -> florence.v1.ImageError
+	0,  // 26: florence.v1.TaskResult.text:type_name -> florence.v1.TextResult
+	2,  // 27: florence.v1.TaskResult.detections:type_name -> florence.v1.DetectionsResult
+	4,  // 28: florence.v1.TaskResult.segmentation:type_name -> florence.v1.SegmentationResult
+	6,  // 29: florence.v1.TaskResult.ocr:type_name -> florence.v1.OcrResult
+	7,  // 30: florence.v1.TaskResult.open_vocabulary:type_name -> florence.v1.OpenVocabularyResult
+	16, // 31: florence.v1.ImageError.field_violations:type_name -> google.rpc.BadRequest.FieldViolation
+	32, // [32:32] is the sub-list for method output_type
+	32, // [32:32] is the sub-list for method input_type
+	32, // [32:32] is the sub-list for extension type_name
+	32, // [32:32] is the sub-list for extension extendee
+	0,  // [0:32] is the sub-list for field type_name
 }
 
 func init() { file_florence_v1_results_proto_init() }
@@ -978,7 +1135,7 @@ func file_florence_v1_results_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_florence_v1_results_proto_rawDesc), len(file_florence_v1_results_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   9,
+			NumMessages:   10,
 			NumExtensions: 0,
 			NumServices:   0,
 		},

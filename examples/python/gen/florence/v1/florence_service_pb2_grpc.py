@@ -28,7 +28,10 @@ if _version_not_supported:
 
 class FlorenceServiceStub:
     """FlorenceService runs Florence-2 tasks. The unary RPCs take several images and return exactly one
-    result per image, in request order; they mirror Roboflow's Florence-2 methods. Errors are gRPC
+    result per image, in request order; they mirror Roboflow's Florence-2 methods. In a call of
+    several images, an image that cannot be decoded, is too large, or lies outside the call's region
+    is answered with a result whose `error` (ImageError) is set, and the other images are answered
+    as usual (see ImageError for which errors are per image). Other errors are gRPC
     statuses with google.rpc.ErrorInfo (domain "florence2", reason = error kind) and, for bad
     requests, google.rpc.BadRequest naming each offending field (e.g. "images[1]").
 
@@ -113,7 +116,10 @@ class FlorenceServiceStub:
 
 class FlorenceServiceServicer:
     """FlorenceService runs Florence-2 tasks. The unary RPCs take several images and return exactly one
-    result per image, in request order; they mirror Roboflow's Florence-2 methods. Errors are gRPC
+    result per image, in request order; they mirror Roboflow's Florence-2 methods. In a call of
+    several images, an image that cannot be decoded, is too large, or lies outside the call's region
+    is answered with a result whose `error` (ImageError) is set, and the other images are answered
+    as usual (see ImageError for which errors are per image). Other errors are gRPC
     statuses with google.rpc.ErrorInfo (domain "florence2", reason = error kind) and, for bad
     requests, google.rpc.BadRequest naming each offending field (e.g. "images[1]").
 
@@ -299,7 +305,10 @@ def add_FlorenceServiceServicer_to_server(servicer, server):
  # This class is part of an EXPERIMENTAL API.
 class FlorenceService:
     """FlorenceService runs Florence-2 tasks. The unary RPCs take several images and return exactly one
-    result per image, in request order; they mirror Roboflow's Florence-2 methods. Errors are gRPC
+    result per image, in request order; they mirror Roboflow's Florence-2 methods. In a call of
+    several images, an image that cannot be decoded, is too large, or lies outside the call's region
+    is answered with a result whose `error` (ImageError) is set, and the other images are answered
+    as usual (see ImageError for which errors are per image). Other errors are gRPC
     statuses with google.rpc.ErrorInfo (domain "florence2", reason = error kind) and, for bad
     requests, google.rpc.BadRequest naming each offending field (e.g. "images[1]").
 

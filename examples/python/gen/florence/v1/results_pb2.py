@@ -25,31 +25,34 @@ _sym_db = _symbol_database.Default()
 from florence.v1 import geometry_pb2 as florence_dot_v1_dot_geometry__pb2
 from florence.v1 import image_pb2 as florence_dot_v1_dot_image__pb2
 from florence.v1 import task_pb2 as florence_dot_v1_dot_task__pb2
+from google.rpc import error_details_pb2 as google_dot_rpc_dot_error__details__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x19\x66lorence/v1/results.proto\x12\x0b\x66lorence.v1\x1a\x1a\x66lorence/v1/geometry.proto\x1a\x17\x66lorence/v1/image.proto\x1a\x16\x66lorence/v1/task.proto\"\xa7\x01\n\nTextResult\x12\x0c\n\x04text\x18\x01 \x01(\t\x12\x12\n\nconfidence\x18\x02 \x01(\x02\x12\x1f\n\x04task\x18\n \x01(\x0e\x32\x11.florence.v1.Task\x12*\n\nimage_size\x18\x0b \x01(\x0b\x32\x16.florence.v1.ImageSize\x12\x10\n\x08raw_text\x18\x0c \x01(\t\x12\x18\n\x10generated_tokens\x18\r \x01(\r\"U\n\tDetection\x12\r\n\x05label\x18\x01 \x01(\t\x12%\n\x03\x62ox\x18\x02 \x01(\x0b\x32\x18.florence.v1.BoundingBox\x12\x12\n\nconfidence\x18\x03 \x01(\x02\"\xb7\x01\n\x10\x44\x65tectionsResult\x12*\n\ndetections\x18\x01 \x03(\x0b\x32\x16.florence.v1.Detection\x12\x1f\n\x04task\x18\n \x01(\x0e\x32\x11.florence.v1.Task\x12*\n\nimage_size\x18\x0b \x01(\x0b\x32\x16.florence.v1.ImageSize\x12\x10\n\x08raw_text\x18\x0c \x01(\t\x12\x18\n\x10generated_tokens\x18\r \x01(\r\"\xa9\x01\n\x11SegmentedInstance\x12\r\n\x05label\x18\x01 \x01(\t\x12&\n\x08polygons\x18\x02 \x03(\x0b\x32\x14.florence.v1.Polygon\x12%\n\x03\x62ox\x18\x03 \x01(\x0b\x32\x18.florence.v1.BoundingBox\x12\"\n\x04mask\x18\x04 \x01(\x0b\x32\x14.florence.v1.RleMask\x12\x12\n\nconfidence\x18\x05 \x01(\x02\"\xc0\x01\n\x12SegmentationResult\x12\x31\n\tinstances\x18\x01 \x03(\x0b\x32\x1e.florence.v1.SegmentedInstance\x12\x1f\n\x04task\x18\n \x01(\x0e\x32\x11.florence.v1.Task\x12*\n\nimage_size\x18\x0b \x01(\x0b\x32\x16.florence.v1.ImageSize\x12\x10\n\x08raw_text\x18\x0c \x01(\t\x12\x18\n\x10generated_tokens\x18\r \x01(\r\"t\n\x07OcrLine\x12\x0c\n\x04text\x18\x01 \x01(\t\x12 \n\x04quad\x18\x02 \x03(\x0b\x32\x12.florence.v1.Point\x12%\n\x03\x62ox\x18\x03 \x01(\x0b\x32\x18.florence.v1.BoundingBox\x12\x12\n\nconfidence\x18\x04 \x01(\x02\"\xa9\x01\n\tOcrResult\x12#\n\x05lines\x18\x01 \x03(\x0b\x32\x14.florence.v1.OcrLine\x12\x1f\n\x04task\x18\n \x01(\x0e\x32\x11.florence.v1.Task\x12*\n\nimage_size\x18\x0b \x01(\x0b\x32\x16.florence.v1.ImageSize\x12\x10\n\x08raw_text\x18\x0c \x01(\t\x12\x18\n\x10generated_tokens\x18\r \x01(\r\"\xee\x01\n\x14OpenVocabularyResult\x12*\n\ndetections\x18\x01 \x03(\x0b\x32\x16.florence.v1.Detection\x12\x31\n\tinstances\x18\x02 \x03(\x0b\x32\x1e.florence.v1.SegmentedInstance\x12\x1f\n\x04task\x18\n \x01(\x0e\x32\x11.florence.v1.Task\x12*\n\nimage_size\x18\x0b \x01(\x0b\x32\x16.florence.v1.ImageSize\x12\x10\n\x08raw_text\x18\x0c \x01(\t\x12\x18\n\x10generated_tokens\x18\r \x01(\r\"\x92\x02\n\nTaskResult\x12\'\n\x04text\x18\x01 \x01(\x0b\x32\x17.florence.v1.TextResultH\x00\x12\x33\n\ndetections\x18\x02 \x01(\x0b\x32\x1d.florence.v1.DetectionsResultH\x00\x12\x37\n\x0csegmentation\x18\x03 \x01(\x0b\x32\x1f.florence.v1.SegmentationResultH\x00\x12%\n\x03ocr\x18\x04 \x01(\x0b\x32\x16.florence.v1.OcrResultH\x00\x12<\n\x0fopen_vocabulary\x18\x05 \x01(\x0b\x32!.florence.v1.OpenVocabularyResultH\x00\x42\x08\n\x06resultb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x19\x66lorence/v1/results.proto\x12\x0b\x66lorence.v1\x1a\x1a\x66lorence/v1/geometry.proto\x1a\x17\x66lorence/v1/image.proto\x1a\x16\x66lorence/v1/task.proto\x1a\x1egoogle/rpc/error_details.proto\"\xcf\x01\n\nTextResult\x12\x0c\n\x04text\x18\x01 \x01(\t\x12\x12\n\nconfidence\x18\x02 \x01(\x02\x12\x1f\n\x04task\x18\n \x01(\x0e\x32\x11.florence.v1.Task\x12*\n\nimage_size\x18\x0b \x01(\x0b\x32\x16.florence.v1.ImageSize\x12\x10\n\x08raw_text\x18\x0c \x01(\t\x12\x18\n\x10generated_tokens\x18\r \x01(\r\x12&\n\x05\x65rror\x18\x0e \x01(\x0b\x32\x17.florence.v1.ImageError\"U\n\tDetection\x12\r\n\x05label\x18\x01 \x01(\t\x12%\n\x03\x62ox\x18\x02 \x01(\x0b\x32\x18.florence.v1.BoundingBox\x12\x12\n\nconfidence\x18\x03 \x01(\x02\"\xdf\x01\n\x10\x44\x65tectionsResult\x12*\n\ndetections\x18\x01 \x03(\x0b\x32\x16.florence.v1.Detection\x12\x1f\n\x04task\x18\n \x01(\x0e\x32\x11.florence.v1.Task\x12*\n\nimage_size\x18\x0b \x01(\x0b\x32\x16.florence.v1.ImageSize\x12\x10\n\x08raw_text\x18\x0c \x01(\t\x12\x18\n\x10generated_tokens\x18\r \x01(\r\x12&\n\x05\x65rror\x18\x0e \x01(\x0b\x32\x17.florence.v1.ImageError\"\xa9\x01\n\x11SegmentedInstance\x12\r\n\x05label\x18\x01 \x01(\t\x12&\n\x08polygons\x18\x02 \x03(\x0b\x32\x14.florence.v1.Polygon\x12%\n\x03\x62ox\x18\x03 \x01(\x0b\x32\x18.florence.v1.BoundingBox\x12\"\n\x04mask\x18\x04 \x01(\x0b\x32\x14.florence.v1.RleMask\x12\x12\n\nconfidence\x18\x05 \x01(\x02\"\xe8\x01\n\x12SegmentationResult\x12\x31\n\tinstances\x18\x01 \x03(\x0b\x32\x1e.florence.v1.SegmentedInstance\x12\x1f\n\x04task\x18\n \x01(\x0e\x32\x11.florence.v1.Task\x12*\n\nimage_size\x18\x0b \x01(\x0b\x32\x16.florence.v1.ImageSize\x12\x10\n\x08raw_text\x18\x0c \x01(\t\x12\x18\n\x10generated_tokens\x18\r \x01(\r\x12&\n\x05\x65rror\x18\x0e \x01(\x0b\x32\x17.florence.v1.ImageError\"t\n\x07OcrLine\x12\x0c\n\x04text\x18\x01 \x01(\t\x12 \n\x04quad\x18\x02 \x03(\x0b\x32\x12.florence.v1.Point\x12%\n\x03\x62ox\x18\x03 \x01(\x0b\x32\x18.florence.v1.BoundingBox\x12\x12\n\nconfidence\x18\x04 \x01(\x02\"\xd1\x01\n\tOcrResult\x12#\n\x05lines\x18\x01 \x03(\x0b\x32\x14.florence.v1.OcrLine\x12\x1f\n\x04task\x18\n \x01(\x0e\x32\x11.florence.v1.Task\x12*\n\nimage_size\x18\x0b \x01(\x0b\x32\x16.florence.v1.ImageSize\x12\x10\n\x08raw_text\x18\x0c \x01(\t\x12\x18\n\x10generated_tokens\x18\r \x01(\r\x12&\n\x05\x65rror\x18\x0e \x01(\x0b\x32\x17.florence.v1.ImageError\"\x96\x02\n\x14OpenVocabularyResult\x12*\n\ndetections\x18\x01 \x03(\x0b\x32\x16.florence.v1.Detection\x12\x31\n\tinstances\x18\x02 \x03(\x0b\x32\x1e.florence.v1.SegmentedInstance\x12\x1f\n\x04task\x18\n \x01(\x0e\x32\x11.florence.v1.Task\x12*\n\nimage_size\x18\x0b \x01(\x0b\x32\x16.florence.v1.ImageSize\x12\x10\n\x08raw_text\x18\x0c \x01(\t\x12\x18\n\x10generated_tokens\x18\r \x01(\r\x12&\n\x05\x65rror\x18\x0e \x01(\x0b\x32\x17.florence.v1.ImageError\"\x92\x02\n\nTaskResult\x12\'\n\x04text\x18\x01 \x01(\x0b\x32\x17.florence.v1.TextResultH\x00\x12\x33\n\ndetections\x18\x02 \x01(\x0b\x32\x1d.florence.v1.DetectionsResultH\x00\x12\x37\n\x0csegmentation\x18\x03 \x01(\x0b\x32\x1f.florence.v1.SegmentationResultH\x00\x12%\n\x03ocr\x18\x04 \x01(\x0b\x32\x16.florence.v1.OcrResultH\x00\x12<\n\x0fopen_vocabulary\x18\x05 \x01(\x0b\x32!.florence.v1.OpenVocabularyResultH\x00\x42\x08\n\x06result\"|\n\nImageError\x12\x0c\n\x04\x63ode\x18\x01 \x01(\x05\x12\x0f\n\x07message\x18\x02 \x01(\t\x12\x0e\n\x06reason\x18\x03 \x01(\t\x12?\n\x10\x66ield_violations\x18\x04 \x03(\x0b\x32%.google.rpc.BadRequest.FieldViolationb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'florence.v1.results_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
-  _globals['_TEXTRESULT']._serialized_start=120
-  _globals['_TEXTRESULT']._serialized_end=287
-  _globals['_DETECTION']._serialized_start=289
-  _globals['_DETECTION']._serialized_end=374
-  _globals['_DETECTIONSRESULT']._serialized_start=377
-  _globals['_DETECTIONSRESULT']._serialized_end=560
-  _globals['_SEGMENTEDINSTANCE']._serialized_start=563
-  _globals['_SEGMENTEDINSTANCE']._serialized_end=732
-  _globals['_SEGMENTATIONRESULT']._serialized_start=735
-  _globals['_SEGMENTATIONRESULT']._serialized_end=927
-  _globals['_OCRLINE']._serialized_start=929
-  _globals['_OCRLINE']._serialized_end=1045
-  _globals['_OCRRESULT']._serialized_start=1048
-  _globals['_OCRRESULT']._serialized_end=1217
-  _globals['_OPENVOCABULARYRESULT']._serialized_start=1220
-  _globals['_OPENVOCABULARYRESULT']._serialized_end=1458
-  _globals['_TASKRESULT']._serialized_start=1461
-  _globals['_TASKRESULT']._serialized_end=1735
+  _globals['_TEXTRESULT']._serialized_start=152
+  _globals['_TEXTRESULT']._serialized_end=359
+  _globals['_DETECTION']._serialized_start=361
+  _globals['_DETECTION']._serialized_end=446
+  _globals['_DETECTIONSRESULT']._serialized_start=449
+  _globals['_DETECTIONSRESULT']._serialized_end=672
+  _globals['_SEGMENTEDINSTANCE']._serialized_start=675
+  _globals['_SEGMENTEDINSTANCE']._serialized_end=844
+  _globals['_SEGMENTATIONRESULT']._serialized_start=847
+  _globals['_SEGMENTATIONRESULT']._serialized_end=1079
+  _globals['_OCRLINE']._serialized_start=1081
+  _globals['_OCRLINE']._serialized_end=1197
+  _globals['_OCRRESULT']._serialized_start=1200
+  _globals['_OCRRESULT']._serialized_end=1409
+  _globals['_OPENVOCABULARYRESULT']._serialized_start=1412
+  _globals['_OPENVOCABULARYRESULT']._serialized_end=1690
+  _globals['_TASKRESULT']._serialized_start=1693
+  _globals['_TASKRESULT']._serialized_end=1967
+  _globals['_IMAGEERROR']._serialized_start=1969
+  _globals['_IMAGEERROR']._serialized_end=2093
 # @@protoc_insertion_point(module_scope)
