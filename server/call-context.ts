@@ -27,7 +27,8 @@ import type { ServerMetrics } from "./metrics.js";
 import type { ServerOptions } from "./options.js";
 import { parseTraceParent, REQUEST_ID_HEADER, requestIdFrom } from "./request-id.js";
 import { endChildSpan, endRpcSpan, recordEngineCall, startChildSpan, startRpcSpan } from "./tracing.js";
-import { modelLimitViolations, pixelBudgetViolations, Violations } from "./validation.js";
+import type { RequestLimits } from "../core/limits.js";
+import { effectiveMaxNewTokens, modelLimitViolations, pixelBudgetViolations, Violations } from "./validation.js";
 
 export interface ServiceDeps {
   readonly options: Readonly<ServerOptions>;
@@ -177,6 +178,17 @@ export interface CallerDeadline {
  * generated tokens are counted in the metrics; with tracing on, each engine call's queue and stage
  * spans go under the call's span (streams: under a span of the frame this withEngine serves).
  */
+/**
+ * The request limits in force now: the server's options, with max_new_tokens capped by the loaded
+ * model's decoder positions, so a request over either limit is told the one that really applies.
+ * Before the model has loaded, the server's own (the call then fails UNAVAILABLE anyway).
+ */
+export function requestLimitsOf(deps: ServiceDeps): RequestLimits {
+  const model = deps.engine.peek()?.info;
+  if (model === undefined) return deps.options;
+  return { ...deps.options, maxNewTokens: effectiveMaxNewTokens(deps.options.maxNewTokens, model) };
+}
+
 // One function on purpose: the order (model limits, admission, engine call, release, metrics and
 // spans) is what keeps every request from holding a slot it does not need; it reads top to bottom.
 export async function withEngine<T>(

@@ -31,7 +31,7 @@ import type { GenerationOptions as GenerationOptionsMessage, Timings } from "../
 import type { ImageOutcome } from "../models/engine.js";
 import { FlorenceError } from "../models/errors.js";
 import type { CallRecord, ServiceDeps } from "./call-context.js";
-import { laneOf, unaryCall, withEngine } from "./call-context.js";
+import { laneOf, requestLimitsOf, unaryCall, withEngine } from "./call-context.js";
 import { captionTaskOf, describeEnumValues, detectionTaskOf, TASK_BY_NAME } from "./enums.js";
 import { toImageError } from "./errors.js";
 import { createStreamFramesHandler } from "./stream-frames.js";
@@ -86,7 +86,7 @@ async function runOnImages(
   const v = new Violations();
   const task = build(v);
   const images = toImageInputs(request.images, "images", deps.options, v);
-  const options = toGenerationOptions(request.options, "options", deps.options, v);
+  const options = toGenerationOptions(request.options, "options", requestLimitsOf(deps), v);
   record.images = request.images.length;
   record.bytes = request.images.reduce((sum, image) => sum + imageBytes(image), 0);
   if (task !== undefined) record.task = task.task;
@@ -249,7 +249,7 @@ export function createFlorenceService(deps: ServiceDeps): ServiceImpl<typeof Flo
           if (task !== undefined) tasks.push(task);
         });
       }
-      const options = toGenerationOptions(req.options, "options", deps.options, v);
+      const options = toGenerationOptions(req.options, "options", requestLimitsOf(deps), v);
       record.images = 1;
       record.bytes = imageBytes(req.image);
       record.task = tasks.map((t) => t.task).join(",");

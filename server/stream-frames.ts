@@ -11,7 +11,7 @@ import type { TaskRequest } from "../core/inputs.js";
 import type { StreamFramesRequest, StreamFramesResponse } from "../gen/florence/v1/frames_pb.js";
 import { FlorenceError } from "../models/errors.js";
 import type { CallRecord, ServiceDeps } from "./call-context.js";
-import { streamCall } from "./call-context.js";
+import { requestLimitsOf, streamCall } from "./call-context.js";
 import { toFrameError } from "./errors.js";
 import { answer, type FrameJob, runFrame, skipAnswer } from "./frame-answers.js";
 import { FramePipeline } from "./frame-pipeline.js";
@@ -65,7 +65,7 @@ async function* streamFrames(
       if (deps.calls.draining) throw shuttingDown();
       return;
     }
-    const settings = toStreamSettings(first.value, deps.options);
+    const settings = toStreamSettings(first.value, requestLimitsOf(deps));
     // The stream's frames share one fairness lane: a fast stream cannot crowd out the others.
     const lane = `stream:${nextStreamId++}`;
     const frames = { results: 0, skipped: 0, errors: 0 };

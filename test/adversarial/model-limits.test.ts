@@ -89,6 +89,17 @@ describe("model-derived limits, checked before the engine sees the request", () 
     expect(await stats()).toEqual(before);
   });
 
+  it("max_new_tokens beyond the server's own limit too is told the cap that applies (the model's), not the server's", async () => {
+    const error = await codeOf(
+      florenceClient.captionImage(
+        { images: [{ source: { case: "encoded", value: coffee } }], options: { maxNewTokens: 5000, numBeams: 1 } },
+        { timeoutMs: 60_000 },
+      ),
+    );
+    expect(error.code).toBe(Code.InvalidArgument);
+    expect(error.rawMessage).toContain(`must be 1 to ${POSITIONS}, got 5000`);
+  });
+
   it("a 20 MB phrase is refused by its byte length before the 2-second deadline, saying the limit", async () => {
     const { models } = await modelClient.listModels({});
     const maxTextBytes = models[0]!.maxTextBytes;
