@@ -101,23 +101,23 @@ export function createBalancedTransport(init: BalancedTransportInit): BalancedTr
     }
     return backends.reduce((a, b) => (b.ejectedUntil < a.ejectedUntil ? b : a));
   };
-  const settle = (b: Backend, error: unknown): void => {
+  const settle = (b: Backend, error: unknown, callerCancelled: boolean): void => {
     if (error === undefined) {
       b.ejections = 0;
       return;
     }
-    if (!options.ejectOn.includes(asGrpcError(error).code)) return;
+    if (!options.ejectOn.includes(asGrpcError(error, callerCancelled).code)) return;
     b.ejectedUntil = options.now() + Math.min(options.ejectionMs * 2 ** b.ejections, options.maxEjectionMs);
     b.ejections++;
   };
   /** Runs one call on `b`, ejecting it on an ejecting error. */
-  const onBackend = async <T>(b: Backend, call: (t: Transport) => Promise<T>): Promise<T> => {
+  const onBackend = async <T>(b: Backend, call: (t: Transport) => Promise<T>, signal?: AbortSignal): Promise<T> => {
     try {
       const result = await call(b.transport);
-      settle(b, undefined);
+      settle(b, undefined, false);
       return result;
     } catch (e) {
-      settle(b, e);
+      settle(b, e, signal?.aborted === true);
       throw e;
     }
   };
@@ -153,7 +153,7 @@ export function createBalancedTransport(init: BalancedTransportInit): BalancedTr
             const headers = new Headers(header);
             if (n > 1) headers.set(PREVIOUS_ATTEMPTS_HEADER, String(n - 1));
             const left = deadline === undefined ? undefined : Math.max(1, Math.floor(deadline - options.now()));
-            return onBackend(pick(), (t) => t.unary(method, signal, left, headers, input, contextValues));
+            return onBackend(pick(), (t) => t.unary(method, signal, left, headers, input, contextValues), signal);
           },
           retry,
           stop,
@@ -165,7 +165,7 @@ export function createBalancedTransport(init: BalancedTransportInit): BalancedTr
       }
     },
     stream(method, signal, timeoutMs, header, input, contextValues) {
-      return onBackend(pick(), (t) => t.stream(method, signal, timeoutMs, header, input, contextValues));
+      return onBackend(pick(), (t) => t.stream(method, signal, timeoutMs, header, input, contextValues), signal);
     },
     available() {
       const now = options.now();

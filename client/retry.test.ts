@@ -53,12 +53,21 @@ describe("asGrpcError", () => {
     ],
     ["a server's ABORTED stays", new ConnectError("conflict", Code.Aborted), Code.Aborted],
     [
+      "a CANCELED the caller did not ask for (a dying session cancels its streams) is UNAVAILABLE",
+      new ConnectError("stream closed", Code.Canceled),
+      Code.Unavailable,
+    ],
+    [
       "other codes stay",
       new ConnectError("bad", Code.InvalidArgument, undefined, undefined, reset),
       Code.InvalidArgument,
     ],
   ])("%s", (_name, error, code) => {
     expect(asGrpcError(error).code).toBe(code);
+  });
+
+  it("a CANCELED the caller asked for stays CANCELED (never retried)", () => {
+    expect(asGrpcError(new ConnectError("cancelled", Code.Canceled), true).code).toBe(Code.Canceled);
   });
 });
 

@@ -102,11 +102,16 @@ const CONNECTION_LOST = new Set([
 
 /**
  * The error as gRPC defines it: connect-node reports a connection reset under a call as ABORTED
- * (its server-side meaning: the client hung up), where gRPC clients report UNAVAILABLE, the code
- * that is safe to retry. An ABORTED sent by a server has no such cause and stays ABORTED.
+ * (its server-side meaning: the client hung up), or as CANCELED when the dying HTTP/2 session
+ * cancels its streams, where gRPC clients report UNAVAILABLE, the code that is safe to retry.
+ * CANCELED is the caller's own only when `callerCancelled` says its signal aborted; an ABORTED
+ * sent by a server has no connection-loss cause and stays ABORTED.
  */
-export function asGrpcError(e: unknown): ConnectError {
+export function asGrpcError(e: unknown, callerCancelled = false): ConnectError {
   const error = ConnectError.from(e);
+  if (error.code === Code.Canceled && !callerCancelled) {
+    return new ConnectError(`connection lost: ${error.rawMessage}`, Code.Unavailable, error.metadata, undefined, error);
+  }
   if (error.code !== Code.Aborted) return error;
   for (let cause: unknown = error.cause, depth = 0; cause instanceof Error && depth < 8; cause = cause.cause, depth++) {
     const code = (cause as { readonly code?: unknown }).code;
@@ -156,7 +161,7 @@ export async function withRetries<T>(
     try {
       return await attempt(n);
     } catch (e) {
-      const error = asGrpcError(e);
+      const error = asGrpcError(e, signal.aborted);
       const decision = retryDecision(error, n, options, options.random());
       if (!decision.retry || signal.aborted) throw error;
       options.onRetry?.({ attempt: n, error, delayMs: decision.delayMs });
