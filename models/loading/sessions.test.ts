@@ -214,8 +214,10 @@ describe("execution providers", () => {
       expect(e.message).toMatch(
         /execution provider "cuda" is not available.*ORT said: OrtSessionOptionsAppendExecutionProvider_Cuda: Failed to load shared library/,
       );
-      expect(e.message).toMatch(/ONNXRUNTIME_NODE_INSTALL=cuda12 npm install onnxruntime-node/);
-      expect(e.message).toMatch(/CUDA 12 runtime and cuDNN 9/);
+      // The advice is our PyPI install (docs/gpu.md), no longer onnxruntime-node's NuGet download.
+      expect(e.message).toMatch(/run `npm run gpu:install`/);
+      expect(e.message).toMatch(/CUDA 13 and cuDNN 9/);
+      expect(e.message).not.toMatch(/ONNXRUNTIME_NODE_INSTALL|NuGet/);
     },
   );
 

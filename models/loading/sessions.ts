@@ -20,7 +20,7 @@ import { describeProviderFailure, isProviderFailure } from "./provider-errors.js
 export type GraphOptimizationLevel = "disabled" | "basic" | "extended" | "all";
 
 export interface SessionLoadOptions {
-  /** Where the graphs run. Default "cpu". "cuda" needs ORT's CUDA 12 provider; "webgpu" needs Vulkan. */
+  /** Where the graphs run. Default "cpu". "cuda" needs the CUDA 13 provider `npm run gpu:install` places (docs/gpu.md); "webgpu" needs Vulkan. */
   readonly executionProvider: ExecutionProviderName;
   /** GPU index for cuda. Default 0. */
   readonly deviceId: number;
