@@ -10,7 +10,14 @@ import { createFlorenceClientOnTransport, type FlorenceClient } from "./client.j
 import { clientDefaults, clientInterceptors, type FlorenceClientInit } from "./options.js";
 
 export { Code, ConnectError } from "@connectrpc/connect";
-export type { ClientSettings, FlorenceClient } from "./client.js";
+export type {
+  ClientSettings,
+  FlorenceClient,
+  ModelChoice,
+  ServedModel,
+  ServedModelList,
+  ServedModelState,
+} from "./client.js";
 export { createFlorenceClientOnTransport } from "./client.js";
 export {
   badRequestOf,
@@ -25,6 +32,8 @@ export type { FlorenceClientInit, FlorenceClientOptions, Protocol } from "./opti
 export type * from "./results.js";
 export type { RetryEvent, RetryOptions, RetryOptionsInit } from "./retry.js";
 export { createRetryInterceptor, retryDefaults } from "./retry.js";
+// Drawing results: annotateCanvas paints on a canvas; annotationSvg makes an SVG overlay (no sharp).
+export * from "./annotate/index.js";
 
 export type BrowserProtocol = "grpc-web" | "connect";
 
@@ -59,6 +68,7 @@ export function createFlorenceClient(init: FlorenceClientInit<BrowserProtocol>):
     headers: init.headers ?? clientDefaults.headers,
     token: init.token ?? clientDefaults.token,
     timeoutMs: init.timeoutMs ?? clientDefaults.timeoutMs,
+    model: init.model ?? clientDefaults.model,
     readFile: refuseFilePath,
     // fetch cannot stream a request body in both directions; a custom transport may be able to.
     ...(init.transport === undefined

@@ -13,7 +13,14 @@ import { createFlorenceClientOnTransport, type FlorenceClient } from "./client.j
 import { clientDefaults, clientInterceptors, type FlorenceClientInit, type Protocol } from "./options.js";
 
 export { Code, ConnectError } from "@connectrpc/connect";
-export type { ClientSettings, FlorenceClient } from "./client.js";
+export type {
+  ClientSettings,
+  FlorenceClient,
+  ModelChoice,
+  ServedModel,
+  ServedModelList,
+  ServedModelState,
+} from "./client.js";
 export { createFlorenceClientOnTransport } from "./client.js";
 export {
   badRequestOf,
@@ -28,6 +35,9 @@ export type { FlorenceClientInit, FlorenceClientOptions, Protocol } from "./opti
 export type * from "./results.js";
 export type { RetryEvent, RetryOptions, RetryOptionsInit } from "./retry.js";
 export { createRetryInterceptor, retryDefaults } from "./retry.js";
+// Drawing results: the shared renderers, and Node's annotate, which loads the optional sharp on first use.
+export * from "./annotate/index.js";
+export { annotate, type NodeAnnotateOptions } from "./annotate/node.js";
 export type { BalancedTransport, BalancedTransportInit } from "./balanced-transport.js";
 export { createBalancedTransport } from "./balanced-transport.js";
 
@@ -119,6 +129,7 @@ export function createFlorenceClient(init: NodeClientInit): FlorenceClient {
     headers: init.headers ?? clientDefaults.headers,
     token: init.token ?? clientDefaults.token,
     timeoutMs: init.timeoutMs ?? clientDefaults.timeoutMs,
+    model: init.model ?? clientDefaults.model,
     readFile: readImageFile,
     ...(http1
       ? { noBidiStreaming: 'streamFrames needs HTTP/2; create the client with httpVersion "2" (the default)' }
