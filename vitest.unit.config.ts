@@ -17,6 +17,7 @@ export const MODEL_TESTS: readonly string[] = [
   "test/service/**",
   "test/fuzz/**",
   "test/browser/**",
+  "test/export/**",
   "test/adversarial/cancellation.test.ts",
   "test/adversarial/model-limits.test.ts",
   "test/adversarial/supervision.test.ts",

@@ -1,6 +1,6 @@
 /**
  * Test helper: the tiny random-weight Florence-2 fixture (test/fixtures/tiny, made by
- * tools/reference/export_onnx.py) run far enough to feed the decoder. The engine's own pipeline
+ * tools/export/onnx_sessions.py) run far enough to feed the decoder. The engine's own pipeline
  * does this properly elsewhere; this is the minimum the generation tests need: pixel_values from an
  * already-resized reference PNG, vision_encoder, embed_tokens on given input_ids, encoder_model on
  * [image features, text embeds] with an all-ones mask (docs/onnx-contract.md#8-data-flow-between-the-sessions).

@@ -40,7 +40,8 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.abspath(os.path.join(HERE, "..", ".."))
 sys.path.insert(0, HERE)
 
-import export_onnx as eo  # noqa: E402
+sys.path.insert(0, os.path.join(REPO, "tools", "export"))
+import onnx_sessions as eo  # noqa: E402  (the ONNX export, shared with tools/export)
 import export_reference as er  # noqa: E402
 from presets import GENERATION_CONFIG, PRESETS, Preset, onnx_community_config  # noqa: E402
 

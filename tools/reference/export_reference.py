@@ -101,22 +101,11 @@ def build_native_model(preset: Preset, tokenizer_vocab_size: int):
 
 def truncate_vocab(model, vocab_size: int) -> None:
     """Drop the embedding / LM-head rows >= vocab_size (``<image>`` and the pad-to-64 rows), so logits
-    have exactly the tokenizer's width (the ONNX contract)."""
-    lm = model.model.language_model
-    old = lm.shared
-    assert old.weight.shape[0] >= vocab_size
-    with torch.no_grad():
-        new_emb = type(old)(vocab_size, old.embedding_dim, old.padding_idx, embed_scale=old.embed_scale)
-        new_emb.weight.copy_(old.weight[:vocab_size])
-    lm.shared = new_emb
-    lm.encoder.embed_tokens = new_emb
-    lm.decoder.embed_tokens = new_emb
-    head = nn.Linear(old.embedding_dim, vocab_size, bias=False)
-    with torch.no_grad():
-        head.weight.copy_(model.lm_head.weight[:vocab_size])
-    model.lm_head = head
-    model.config.text_config.vocab_size = vocab_size
-    model.eval()
+    have exactly the tokenizer's width (the ONNX contract).  Written once, in the exporter."""
+    sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "export"))
+    from florence2_export import truncate_vocab as truncate
+
+    truncate(model, vocab_size)
 
 
 # --------------------------------------------------------------------------------------------
