@@ -3,6 +3,7 @@ import type { ExecutionProviderName, ModelDtype } from "./engine.js";
 import { FlorenceError } from "./errors.js";
 import type { ProgressCallback } from "./hub/index.js";
 import { imageLimitDefaults } from "./image/limits.js";
+import { DEFAULT_FORMATION_MS } from "./scheduler/batch-scheduler.js";
 
 export interface EngineOptions {
   /**
@@ -54,6 +55,13 @@ export interface EngineOptions {
    */
   readonly maxDelayMs: number;
   /**
+   * How long a queued request may wait, in ms, for requests of a burst whose images are still being
+   * decoded, so the burst runs as one batch (models/scheduler/batch-scheduler.ts). Only while such
+   * requests exist: a lone caller never waits for it. Default 2000 (a cap; decoding a burst of 16
+   * photos takes about one second on two cores); 0 = maxDelayMs only.
+   */
+  readonly batchFormationMs: number;
+  /**
    * Images per vision-encoder pass within a batch. Default 0 = automatic: 1 on CPU (a bigger pass
    * is no cheaper per image there and multiplies peak memory), 8 on a GPU.
    */
@@ -86,6 +94,7 @@ export const engineDefaults: Readonly<Omit<EngineOptions, "model">> = {
   maxBeams: 8,
   maxBatchSize: 16,
   maxDelayMs: 5,
+  batchFormationMs: DEFAULT_FORMATION_MS,
   visionBatchSize: 0,
   encoderBatchSize: 0,
   visionCacheBytes: 256 * 1024 * 1024,
@@ -94,7 +103,7 @@ export const engineDefaults: Readonly<Omit<EngineOptions, "model">> = {
 
 export type EngineOptionsInit = Partial<EngineOptions> & { readonly model: string };
 
-/** Lower bounds of the numeric options; all must be whole numbers except maxDelayMs. */
+/** Lower bounds of the numeric options; all must be whole numbers except the two delays. */
 const NUMERIC_OPTIONS: readonly {
   readonly name: keyof EngineOptions;
   readonly min: number;
@@ -109,6 +118,7 @@ const NUMERIC_OPTIONS: readonly {
   { name: "maxBeams", min: 1, whole: true },
   { name: "maxBatchSize", min: 1, whole: true, means: "1 switches batching off" },
   { name: "maxDelayMs", min: 0, whole: false },
+  { name: "batchFormationMs", min: 0, whole: false, means: "0 = maxDelayMs only" },
   { name: "visionBatchSize", min: 0, whole: true, means: "0 = automatic" },
   { name: "encoderBatchSize", min: 0, whole: true, means: "0 = automatic" },
   { name: "visionCacheBytes", min: 0, whole: true, means: "0 disables the cache" },

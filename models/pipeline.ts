@@ -1,7 +1,8 @@
 /**
  * The one place that knows the order of the Florence-2 stages (docs/florence2-contract.md#1-pipeline-overview),
  * each stage a file under stages/:
- *   per call:  validate -> decode + resize images -> build prompts, tokenize -> queue
+ *   per call:  validate -> announce its rows to the scheduler (a forming batch waits for them) ->
+ *              decode + resize images -> build prompts, tokenize -> queue
  *   per batch (items of many calls, see scheduler/): vision encoder (once per distinct image, or
  *              from the vision cache) -> embed prompts + encoder -> decoder search (greedy / beam)
  *   per call:  detokenize -> post-process into typed results.
@@ -99,6 +100,7 @@ export async function createLocalEngine(options: LocalEngineOptions): Promise<Fl
   const scheduler = new BatchScheduler<PreparedItem, BatchedDecode>(runBatch, {
     maxBatchSize: options.maxBatchSize,
     maxDelayMs: options.maxDelayMs,
+    formationMs: options.batchFormationMs,
   });
 
   const call: CallStages = { beforeStep, tokenizer, info, imageConfig, imageLimits, limits, modelKey, scheduler };
@@ -178,6 +180,27 @@ async function runCall(
   s.beforeStep();
   throwIfAborted(callOptions.signal);
   validateCall(pairs, images.length, callOptions, s.limits);
+  const rows = callOptions.numBeams ?? DEFAULT_NUM_BEAMS;
+  // Tell the scheduler these rows are coming, so that a batch forming now waits for them instead of
+  // starting without them while their images are decoded (a burst would split at its first caller).
+  const withdraw = s.scheduler.expect(pairs.length * rows);
+  try {
+    return await prepareAndRun(s, pairs, images, callOptions, perImage, rows, withdraw);
+  } finally {
+    withdraw();
+  }
+}
+
+/** runCall after validation: `withdraw` ends the scheduler's announcement once the items are queued. */
+async function prepareAndRun(
+  s: CallStages,
+  pairs: readonly CallPair[],
+  images: readonly ImageInput[],
+  callOptions: GenerationOptions,
+  perImage: boolean,
+  rows: number,
+  withdraw: () => void,
+): Promise<Outcome<TaskResult>[]> {
   const started = performance.now();
   const prepared = perImage
     ? await prepareEachImage(images, s.imageConfig, s.imageLimits)
@@ -206,7 +229,6 @@ async function runCall(
     perImage,
   );
   throwIfAborted(callOptions.signal);
-  const rows = callOptions.numBeams ?? DEFAULT_NUM_BEAMS;
   const submittedAt = performance.now();
   const submit = (item: PreparedItem) =>
     s.scheduler.submit(item, { lane: callOptions.lane, rows, signal }).catch((e: unknown) => {
@@ -216,7 +238,9 @@ async function runCall(
   const batches: BatchStageTimes[] = [];
   let answered = submittedAt;
   const outcomes = await answerInOrder(items, async (ready) => {
-    const answers = await Promise.all(ready.map(submit));
+    const queued = Promise.all(ready.map(submit));
+    withdraw();
+    const answers = await queued;
     answered = performance.now();
     batches.push(...answers.map((a) => a.batch));
     return ready.map((item, i) => toItemResult(s.tokenizer, item.spec, item.image.originalSize, answers[i]!.decoded));

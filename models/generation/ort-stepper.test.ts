@@ -62,6 +62,29 @@ describe("OrtDecoderStepper on a toy merged decoder", () => {
     expect(third!.encoder_attention_mask!.dims).toEqual([3, S]);
   });
 
+  it("fetches only logits and the self-attention present.* after the first step, with the same tokens", async () => {
+    const inner = toyDecoder();
+    const fetched: (readonly string[] | undefined)[] = [];
+    // Answers only what was asked for, as onnxruntime does when run() gets output names.
+    const decoder = {
+      ...inner,
+      run: async (feeds: Parameters<typeof inner.run>[0], fetches?: readonly string[]) => {
+        fetched.push(fetches);
+        const all = await inner.run(feeds);
+        if (fetches === undefined) return all;
+        return Object.fromEntries(fetches.map((name) => [name, all[name]!]));
+      },
+    } as typeof inner;
+    const requests = [{ options: { numBeams: 3, maxNewTokens: 8 } }, { options: { numBeams: 1, maxNewTokens: 8 } }];
+    const results = await generate(ortStepper(decoder), requests);
+    expect(results).toEqual(await generate(reference(), requests));
+    expect(fetched[0]).toBeUndefined(); // step 0: everything, the cross K/V included
+    expect(fetched.length).toBeGreaterThan(3);
+    for (const names of fetched.slice(1)) {
+      expect(names).toEqual(["logits", "present.0.decoder.key", "present.0.decoder.value"]);
+    }
+  });
+
   it("rejects a missing rowSources after the first step", async () => {
     const stepper = ortStepper();
     await stepper.step({ tokens: [2], rowSources: undefined, rowRequests: [0] });

@@ -8,6 +8,8 @@
  *   gathered by rowSources, past.*.encoder.* = the step-0 cross K/V of each row's request.
  * Encoder states, mask and cross K/V only depend on each row's request, so they are re-gathered
  * only when the row -> request mapping changes (a request left the batch), not on beam reorders.
+ * After step 0 the decoder is asked only for the outputs the next step reads (`laterStepFetches`):
+ * logits and the self-attention present.*, never the cross-attention placeholders.
  */
 import { type InferenceSession, Tensor } from "onnxruntime-node";
 import { FlorenceError } from "../errors.js";
@@ -49,6 +51,8 @@ export class OrtDecoderStepper implements DecoderStepper {
   #crossRowOf = new Map<number, number>();
   /** Feeds that depend only on rows' requests, for the current mapping. */
   #requestFeeds: { readonly key: string; readonly feeds: Feeds } | undefined;
+  /** Output names fetched on every step after the first. */
+  readonly #laterFetches: readonly string[];
 
   constructor(init: OrtStepperInit) {
     this.#init = init;
@@ -63,6 +67,7 @@ export class OrtDecoderStepper implements DecoderStepper {
       inputs_embeds: floatTypeOf("inputs_embeds"),
       encoder_hidden_states: floatTypeOf("encoder_hidden_states"),
     };
+    this.#laterFetches = laterStepFetches(this.#layout, init.decoder.outputNames);
   }
 
   async step(input: DecoderStepInput): Promise<StepLogits> {
@@ -81,7 +86,13 @@ export class OrtDecoderStepper implements DecoderStepper {
     };
     if (this.#layout.useCacheBranch !== undefined)
       feeds[this.#layout.useCacheBranch.name] = new Tensor("bool", [!first], [1]);
-    const out = await this.#run(this.#init.decoder, feeds, "decoder_model_merged", rows);
+    const out = await this.#run(
+      this.#init.decoder,
+      feeds,
+      "decoder_model_merged",
+      rows,
+      first ? undefined : this.#laterFetches,
+    );
     this.#keepCache(out, input.rowRequests, first);
     this.#step++;
     return lastPositionLogits(out.logits);
@@ -148,10 +159,11 @@ export class OrtDecoderStepper implements DecoderStepper {
   #keepCache(out: InferenceSession.ReturnType, rowRequests: readonly number[], first: boolean): void {
     const selfKv = new Map<string, Tensor>();
     for (const e of this.#layout.kv) {
+      if (e.attention === "encoder" && !first) continue; // not fetched after step 0
       const present = out[e.present];
       if (present === undefined) throw new FlorenceError("internal", `decoder_model_merged returned no ${e.present}`);
       if (e.attention === "decoder") selfKv.set(e.past, present);
-      else if (first) this.#crossKv.set(e.past, present);
+      else this.#crossKv.set(e.past, present);
     }
     this.#selfKv = selfKv;
     if (first) {
@@ -162,9 +174,15 @@ export class OrtDecoderStepper implements DecoderStepper {
     }
   }
 
-  async #run(session: StepperSession, feeds: Feeds, name: string, rows: number): Promise<InferenceSession.ReturnType> {
+  async #run(
+    session: StepperSession,
+    feeds: Feeds,
+    name: string,
+    rows: number,
+    fetches?: readonly string[],
+  ): Promise<InferenceSession.ReturnType> {
     try {
-      return await session.run(feeds);
+      return await (fetches === undefined ? session.run(feeds) : session.run(feeds, [...fetches]));
     } catch (e) {
       const detail = (e instanceof Error ? e.message : String(e)).split("\n")[0]?.slice(0, 300);
       throw new FlorenceError("internal", `${name} failed at decoder step ${this.#step} with ${rows} rows: ${detail}`, {
@@ -172,6 +190,16 @@ export class OrtDecoderStepper implements DecoderStepper {
       });
     }
   }
+}
+
+/**
+ * What a step after the first needs from the decoder: `logits` and every self-attention present
+ * (the next past). The cross-attention present.* of those steps are placeholders (onnx-contract.md
+ * 5.1), so they are not fetched; `logits` is taken from the session's outputs when it has it.
+ */
+export function laterStepFetches(layout: DecoderCacheLayout, outputNames: readonly string[]): string[] {
+  const self = layout.kv.filter((e) => e.attention === "decoder").map((e) => e.present);
+  return [...(outputNames.includes("logits") ? ["logits"] : []), ...self];
 }
 
 /** logits [rows, seq, vocab] (float32 or float16) -> float32 [rows, vocab] of the last position. */

@@ -185,3 +185,79 @@ describe("BatchScheduler", () => {
     expect(() => new BatchScheduler(async () => [], options)).toThrow(message);
   });
 });
+
+describe("BatchScheduler formation window (expect)", () => {
+  const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+  it("holds a partial batch while announced items are prepared, then runs them together", async () => {
+    const h = harness({ maxBatchSize: 8, maxDelayMs: 1, formationMs: 10_000 });
+    const first = h.scheduler.expect(1);
+    const second = h.scheduler.expect(1);
+    expect(h.scheduler.getPreparingRows()).toBe(2);
+    const a = submit(h.scheduler, "a");
+    await sleep(40);
+    expect(h.batches).toEqual([]); // maxDelayMs alone would have started [a] long ago
+    const b = submit(h.scheduler, "b");
+    first();
+    await sleep(20);
+    expect(h.batches).toEqual([]);
+    const c = submit(h.scheduler, "c");
+    second();
+    expect(h.scheduler.getPreparingRows()).toBe(0);
+    await expect(Promise.all([a, b, c])).resolves.toEqual(["a!", "b!", "c!"]);
+    expect(h.batches).toEqual([["a", "b", "c"]]);
+  });
+
+  it("waits at most formationMs after the oldest queued item", async () => {
+    const h = harness({ maxBatchSize: 8, maxDelayMs: 0, formationMs: 40 });
+    h.scheduler.expect(3); // never arrives
+    const started = performance.now();
+    await expect(submit(h.scheduler, "a")).resolves.toBe("a!");
+    expect(performance.now() - started).toBeGreaterThanOrEqual(35);
+    expect(h.batches).toEqual([["a"]]);
+  });
+
+  it("starts at once when an announcement is withdrawn without its items (a failed call)", async () => {
+    const h = harness({ maxBatchSize: 8, maxDelayMs: 0, formationMs: 60_000 });
+    const withdraw = h.scheduler.expect(1);
+    const a = submit(h.scheduler, "a");
+    await sleep(30);
+    expect(h.batches).toEqual([]);
+    withdraw();
+    withdraw(); // a second call changes nothing
+    expect(h.scheduler.getPreparingRows()).toBe(0);
+    await expect(a).resolves.toBe("a!");
+    expect(h.batches).toEqual([["a"]]);
+  });
+
+  it("does not hold a full batch, and formationMs 0 keeps only maxDelayMs", async () => {
+    const full = harness({ maxBatchSize: 2, maxDelayMs: 60_000, formationMs: 60_000 });
+    full.scheduler.expect(4);
+    await expect(Promise.all([submit(full.scheduler, "a"), submit(full.scheduler, "b")])).resolves.toEqual([
+      "a!",
+      "b!",
+    ]);
+    const off = harness({ maxBatchSize: 8, maxDelayMs: 0, formationMs: 0 });
+    off.scheduler.expect(1);
+    await expect(submit(off.scheduler, "alone")).resolves.toBe("alone!");
+    expect(off.batches).toEqual([["alone"]]);
+  });
+
+  it("counts rows: an announced beam-3 item holds the batch like three items", async () => {
+    const h = harness({ maxBatchSize: 4, maxDelayMs: 0, formationMs: 60_000 });
+    const withdraw = h.scheduler.expect(3);
+    const a = submit(h.scheduler, "a");
+    await sleep(20);
+    expect(h.batches).toEqual([]);
+    const b = submit(h.scheduler, "b", undefined, 3); // 4 rows queued: full
+    await expect(Promise.all([a, b])).resolves.toEqual(["a!", "b!"]);
+    withdraw();
+    expect(h.batches).toEqual([["a", "b"]]);
+  });
+
+  it.each([-1, Number.NaN, Number.POSITIVE_INFINITY])("refuses formationMs %s", (formationMs) => {
+    expect(() => new BatchScheduler(async () => [], { maxBatchSize: 4, maxDelayMs: 1, formationMs })).toThrow(
+      /formationMs/,
+    );
+  });
+});

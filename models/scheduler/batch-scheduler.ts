@@ -8,6 +8,12 @@
  * items round-robin across lanes, oldest lane first. A lane with a deep queue therefore gets one
  * place per round like everyone else and cannot starve the others; within a lane order is kept.
  *
+ * Formation: a caller can announce items it is still preparing (`expect`, e.g. while its images are
+ * decoded and resized). While any are announced, a batch that is not full waits for them, at most
+ * `formationMs` after its oldest item was queued; so a burst of simultaneous callers is not split
+ * by its own preprocessing (the first caller ready would otherwise start a batch alone). With
+ * nothing announced, only `maxDelayMs` applies, so a lone caller never waits for the window.
+ *
  * The scheduler knows nothing of Florence-2: it batches opaque payloads for a `runBatch` function.
  */
 import { FlorenceError } from "../errors.js";
@@ -20,7 +26,21 @@ export interface SchedulerOptions {
   readonly maxBatchSize: number;
   /** How long the first queued item may wait for others to join before its batch starts, in ms. */
   readonly maxDelayMs: number;
+  /**
+   * How long the first queued item may wait, in ms, while items announced with `expect` are still
+   * being prepared (only then; never less than maxDelayMs). Default {@link DEFAULT_FORMATION_MS}.
+   * 0 keeps only maxDelayMs: a burst then splits wherever its preprocessing makes it.
+   */
+  readonly formationMs?: number;
 }
+
+/**
+ * Default formation window: 2 s. Decoding and resizing a 640x480 JPEG takes 50-100 ms on the
+ * worker, so 16 simultaneous callers are ready after about 1-1.6 s on two cores (BENCHMARKS.md,
+ * "Batch formation"); waiting that long is cheap next to a florence-2-base vision pass (2.5 s a
+ * image on CPU), and the window only holds a batch while announced items are really in preparation.
+ */
+export const DEFAULT_FORMATION_MS = 2000;
 
 /** What runBatch answers for one item: its value, or the error that failed only this item. */
 export type ItemOutcome<R> = { readonly ok: true; readonly value: R } | { readonly ok: false; readonly error: unknown };
@@ -60,6 +80,8 @@ export class BatchScheduler<T, R> {
   private timer: ReturnType<typeof setTimeout> | undefined;
   private closedWith: FlorenceError | undefined;
   private anonymousLanes = 0;
+  /** Rows announced by `expect` that have not been submitted or withdrawn yet. */
+  private preparingRows = 0;
   private stats = { batches: 0, items: 0, largestBatch: 0 };
   private readonly batchSizes: Record<number, number> = {};
 
@@ -77,6 +99,27 @@ export class BatchScheduler<T, R> {
     if (!Number.isFinite(options.maxDelayMs) || options.maxDelayMs < 0) {
       throw new FlorenceError("invalid_argument", `maxDelayMs must be a number >= 0, got ${options.maxDelayMs}`);
     }
+    const formationMs = options.formationMs ?? DEFAULT_FORMATION_MS;
+    if (!Number.isFinite(formationMs) || formationMs < 0) {
+      throw new FlorenceError("invalid_argument", `formationMs must be a number >= 0, got ${formationMs}`);
+    }
+  }
+
+  /**
+   * Announces `rows` rows that will be submitted soon (a call whose images are being prepared).
+   * Returns the function that withdraws the announcement: call it once the items are submitted,
+   * or when the call fails before submitting; later calls do nothing.
+   */
+  expect(rows: number): () => void {
+    const announced = Math.max(0, rows);
+    this.preparingRows += announced;
+    let withdrawn = false;
+    return () => {
+      if (withdrawn) return;
+      withdrawn = true;
+      this.preparingRows -= announced;
+      this.schedule();
+    };
   }
 
   submit(payload: T, options: SubmitOptions = {}): Promise<R> {
@@ -107,6 +150,11 @@ export class BatchScheduler<T, R> {
 
   getStats(): SchedulerStats {
     return { ...this.stats, queued: this.queuedJobs() };
+  }
+
+  /** Rows announced with `expect` that are not yet submitted or withdrawn. */
+  getPreparingRows(): number {
+    return this.preparingRows;
   }
 
   /** Batches run so far by their decoder rows ({ 1: 40, 3: 2 }: forty of one row, two of three). */
@@ -144,7 +192,10 @@ export class BatchScheduler<T, R> {
     return true;
   }
 
-  /** Starts a batch now, or arms the timer for when the oldest item has waited long enough. */
+  /**
+   * Starts a batch now, or arms the timer for when the oldest item has waited long enough: for
+   * maxDelayMs, or for the formation window while announced items are still being prepared.
+   */
   private schedule(): void {
     if (this.running || this.lanes.size === 0) return;
     let rows = 0;
@@ -153,12 +204,16 @@ export class BatchScheduler<T, R> {
       for (const job of queue) rows += job.rows;
       oldest = Math.min(oldest, queue[0]?.enqueuedAt ?? oldest);
     }
-    const wait = oldest + this.options.maxDelayMs - this.now();
+    const { maxDelayMs, formationMs = DEFAULT_FORMATION_MS } = this.options;
+    const window = this.preparingRows > 0 ? Math.max(maxDelayMs, formationMs) : maxDelayMs;
+    const wait = oldest + window - this.now();
     if (rows >= this.options.maxBatchSize || wait <= 0) {
       if (this.timer !== undefined) clearTimeout(this.timer);
       this.timer = undefined;
       void this.runNext();
-    } else if (this.timer === undefined) {
+    } else {
+      // Re-armed each time: the window shrinks back to maxDelayMs when the announced items arrive.
+      if (this.timer !== undefined) clearTimeout(this.timer);
       this.timer = setTimeout(() => {
         this.timer = undefined;
         this.schedule();
