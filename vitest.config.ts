@@ -8,6 +8,7 @@ export default defineConfig({
       "client/**/*.test.ts",
       "cli/**/*.test.ts",
       "test/**/*.test.ts",
+      "ui/**/*.test.ts",
     ],
     // Each file in its own process: onnxruntime sessions and worker threads must not leak
     // between files, and ORT's spinning intra-op threads would skew each other.

@@ -46,7 +46,7 @@ export const MODEL_FLAGS: readonly ModelFlag[] = [
   {
     flag: "device",
     value: "cpu|cuda|webgpu",
-    help: "execution provider (cuda needs onnxruntime-node's CUDA install)",
+    help: "execution provider (cuda: run `npm run gpu:install` once first, docs/gpu.md)",
     default: engineDefaults.executionProvider,
     set: (raw, into) => {
       into.executionProvider = given(parseDevice(String(raw)));
@@ -116,6 +116,15 @@ export const MODEL_FLAGS: readonly ModelFlag[] = [
     },
   },
   {
+    flag: "batch-formation-ms",
+    value: "N",
+    help: "how long a call may wait for a burst whose images are still being decoded to join its batch (0 = --max-delay-ms only)",
+    default: String(engineDefaults.batchFormationMs),
+    set: (raw, into) => {
+      into.batchFormationMs = given(parseCount("--batch-formation-ms", String(raw)));
+    },
+  },
+  {
     flag: "vision-cache-mb",
     value: "N",
     help: "MiB of vision-encoder outputs kept per worker for reuse; 0 disables",
@@ -150,7 +159,7 @@ export function engineSettings(values: Values, env: Env): EngineOptionsInit {
   return { model, ...rest };
 }
 
-/** What `run` and `call` send: the task, its inputs and the decoding limits. */
+/** What `run` and `call` send: the task, its inputs and the decoding limits; and where to draw the result. */
 export const REQUEST_FLAGS: readonly FlagSpec[] = [
   { flag: "task", value: "TOKEN", help: 'required: the task token, e.g. "<CAPTION>", "<OD>", "<OCR_WITH_REGION>"' },
   { flag: "image", value: "FILE", multiple: true, help: "required: an image file; several give one result each" },
@@ -162,6 +171,11 @@ export const REQUEST_FLAGS: readonly FlagSpec[] = [
     value: "N",
     help: "most tokens generated (a random-weight model never ends early, so cap it in smoke tests)",
     default: "1024",
+  },
+  {
+    flag: "draw",
+    value: "FILE",
+    help: "also write the image with the result drawn on it (.png, .jpg or .webp); several images: FILE-1.png, FILE-2.png, ... in --image order",
   },
 ];
 

@@ -7,21 +7,27 @@ import { readFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { CALL_FLAGS, HUB_ENVIRONMENT, MODEL_FLAGS, REQUEST_FLAGS, RETRY_LOAD_FLAG } from "./command-flags.js";
+import { EXPORT_FLAGS, EXPORT_NOTES, EXPORT_USAGE } from "./export-command.js";
 import { flagHelp } from "./flag-table.js";
 import { serverFlagsHelp } from "./server-flags.js";
+import { STREAM_FLAGS, STREAM_REQUEST_FLAGS } from "./video/stream-flags.js";
 
-export type CommandName = "run" | "serve" | "call";
+export type CommandName = "run" | "serve" | "call" | "export" | "stream";
 
 export const COMMAND_SUMMARIES: Readonly<Record<CommandName, string>> = {
   run: "run one task on image files with a local engine and print the results as JSON",
   serve: "serve the gRPC, gRPC-Web and Connect API on one port",
   call: "call a running server and print the results as JSON",
+  export: "convert a fine-tuned checkpoint (transformers or Microsoft layout, optional LoRA) into a folder serve loads",
+  stream: "send a video, camera, stream URL or image folder frame by frame and print one JSON line per frame",
 };
 
 const USAGE_LINES: Readonly<Record<CommandName, string>> = {
   run: 'florence2 run --model DIR|ID --task "<CAPTION>" --image FILE [flags]',
   serve: "florence2 serve --model DIR|ID [flags]",
   call: 'florence2 call [--url URL] --task "<CAPTION>" --image FILE [flags]',
+  export: EXPORT_USAGE,
+  stream: 'florence2 stream [--url URL | --model DIR|ID] --input SOURCE --task "<OD>" [flags]',
 };
 
 const HELP_FLAG_LINE = "    -h, --help\n        print this help and exit";
@@ -80,6 +86,24 @@ export function commandHelp(command: CommandName): string {
       ].join("\n");
     case "call":
       return [...head, "Connection:", flagHelp(CALL_FLAGS), "", ...request, ...help].join("\n");
+    case "export":
+      return [...head, "Export:", flagHelp(EXPORT_FLAGS), "", ...EXPORT_NOTES, ...help].join("\n");
+    case "stream":
+      return [
+        ...head,
+        "Input and output:",
+        flagHelp(STREAM_FLAGS),
+        "",
+        "The request (every frame):",
+        flagHelp(STREAM_REQUEST_FLAGS),
+        "",
+        "Connection (a running server):",
+        flagHelp(CALL_FLAGS),
+        "",
+        "Or an engine in this process: --model given on the command line instead of --url (FLORENCE2_MODEL alone does not switch):",
+        flagHelp(MODEL_FLAGS),
+        ...help,
+      ].join("\n");
   }
 }
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { FlorenceError } from "../models/index.js";
-import { loadWithRetry, retryDelayMs, withoutStack } from "./load-engine.js";
+import { loadWithRetry, modelSources, retryDelayMs, withoutStack } from "./load-engine.js";
 
 describe("retryDelayMs", () => {
   it.each([
@@ -74,5 +74,30 @@ describe("withoutStack", () => {
       "download: hub unreachable",
       undefined,
     ]);
+  });
+});
+
+describe("modelSources", () => {
+  it("retries only a model's first load with --retry-load; later loads fail once and report it", async () => {
+    let attempts = 0;
+    const failed: string[] = [];
+    const [source] = modelSources([{ name: "ft", source: "./ft" }], {
+      create: async (from) => {
+        attempts++;
+        expect(from).toBe("./ft");
+        throw new FlorenceError("download", `attempt ${attempts} failed`);
+      },
+      workers: 1,
+      retry: { retry: true, firstDelayMs: 1, maxDelayMs: 1, signal: AbortSignal.timeout(50) },
+      onLoadFailed: (name, error) => failed.push(`${name}: ${error.message}`),
+    });
+    expect(source?.name).toBe("ft");
+    await expect(source?.load()).rejects.toMatchObject({ kind: "cancelled" });
+    const firstLoadAttempts = attempts;
+    expect(firstLoadAttempts).toBeGreaterThan(1);
+    await expect(source?.load()).rejects.toMatchObject({ kind: "download", message: `attempt ${attempts} failed` });
+    expect(attempts).toBe(firstLoadAttempts + 1);
+    expect(failed).toHaveLength(2);
+    expect(failed[1]).toBe(`ft: attempt ${attempts} failed`);
   });
 });

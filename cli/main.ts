@@ -6,16 +6,18 @@
  */
 import { parseArgs } from "node:util";
 import { readFile } from "node:fs/promises";
-import { createFlorenceClient, type NodeTlsOptions } from "../client/index.js";
+import { createFlorenceClient, type FlorenceClient, type NodeTlsOptions } from "../client/index.js";
 import { createFlorence, type EngineOptionsInit, findTask, isFlorenceError } from "../models/index.js";
 import { createProgressBar } from "../models/hub/index.js";
-import { startServer } from "../server/index.js";
 import { parsePositiveInt, parseRegion, stringFlag, UsageError } from "./args.js";
 import { CALL_FLAGS, engineSettings, MODEL_FLAGS, REQUEST_FLAGS, RETRY_LOAD_FLAG } from "./command-flags.js";
-import { parseArgsOptions, readList, readSwitch, readText } from "./flag-table.js";
+import { type DrawTarget, drawResults, drawTargets } from "./draw.js";
+import { exportCommand } from "./export-command.js";
+import { parseArgsOptions, readList, readText } from "./flag-table.js";
 import { type CommandName, commandHelp, mainHelp, packageVersion } from "./help.js";
-import { loadWithRetry, withoutStack } from "./load-engine.js";
-import { parseServerFlags, serverFlagOptions } from "./server-flags.js";
+import { serveModels } from "./load-engine.js";
+import { serverFlagOptions } from "./server-flags.js";
+import { streamCommand } from "./stream-command.js";
 
 type Values = Readonly<Record<string, unknown>>;
 const env = process.env;
@@ -47,6 +49,12 @@ function generationArgs(values: Values) {
   return { ...(numBeams !== undefined ? { numBeams } : {}), ...(maxNewTokens !== undefined ? { maxNewTokens } : {}) };
 }
 
+/** The files --draw writes for `count` images, checked before the task runs; [] without --draw. */
+function drawArgs(values: Values, count: number): DrawTarget[] {
+  const file = readText(values, requestFlag("draw"), env);
+  return file === undefined ? [] : drawTargets(file, count);
+}
+
 function images(values: Values): string[] {
   const files = readList(values, requestFlag("image"), env);
   if (files === undefined) throw new UsageError("--image <file> is required");
@@ -69,6 +77,7 @@ async function run(argv: string[]): Promise<void> {
   const request = taskArgs(values);
   const files = images(values);
   const options = generationArgs(values);
+  const targets = drawArgs(values, files.length);
   const { init, finish } = withProgressBar(engineSettings(values, env));
   const florence = await createFlorence(init).finally(finish);
   try {
@@ -78,14 +87,16 @@ async function run(argv: string[]): Promise<void> {
       options,
     );
     process.stdout.write(`${JSON.stringify(results.length === 1 ? results[0] : results, null, 2)}\n`);
+    await drawResults(targets, files, results, request.region);
   } finally {
     await florence.close();
   }
 }
 
 /**
- * Serves until a signal closes the server. A model that cannot be loaded closes it too and fails
- * with the load error's message (exit status 1), unless --retry-load keeps it trying.
+ * Serves until a signal closes the server (cli/load-engine.ts: serveModels). A default model that
+ * cannot be loaded closes it too and fails with the load error's message (exit status 1), unless
+ * --retry-load keeps it trying.
  */
 async function serve(argv: string[]): Promise<void> {
   const { values } = parseArgs({
@@ -94,41 +105,7 @@ async function serve(argv: string[]): Promise<void> {
     strict: true,
   });
   if (values.help === true) return printHelp("serve");
-  const server = parseServerFlags(values, env);
-  const retry = readSwitch(values, RETRY_LOAD_FLAG, env) ?? false;
-  const { init, finish } = withProgressBar(engineSettings(values, env));
-  // The model starts loading only once startServer has accepted the configuration (TLS files,
-  // tokens, --insecure): a refused start must not leave a loading engine behind.
-  type Engine = Awaited<ReturnType<typeof createFlorence>>;
-  let resolveEngine: (engine: Engine) => void = () => {};
-  let rejectEngine: (error: unknown) => void = () => {};
-  const engine = new Promise<Engine>((resolve, reject) => {
-    resolveEngine = resolve;
-    rejectEngine = reject;
-  });
-  const running = await startServer({ ...server.options, insecure: server.insecure, engine });
-  const closing = new AbortController();
-  void running.server.closed.then(() => closing.abort());
-  const logger = running.server.options.logger;
-  try {
-    const loaded = await loadWithRetry(() => createFlorence(init), {
-      retry,
-      signal: closing.signal,
-      onRetry: (error, attempt, delayMs) =>
-        logger({
-          level: "error",
-          msg: `model failed to load (attempt ${attempt}); --retry-load: next attempt in ${delayMs / 1000} s`,
-          cause: `${error.kind}: ${error.message}`,
-        }),
-    }).finally(finish);
-    resolveEngine(loaded);
-  } catch (e) {
-    rejectEngine(withoutStack(e));
-    // Stopped by a signal while waiting to retry: the server is already closing, which is no failure.
-    if (closing.signal.aborted) return;
-    await running.server.close();
-    throw e;
-  }
+  await serveModels(values, env);
 }
 
 /** Reads the PEM files named by --ca, --cert and --key, naming the flag of a file that cannot be read. */
@@ -150,6 +127,22 @@ async function clientTls(values: Values): Promise<NodeTlsOptions | undefined> {
   return Object.keys(tls).length === 0 ? undefined : tls;
 }
 
+/** A client for --url with --protocol, --token and the TLS files (`call` and `stream`). */
+async function connect(values: Values): Promise<FlorenceClient> {
+  const protocol = stringFlag(values, "protocol", env) ?? "grpc";
+  if (protocol !== "grpc" && protocol !== "grpc-web" && protocol !== "connect") {
+    throw new UsageError(`--protocol ${protocol} is not supported; use grpc, grpc-web or connect`);
+  }
+  const token = stringFlag(values, "token", env);
+  const tls = await clientTls(values);
+  return createFlorenceClient({
+    baseUrl: stringFlag(values, "url", env) ?? "http://127.0.0.1:50051",
+    protocol,
+    ...(token !== undefined ? { token } : {}),
+    ...(tls !== undefined ? { tls } : {}),
+  });
+}
+
 async function call(argv: string[]): Promise<void> {
   const { values } = parseArgs({
     args: argv,
@@ -159,28 +152,25 @@ async function call(argv: string[]): Promise<void> {
   if (values.help === true) return printHelp("call");
   const request = taskArgs(values);
   const files = images(values);
-  const protocol = stringFlag(values, "protocol", env) ?? "grpc";
-  if (protocol !== "grpc" && protocol !== "grpc-web" && protocol !== "connect") {
-    throw new UsageError(`--protocol ${protocol} is not supported; use grpc, grpc-web or connect`);
-  }
-  const token = stringFlag(values, "token", env);
-  const tls = await clientTls(values);
-  const client = createFlorenceClient({
-    baseUrl: stringFlag(values, "url", env) ?? "http://127.0.0.1:50051",
-    protocol,
-    ...(token !== undefined ? { token } : {}),
-    ...(tls !== undefined ? { tls } : {}),
-  });
+  const targets = drawArgs(values, files.length);
+  const client = await connect(values);
   const { task, ...inputs } = request;
   const results = await client.run(task, files, { ...inputs, ...generationArgs(values) });
   process.stdout.write(`${JSON.stringify(results.length === 1 ? results[0] : results, null, 2)}\n`);
+  await drawResults(targets, files, results, request.region);
 }
 
 function printHelp(command: CommandName): void {
   process.stdout.write(`${commandHelp(command)}\n`);
 }
 
-const COMMANDS: Readonly<Record<CommandName, (argv: string[]) => Promise<void>>> = { run, serve, call };
+const COMMANDS: Readonly<Record<CommandName, (argv: string[]) => Promise<void>>> = {
+  run,
+  serve,
+  call,
+  export: (argv) => exportCommand(argv, () => printHelp("export")),
+  stream: (argv) => streamCommand(argv, { taskArgs, generationArgs, connect }),
+};
 
 function isCommand(name: string): name is CommandName {
   return Object.hasOwn(COMMANDS, name);

@@ -52,11 +52,20 @@ export type ServerFlag = {
   };
 }[FlagKind];
 
-export type FlagGroup = "listen" | "operations" | "security" | "browsers" | "requests" | "streams" | "connections";
+export type FlagGroup =
+  | "listen"
+  | "models"
+  | "operations"
+  | "security"
+  | "browsers"
+  | "requests"
+  | "streams"
+  | "connections";
 
 export const GROUP_TITLES: Readonly<Record<FlagGroup, string>> = {
   listen: "where it listens",
   operations: "logs, metrics and traces",
+  models: 'several models in one server (docs/ARCHITECTURE.md, README "Several models")',
   security: "TLS and authentication (SIGHUP re-reads the certificate files and the tokens file)",
   browsers: "browsers on other origins (Connect and gRPC-Web)",
   requests: "what one request may ask for, and how many run or wait",
@@ -65,6 +74,36 @@ export const GROUP_TITLES: Readonly<Record<FlagGroup, string>> = {
 };
 
 export const SERVER_FLAGS: readonly ServerFlag[] = [
+  {
+    group: "models",
+    flag: "default-model",
+    kind: "text",
+    option: "defaultModel",
+    value: "NAME",
+    help: "the model requests without a model field run on; default: the first --model",
+  },
+  {
+    group: "models",
+    flag: "preload",
+    kind: "switch",
+    option: "preloadModels",
+    help: "load every model at start (default: the default model at start, the others on their first request)",
+  },
+  {
+    group: "models",
+    flag: "max-loaded-models",
+    kind: "count",
+    option: "maxLoadedModels",
+    help: "most models loaded at once; the least recently used idle one is unloaded; 0 = no limit",
+  },
+  {
+    group: "models",
+    flag: "model-memory-mb",
+    kind: "count",
+    option: "modelMemoryMb",
+    value: "MB",
+    help: "most MiB of loaded models, each counted as its ONNX files' size on disk times its --workers; the least recently used idle one is unloaded; 0 = no limit",
+  },
   {
     group: "listen",
     flag: "host",
@@ -152,6 +191,20 @@ export const SERVER_FLAGS: readonly ServerFlag[] = [
     kind: "list",
     option: "corsAllowedOrigins",
     help: 'an origin whose pages may call the server, e.g. https://app.example.com (repeat the flag for more; "*" = any origin, for development only)',
+  },
+  {
+    group: "browsers",
+    flag: "ui",
+    kind: "switch",
+    option: "ui",
+    help: "serve a page to try the service at /ui/ (GET / redirects there); same origin, so it needs no CORS",
+  },
+  {
+    group: "browsers",
+    flag: "ui-dir",
+    kind: "text",
+    option: "uiDir",
+    help: "folder of a page built by tools/build-ui.mjs to serve with --ui instead of the package's own",
   },
   {
     group: "requests",

@@ -2,7 +2,14 @@ import { parseArgs } from "node:util";
 import { describe, expect, it } from "vitest";
 import { DEFAULT_SERVER_OPTIONS, makeServerOptions } from "../server/options.js";
 import { UsageError } from "./args.js";
-import { parseServerFlags, SERVER_FLAGS, serverFlagOptions, serverFlagsHelp } from "./server-flags.js";
+import {
+  checkDefaultModel,
+  parseModelSpecs,
+  parseServerFlags,
+  SERVER_FLAGS,
+  serverFlagOptions,
+  serverFlagsHelp,
+} from "./server-flags.js";
 
 function parse(argv: string[], env: Record<string, string> = {}) {
   const { values } = parseArgs({ args: argv, options: serverFlagOptions, strict: true });
@@ -45,6 +52,13 @@ describe("parseServerFlags", () => {
       false,
     ],
     ["host and port", ["--host", "0.0.0.0", "--port", "0"], {}, { host: "0.0.0.0", port: 0 }, false],
+    [
+      "the model flags",
+      ["--default-model", "ft", "--preload", "--max-loaded-models", "2", "--model-memory-mb", "4096"],
+      {},
+      { defaultModel: "ft", preloadModels: true, maxLoadedModels: 2, modelMemoryMb: 4096 },
+      false,
+    ],
     ["--insecure", ["--insecure"], {}, {}, true],
     ["FLORENCE2_INSECURE", [], { FLORENCE2_INSECURE: "true" }, {}, true],
   ])("%s", (_name, argv, env, options, insecure) => {
@@ -122,5 +136,90 @@ describe("--cors-allow-origin", () => {
     ["a blank variable is unset", [], { FLORENCE2_CORS_ALLOW_ORIGIN: " " }, {}],
   ])("%s", (_name, argv, env, options) => {
     expect(parse(argv, env).options).toEqual(options);
+  });
+});
+
+describe("parseModelSpecs", () => {
+  /** Paths under /models/ are folders in these tests. */
+  const isFolder = (path: string) => path.startsWith("/models/") || path === "./my-ft";
+  const specs = (argv: string[], env: Record<string, string> = {}) => {
+    const { values } = parseArgs({ args: argv, options: serverFlagOptions, strict: true });
+    return parseModelSpecs(values, env, isFolder);
+  };
+
+  it.each<[string, string[], Record<string, string>, { name: string; source: string }[]]>([
+    [
+      "a hub id alone: named by the id",
+      ["--model", "florence-2-base"],
+      {},
+      [{ name: "florence-2-base", source: "florence-2-base" }],
+    ],
+    [
+      "owner/name alone",
+      ["--model", "acme/florence-ft"],
+      {},
+      [{ name: "acme/florence-ft", source: "acme/florence-ft" }],
+    ],
+    [
+      "a folder alone: its last component",
+      ["--model", "/models/shop-ft/"],
+      {},
+      [{ name: "shop-ft", source: "/models/shop-ft/" }],
+    ],
+    [
+      "NAME=SOURCE, repeated, in order",
+      ["--model", "base=florence-2-base", "--model", "ft=/models/x"],
+      {},
+      [
+        { name: "base", source: "florence-2-base" },
+        { name: "ft", source: "/models/x" },
+      ],
+    ],
+    [
+      "FLORENCE2_MODEL, comma-separated",
+      [],
+      { FLORENCE2_MODEL: "base=florence-2-base, ./my-ft" },
+      [
+        { name: "base", source: "florence-2-base" },
+        { name: "my-ft", source: "./my-ft" },
+      ],
+    ],
+    ["the flag over the environment", ["--model", "a=x"], { FLORENCE2_MODEL: "b=y" }, [{ name: "a", source: "x" }]],
+    [
+      "an = inside a folder's path is part of the source",
+      ["--model", "/models/v=2/shop"],
+      {},
+      [{ name: "shop", source: "/models/v=2/shop" }],
+    ],
+  ])("%s", (_name, argv, env, expected) => {
+    expect(specs(argv, env)).toEqual(expected);
+  });
+
+  it.each<[string, string[], RegExp]>([
+    ["no model", [], /--model is required/],
+    ["a name given twice", ["--model", "a=x", "--model", "a=y"], /the name "a" is given twice/],
+    ["the same id twice", ["--model", "florence-2-base", "--model", "florence-2-base"], /given twice; name each/],
+    ["an empty source", ["--model", "a="], /the SOURCE after "=" is empty/],
+    ["an unusable name", ["--model", "/models/my model"], /name it with NAME=SOURCE/],
+  ])("refuses %s", (_name, argv, message) => {
+    expect(() => specs(argv)).toThrow(UsageError);
+    expect(() => specs(argv)).toThrow(message);
+  });
+
+  it("--default-model must name one of the models", () => {
+    const two = [
+      { name: "a", source: "x" },
+      { name: "b", source: "y" },
+    ];
+    expect(() => checkDefaultModel("b", two)).not.toThrow();
+    expect(() => checkDefaultModel(undefined, two)).not.toThrow();
+    expect(() => checkDefaultModel("c", two)).toThrow("--default-model c is not one of the models: a, b");
+  });
+
+  it("the help explains --model NAME=SOURCE and FLORENCE2_MODEL", () => {
+    const help = serverFlagsHelp();
+    expect(help).toContain("--model NAME=SOURCE | SOURCE");
+    expect(help).toContain("env FLORENCE2_MODEL (several comma-separated");
+    expect(help).toMatch(/--max-loaded-models N\n\s+most models loaded at once/);
   });
 });

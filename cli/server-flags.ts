@@ -5,14 +5,23 @@
  * this table, so a new limit is one row. Each flag also reads FLORENCE2_<FLAG> from the
  * environment (--tls-cert -> FLORENCE2_TLS_CERT); a flag on the command line wins.
  */
+import { statSync } from "node:fs";
+import { basename, resolve } from "node:path";
+import { modelNameProblem } from "../server/model-registry.js";
 import { DEFAULT_SERVER_OPTIONS, type ServerOptions } from "../server/options.js";
 import { type FlagGroup, GROUP_TITLES, SERVER_FLAGS, type ServerFlag } from "./server-flag-table.js";
 
 export { SERVER_FLAGS };
-import { booleanFlag, envName, parseCount, parsePort, parsePositiveInt, stringFlag } from "./args.js";
+import { booleanFlag, envName, parseCount, parsePort, parsePositiveInt, stringFlag, UsageError } from "./args.js";
 
 /** The switch that is not a server option: it allows an exposed start without TLS or tokens. */
 const INSECURE_FLAG = "insecure";
+
+/**
+ * `serve`'s --model is repeatable (`--model NAME=SOURCE` or `--model SOURCE`); this entry of
+ * serverFlagOptions replaces the single-valued one of the model flags `run` shares.
+ */
+const MODEL_FLAG = "model";
 
 /** parseArgs' option table for the server flags and --insecure. */
 export const serverFlagOptions: Readonly<
@@ -32,6 +41,7 @@ export const serverFlagOptions: Readonly<
     ),
   ),
   [INSECURE_FLAG]: { type: "boolean" },
+  [MODEL_FLAG]: { type: "string", multiple: true },
 });
 
 type Env = Readonly<Record<string, string | undefined>>;
@@ -125,10 +135,95 @@ export function serverFlagsHelp(): string {
       lines.push(`    --${f.flag}${value}`);
       lines.push(`        ${f.help}${def === undefined ? "" : ` (default ${def})`}; env ${envName(f.flag)}`);
     }
+    if (group === "models") {
+      lines.push(`    --${MODEL_FLAG} NAME=SOURCE | SOURCE   (repeatable; at least one)`);
+      lines.push(
+        "        SOURCE: a local folder, florence-2-base/-large(-ft) or a hub owner/name; without NAME= the",
+        "        name is the folder's last component or the id; requests pick one with their model field;",
+        `        env ${envName(MODEL_FLAG)} (several comma-separated: base=florence-2-base,ft=./my-ft)`,
+      );
+    }
     if (group === "security") {
       lines.push(`    --${INSECURE_FLAG}`);
       lines.push(`        allow a non-loopback --host with neither TLS nor tokens; env ${envName(INSECURE_FLAG)}`);
     }
   }
   return lines.join("\n");
+}
+
+/** One `--model`: the name requests use, and where it loads from. */
+export interface ModelSpec {
+  readonly name: string;
+  readonly source: string;
+}
+
+/**
+ * The name of a `--model` given without NAME=: a local folder's last path component, else the
+ * hub id or short name itself.
+ */
+export function defaultModelName(source: string, isFolder: (path: string) => boolean): string {
+  if (!isFolder(source)) return source;
+  return basename(resolve(source));
+}
+
+/**
+ * The models of `serve`: every --model, else FLORENCE2_MODEL split at commas. NAME=SOURCE names a
+ * model; a bare SOURCE is named by defaultModelName. Fails with a UsageError that says what to fix
+ * for no model, an unusable name, a name given twice, or a --default-model that is none of them.
+ */
+export function parseModelSpecs(
+  values: Readonly<Record<string, unknown>>,
+  env: Env,
+  isFolder: (path: string) => boolean = isDirectory,
+): ModelSpec[] {
+  const given = values[MODEL_FLAG];
+  const items = Array.isArray(given)
+    ? given.filter((v): v is string => typeof v === "string")
+    : typeof given === "string"
+      ? [given]
+      : (listFromEnv(env[envName(MODEL_FLAG)]) ?? []);
+  if (items.length === 0) {
+    throw new UsageError(
+      `--${MODEL_FLAG} is required: a folder, a model id or a hub owner/name, or NAME=SOURCE (repeatable for several models); env ${envName(MODEL_FLAG)}`,
+    );
+  }
+  const specs: ModelSpec[] = [];
+  for (const item of items) {
+    const spec = splitModelItem(item, isFolder);
+    const problem = modelNameProblem(spec.name);
+    if (problem !== undefined) throw new UsageError(`--${MODEL_FLAG} ${item}: ${problem}; name it with NAME=SOURCE`);
+    if (spec.source === "") throw new UsageError(`--${MODEL_FLAG} ${item}: the SOURCE after "=" is empty`);
+    if (specs.some((s) => s.name === spec.name)) {
+      throw new UsageError(
+        `--${MODEL_FLAG}: the name ${JSON.stringify(spec.name)} is given twice; name each with NAME=SOURCE`,
+      );
+    }
+    specs.push(spec);
+  }
+  return specs;
+}
+
+/** Checks --default-model against the models' names. */
+export function checkDefaultModel(defaultModel: string | undefined, specs: readonly ModelSpec[]): void {
+  if (defaultModel === undefined || specs.some((s) => s.name === defaultModel)) return;
+  throw new UsageError(
+    `--default-model ${defaultModel} is not one of the models: ${specs.map((s) => s.name).join(", ")}`,
+  );
+}
+
+/** NAME=SOURCE when the part before the first "=" is a usable name; otherwise all of it is the source. */
+function splitModelItem(item: string, isFolder: (path: string) => boolean): ModelSpec {
+  const at = item.indexOf("=");
+  if (at > 0 && modelNameProblem(item.slice(0, at)) === undefined && !isFolder(item)) {
+    return { name: item.slice(0, at), source: item.slice(at + 1) };
+  }
+  return { name: defaultModelName(item, isFolder), source: item };
+}
+
+function isDirectory(path: string): boolean {
+  try {
+    return statSync(path).isDirectory();
+  } catch {
+    return false;
+  }
 }

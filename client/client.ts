@@ -5,7 +5,14 @@
  */
 import { type CallOptions, Code, ConnectError, createClient, type Transport } from "@connectrpc/connect";
 import { CaptionGranularity, DetectionLabelsMode, FlorenceService } from "../gen/florence/v1/florence_service_pb.js";
-import { ModelService } from "../gen/florence/v1/model_service_pb.js";
+import { create, type MessageInitShape } from "@bufbuild/protobuf";
+import {
+  ListModelsResponseSchema,
+  type ModelInfo as ModelInfoMessage,
+  ModelInfoSchema,
+  ModelService,
+  ModelState,
+} from "../gen/florence/v1/model_service_pb.js";
 import { nameToEnum } from "./enums.js";
 import {
   fromDetectionsResult,
@@ -34,43 +41,61 @@ import { type FlorenceClientOptions, toCallOptions } from "./options.js";
 import type {
   DetectionsResult,
   FrameAnswer,
+  ModelInfo,
   ModelList,
   OcrResult,
   SegmentationResult,
   TaskResult,
   TextResult,
 } from "./results.js";
+import { StreamFramesRequestSchema } from "../gen/florence/v1/frames_pb.js";
 import { fromStreamResponse, toStreamRequests } from "./stream.js";
 import { type ReadImageFile, toBox, toGenerationOptions, toImage, toImages, toTask, toTaskInput } from "./to-proto.js";
 
 /** Every method takes one image or an array and resolves to one result per image, in order. */
 export interface FlorenceClient {
   /** <CAPTION>, <DETAILED_CAPTION> or <MORE_DETAILED_CAPTION>, by `granularity`. */
-  captionImage(images: Images, options?: CaptionOptions): Promise<TextResult[]>;
+  captionImage(images: Images, options?: CaptionOptions & ModelChoice): Promise<TextResult[]>;
   /** <OD>, <DENSE_REGION_CAPTION> or <REGION_PROPOSAL> by `labelsMode`, or exactly `classes`. */
-  detectObjects(images: Images, options?: DetectOptions): Promise<DetectionsResult[]>;
+  detectObjects(images: Images, options?: DetectOptions & ModelChoice): Promise<DetectionsResult[]>;
   /** <OCR>: all text as one string. */
-  ocrImage(images: Images, options?: RequestOptions): Promise<TextResult[]>;
+  ocrImage(images: Images, options?: RequestOptions & ModelChoice): Promise<TextResult[]>;
   /** <OCR_WITH_REGION>: text lines with their quadrilaterals. */
-  parseDocument(images: Images, options?: RequestOptions): Promise<OcrResult[]>;
+  parseDocument(images: Images, options?: RequestOptions & ModelChoice): Promise<OcrResult[]>;
   /** <CAPTION_TO_PHRASE_GROUNDING>: boxes for the phrases of `phrase`. */
-  groundPhrase(images: Images, phrase: string, options?: RequestOptions): Promise<DetectionsResult[]>;
+  groundPhrase(images: Images, phrase: string, options?: RequestOptions & ModelChoice): Promise<DetectionsResult[]>;
   /** <REFERRING_EXPRESSION_SEGMENTATION>: polygons and masks of what `phrase` refers to. */
-  segmentPhrase(images: Images, phrase: string, options?: RequestOptions): Promise<SegmentationResult[]>;
+  segmentPhrase(images: Images, phrase: string, options?: RequestOptions & ModelChoice): Promise<SegmentationResult[]>;
   /** <REGION_TO_SEGMENTATION>: polygons and mask of the object in `region`. */
-  segmentRegion(images: Images, region: Region, options?: RequestOptions): Promise<SegmentationResult[]>;
+  segmentRegion(images: Images, region: Region, options?: RequestOptions & ModelChoice): Promise<SegmentationResult[]>;
   /** <REGION_TO_CATEGORY>. */
-  classifyImageRegion(images: Images, region: Region, options?: RequestOptions): Promise<TextResult[]>;
+  classifyImageRegion(images: Images, region: Region, options?: RequestOptions & ModelChoice): Promise<TextResult[]>;
   /** <REGION_TO_DESCRIPTION>. */
-  captionImageRegion(images: Images, region: Region, options?: RequestOptions): Promise<TextResult[]>;
+  captionImageRegion(images: Images, region: Region, options?: RequestOptions & ModelChoice): Promise<TextResult[]>;
   /** <REGION_TO_OCR>. */
-  ocrImageRegion(images: Images, region: Region, options?: RequestOptions): Promise<TextResult[]>;
+  ocrImageRegion(images: Images, region: Region, options?: RequestOptions & ModelChoice): Promise<TextResult[]>;
   /** Any task; pass `text` or `region` for the tasks that need one. */
-  run(task: TaskName, images: Images, options?: RunOptions): Promise<TaskResult[]>;
+  run(task: TaskName, images: Images, options?: RunOptions & ModelChoice): Promise<TaskResult[]>;
   /** Several tasks on ONE image (decoded and vision-encoded once); one result per task. */
-  runTasks(image: ImageInput, tasks: readonly TaskRequest[], options?: RequestOptions): Promise<TaskResult[]>;
-  /** The loaded model(s) and the server's limits. */
+  runTasks(
+    image: ImageInput,
+    tasks: readonly TaskRequest[],
+    options?: RequestOptions & ModelChoice,
+  ): Promise<TaskResult[]>;
+  /**
+   * The server's models and limits, as ModelInfo only (a model that is not loaded has an empty
+   * id); listServedModels adds each model's name, state and load counters.
+   */
   listModels(options?: FlorenceCallOptions): Promise<ModelList>;
+  /** Every model the server has (loaded or not, with its name and state; the default first) and its limits. */
+  listServedModels(options?: FlorenceCallOptions): Promise<ServedModelList>;
+  /**
+   * Operators: loads `model` now and resolves once it is loaded (bounded by the call's deadline).
+   * Needs a token like every call when the server has a tokens file.
+   */
+  loadModel(model: string, options?: FlorenceCallOptions): Promise<ServedModel>;
+  /** Operators: unloads `model`; FAILED_PRECONDITION while calls use it. */
+  unloadModel(model: string, options?: FlorenceCallOptions): Promise<ServedModel>;
   /**
    * Bidirectional stream for video: one answer per frame, in frame order (a result, a skip, or a
    * per-frame error). Needs HTTP/2 (Node); browsers' fetch cannot stream requests. The client's
@@ -78,12 +103,63 @@ export interface FlorenceClient {
    */
   streamFrames(
     frames: AsyncIterable<FrameInput> | Iterable<FrameInput>,
-    config: StreamConfig,
+    config: StreamConfig & ModelChoice,
     options?: FlorenceCallOptions,
   ): AsyncIterable<FrameAnswer>;
 }
 
+/** Which model a call runs on: a name ListModels gives; unset = the client's `model`, else the server's default. */
+export interface ModelChoice {
+  readonly model?: string;
+}
+
+/** Where a served model is in its life cycle (ModelState in model_service.proto). */
+export type ServedModelState = "unloaded" | "loading" | "loaded" | "failed";
+
+/**
+ * A model the server has. A model that is not loaded has its name, state and counters only: its
+ * other fields are empty (id "", no tasks, no stats).
+ */
+export interface ServedModel extends ModelInfo {
+  /** The name calls pass as `model`. */
+  readonly name: string;
+  readonly state: ServedModelState | undefined;
+  /** Calls without a model run on this one. */
+  readonly isDefault: boolean;
+  /** Why its last load failed, when state is "failed". */
+  readonly loadError: string | undefined;
+  /** Loads and unloads since the server started. */
+  readonly loads: number;
+  readonly unloads: number;
+}
+
+export interface ServedModelList extends ModelList {
+  readonly models: readonly ServedModel[];
+}
+
+const MODEL_STATES: Readonly<Record<number, ServedModelState>> = {
+  [ModelState.UNLOADED]: "unloaded",
+  [ModelState.LOADING]: "loading",
+  [ModelState.LOADED]: "loaded",
+  [ModelState.FAILED]: "failed",
+};
+
+function toServedModel(message: ModelInfoMessage): ServedModel {
+  const info = fromListModels(create(ListModelsResponseSchema, { models: [message] })).models[0]!;
+  return {
+    ...info,
+    name: message.name,
+    state: MODEL_STATES[message.state],
+    isDefault: message.default,
+    loadError: message.loadError === "" ? undefined : message.loadError,
+    loads: Number(message.loads),
+    unloads: Number(message.unloads),
+  };
+}
+
 export interface ClientSettings extends Pick<FlorenceClientOptions, "headers" | "timeoutMs"> {
+  /** See FlorenceClientOptions.model. */
+  readonly model?: string | undefined;
   /** See FlorenceClientOptions.token. */
   readonly token?: string | undefined;
   readonly readFile: ReadImageFile;
@@ -112,11 +188,14 @@ export function createFlorenceClientOnTransport(transport: Transport, settings: 
     return r;
   };
   const gen = toGenerationOptions;
+  /** The call's model, else the client's; "" (the server's default) when neither is set. */
+  const modelOf = (o: ModelChoice): string => o.model ?? settings.model ?? "";
 
   // The eight image+(phrase|region) methods share one shape: images, one extra field, options.
-  const withImages = async (images: Images, o: RequestOptions) => ({
+  const withImages = async (images: Images, o: RequestOptions & ModelChoice) => ({
     images: await toImages(images, readFile),
     options: gen(o),
+    model: modelOf(o),
   });
 
   return {
@@ -192,19 +271,50 @@ export function createFlorenceClientOnTransport(transport: Transport, settings: 
         image: await toImage(image, "image", readFile),
         tasks: tasks.map((t, i) => toTaskInput(t, `tasks[${i}]`)),
         options: gen(o),
+        model: modelOf(o),
       };
       return answered(await florence.runTasks(req, call(o)), o).results.map(fromTaskResult);
     },
     async listModels(o = {}) {
       return fromListModels(await models.listModels({}, call(o)));
     },
+    async listServedModels(o = {}) {
+      const r = await models.listModels({}, call(o));
+      return { ...fromListModels(r), models: r.models.map(toServedModel) };
+    },
+    async loadModel(model, o = {}) {
+      const r = await models.loadModel({ model }, call(o));
+      return toServedModel(r.model ?? create(ModelInfoSchema, { name: model }));
+    },
+    async unloadModel(model, o = {}) {
+      const r = await models.unloadModel({ model }, call(o));
+      return toServedModel(r.model ?? create(ModelInfoSchema, { name: model }));
+    },
     async *streamFrames(frames, config, o = {}) {
       if (settings.noBidiStreaming !== undefined) throw new ConnectError(settings.noBidiStreaming, Code.Unimplemented);
       const answers = florence.streamFrames(
-        toStreamRequests(frames, config, readFile),
+        withStreamModel(toStreamRequests(frames, config, readFile), modelOf(config)),
         toCallOptions(o, settings, false),
       );
       for await (const answer of answers) yield fromStreamResponse(answer);
     },
   };
+}
+
+type StreamRequestInit = MessageInitShape<typeof StreamFramesRequestSchema>;
+
+/** The stream's requests with `model` set on its StreamConfig (the first message). */
+async function* withStreamModel(
+  requests: AsyncIterable<StreamRequestInit>,
+  model: string,
+): AsyncIterable<StreamRequestInit> {
+  for await (const request of requests) {
+    if (request.message?.case !== "config") {
+      yield request;
+      continue;
+    }
+    const config = create(StreamFramesRequestSchema, request);
+    if (config.message.case === "config") config.message.value.model = model;
+    yield config;
+  }
 }

@@ -38,6 +38,11 @@ export interface FlorenceClientOptions<P extends Protocol = Protocol> {
    * createRetryInterceptor to your own transport). Default: retryDefaults (5 attempts).
    */
   readonly retry: RetryOptionsInit | false;
+  /**
+   * The model every call runs on unless the call names its own (`model` in a call's options or a
+   * stream's config): a name the server's ListModels gives. Default none: the server's default model.
+   */
+  readonly model: string | undefined;
 }
 
 export const clientDefaults = {
@@ -46,6 +51,7 @@ export const clientDefaults = {
   timeoutMs: 300_000,
   transport: undefined,
   retry: {},
+  model: undefined,
 } as const satisfies Partial<FlorenceClientOptions>;
 
 /** The interceptors of a transport the client builds itself: the retry policy, unless turned off. */

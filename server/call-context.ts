@@ -19,11 +19,11 @@ import type { GenerationOptions } from "../models/inputs.js";
 import type { AdmissionQueue, SlotLimit } from "./admission.js";
 import { callerKey } from "./auth.js";
 import type { CallTracker } from "./call-tracker.js";
-import type { EngineHandle } from "./engine-handle.js";
 import { isServerFault, toConnectError } from "./errors.js";
 import type { Logger, RequestLogEntry } from "./logger.js";
 import { describeCause } from "./logger.js";
 import type { ServerMetrics } from "./metrics.js";
+import type { ModelRegistry } from "./model-registry.js";
 import type { ServerOptions } from "./options.js";
 import { parseTraceParent, REQUEST_ID_HEADER, requestIdFrom } from "./request-id.js";
 import { endChildSpan, endRpcSpan, recordEngineCall, startChildSpan, startRpcSpan } from "./tracing.js";
@@ -32,7 +32,7 @@ import { effectiveMaxNewTokens, modelLimitViolations, pixelBudgetViolations, Vio
 
 export interface ServiceDeps {
   readonly options: Readonly<ServerOptions>;
-  readonly engine: EngineHandle;
+  readonly models: ModelRegistry;
   readonly admission: AdmissionQueue;
   readonly streams: SlotLimit;
   readonly calls: CallTracker;
@@ -45,6 +45,8 @@ export interface ServiceDeps {
 /** What a handler records about its call for the log line. */
 export interface CallRecord {
   task?: string;
+  /** The model's name (ModelRegistry.resolve of the request's `model`): withEngine runs on it. */
+  model?: string;
   images: number;
   bytes: number;
   queueMs: number;
@@ -102,7 +104,7 @@ function openCall(deps: ServiceDeps, context: HandlerContext, stream: boolean): 
       const durationMs = performance.now() - start;
       const code = error === undefined ? "ok" : codeToString(error.code);
       if (stream) deps.metrics.streamEnded(record);
-      deps.metrics.callEnded(method, code, durationMs / 1000);
+      deps.metrics.callEnded(method, code, durationMs / 1000, record.model);
       if (record.trace !== undefined) endRpcSpan(record.trace.span, error?.code, error?.rawMessage);
       logCall(deps, { context, method, requestId, traceId, peer, durationMs }, record, error);
     },
@@ -179,12 +181,13 @@ export interface CallerDeadline {
  * spans go under the call's span (streams: under a span of the frame this withEngine serves).
  */
 /**
- * The request limits in force now: the server's options, with max_new_tokens capped by the loaded
- * model's decoder positions, so a request over either limit is told the one that really applies.
- * Before the model has loaded, the server's own (the call then fails UNAVAILABLE anyway).
+ * The request limits in force now: the server's options, with max_new_tokens capped by the named
+ * (else the default) model's decoder positions, so a request over either limit is told the one that
+ * really applies. While that model is not loaded, the server's own (withEngine checks the model's
+ * once it has loaded).
  */
-export function requestLimitsOf(deps: ServiceDeps): RequestLimits {
-  const model = deps.engine.peek()?.info;
+export function requestLimitsOf(deps: ServiceDeps, modelName?: string): RequestLimits {
+  const model = deps.models.peek(modelName)?.info;
   if (model === undefined) return deps.options;
   return { ...deps.options, maxNewTokens: effectiveMaxNewTokens(deps.options.maxNewTokens, model) };
 }
@@ -202,8 +205,12 @@ export async function withEngine<T>(
   readonly modelMs: number;
   readonly stages: RunTimings | undefined;
 }> {
-  const engine = deps.engine.get();
   const { signal, timeoutMs } = caller instanceof AbortSignal ? { signal: caller, timeoutMs: () => undefined } : caller;
+  // Waits for the model's load when it is not loaded (bounded by the caller's deadline); the lease
+  // keeps it from being unloaded until this call ends.
+  const lease = await deps.models.acquire(record.model, signal);
+  record.model = lease.name;
+  const engine = lease.engine;
   const reported: { stages?: RunTimings } = {};
   let queueMs = 0;
   let modelMs = 0;
@@ -235,7 +242,10 @@ export async function withEngine<T>(
           };
     try {
       const results = await run(options);
-      deps.metrics.generatedTokens(results.reduce((sum, r) => sum + (resultOf(r)?.generatedTokens ?? 0), 0));
+      deps.metrics.generatedTokens(
+        results.reduce((sum, r) => sum + (resultOf(r)?.generatedTokens ?? 0), 0),
+        lease.name,
+      );
       return results;
     } finally {
       const end = performance.now();
@@ -279,6 +289,7 @@ export async function withEngine<T>(
     failure = e;
     throw e;
   } finally {
+    lease.release();
     if (frameSpan !== undefined) endChildSpan(frameSpan, failure);
   }
 }
@@ -332,6 +343,7 @@ function logCall(deps: ServiceDeps, call: CallIdentity, record: CallRecord, erro
     protocol: call.context.protocolName,
     ...(caller === undefined ? {} : { caller }),
     ...(record.task === undefined ? {} : { task: record.task }),
+    ...(record.model === undefined ? {} : { model: record.model }),
     images: record.images,
     bytes: record.bytes,
     queueMs: round(record.queueMs),

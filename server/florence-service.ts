@@ -60,6 +60,8 @@ import {
 interface ImagesRequest {
   readonly images: readonly Image[];
   readonly options?: GenerationOptionsMessage | undefined;
+  /** The model's name; "" = the default model. */
+  readonly model: string;
 }
 
 interface RunOutput {
@@ -83,10 +85,11 @@ async function runOnImages(
   record: CallRecord,
   build: (v: Violations) => TaskRequest | undefined,
 ): Promise<RunOutput> {
+  record.model = deps.models.resolve(request.model);
   const v = new Violations();
   const task = build(v);
   const images = toImageInputs(request.images, "images", deps.options, v);
-  const options = toGenerationOptions(request.options, "options", requestLimitsOf(deps), v);
+  const options = toGenerationOptions(request.options, "options", requestLimitsOf(deps, record.model), v);
   record.images = request.images.length;
   record.bytes = request.images.reduce((sum, image) => sum + imageBytes(image), 0);
   if (task !== undefined) record.task = task.task;
@@ -233,6 +236,7 @@ export function createFlorenceService(deps: ServiceDeps): ServiceImpl<typeof Flo
       return { results, timings: out.timings };
     }),
     runTasks: unaryCall(deps, async (req, ctx, record) => {
+      record.model = deps.models.resolve(req.model);
       const v = new Violations();
       const image = toImageInput(req.image, "image", v);
       const tasks: TaskRequest[] = [];
@@ -249,7 +253,7 @@ export function createFlorenceService(deps: ServiceDeps): ServiceImpl<typeof Flo
           if (task !== undefined) tasks.push(task);
         });
       }
-      const options = toGenerationOptions(req.options, "options", requestLimitsOf(deps), v);
+      const options = toGenerationOptions(req.options, "options", requestLimitsOf(deps, record.model), v);
       record.images = 1;
       record.bytes = imageBytes(req.image);
       record.task = tasks.map((t) => t.task).join(",");

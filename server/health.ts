@@ -2,6 +2,7 @@
  * grpc.health.v1.Health for connect-node (grpc-health-check only fits a grpc-js Server).
  * The server as a whole is "" and each application service has its own entry; all start
  * NOT_SERVING, turn SERVING once the engine has loaded, and go back to NOT_SERVING when draining.
+ * A server started with named models also has one entry per model name (server/model-health.ts).
  */
 import type { ServiceImpl } from "@connectrpc/connect";
 import { Code, ConnectError } from "@connectrpc/connect";
@@ -28,6 +29,14 @@ export class HealthRegistry {
   /** A snapshot of all statuses. */
   entries(): [string, ServingStatus][] {
     return [...this.#statuses];
+  }
+
+  /** Sets one known service's status, notifying watchers when it changed; unknown names are ignored. */
+  set(service: string, status: ServingStatus): void {
+    const old = this.#statuses.get(service);
+    if (old === undefined || old === status) return;
+    this.#statuses.set(service, status);
+    for (const listener of this.#listeners) listener();
   }
 
   /** Sets every known service to `status`, notifying watchers once. */

@@ -31,6 +31,8 @@ export interface RequestLogEntry {
   readonly caller?: string;
   /** Our task name(s), when the request named any. */
   readonly task?: string;
+  /** The model the call ran on (its name), once the request named a valid one or left it unset. */
+  readonly model?: string;
   /** Images in the request (streams: frames received). */
   readonly images: number;
   /** Image payload bytes (encoded or raw) in the request (streams: all frames). */
@@ -57,6 +59,8 @@ export interface EventLogEntry {
   readonly msg: string;
   readonly method?: string;
   readonly address?: string;
+  /** The model an event is about (several models in one server). */
+  readonly model?: string;
   /** For internal errors: the cause's stack or text, for operators only. */
   readonly cause?: string;
   /** "closed": connections that had to be destroyed because they did not close after GOAWAY. */

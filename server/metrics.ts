@@ -8,6 +8,12 @@
  * from zero, so a sum can go down. Each is mirrored by a Counter advanced by the sum's increase
  * since the last scrape (a decrease counts as nothing and becomes the new base): the Counter only
  * ever grows, which is what Prometheus' rate() expects of a *_total.
+ *
+ * A server started with named models (FlorenceServerInit.models) labels the request, token, batch
+ * and engine metrics with `model` (the model's name; "" for calls that name none, like health);
+ * a server given one engine keeps its series unlabelled, as before several models existed.
+ * An unloaded model's engine counters keep their values; a reload starts its sums from zero again,
+ * which the mirroring above already treats as a new base.
  */
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from "prom-client";
 import type { EngineStats } from "../models/engine.js";
@@ -16,11 +22,14 @@ import type { EngineStats } from "../models/engine.js";
 export interface MetricSources {
   /** Engine calls waiting for an admission slot now. */
   readonly queueDepth: () => number;
-  /** The loaded engine's counters; undefined while none is loaded or when it does not answer in time. */
-  readonly engineStats: () => Promise<EngineStats | undefined>;
-  /** Seconds the model took to load; undefined until it has loaded. */
-  readonly modelLoadSeconds: () => number | undefined;
+  /** Each loaded model's engine counters, by model name; a model that does not answer in time is left out. */
+  readonly engineStats: () => Promise<ReadonlyMap<string, EngineStats>>;
+  /** Seconds each model's last load took, by name; absent until it has loaded. */
+  readonly modelLoadSeconds: () => ReadonlyMap<string, number>;
 }
+
+/** The label sets of a model's series: `{ model }` when labelling by model, else none. */
+type ModelLabels = (model: string | undefined) => Record<string, string>;
 
 /** A stream's frame outcomes so far (CallRecord.frames), read at every scrape while it is open. */
 export interface FrameCounts {
@@ -83,30 +92,36 @@ export class ServerMetrics {
   /** This server's metrics and the process metrics, as scraped. */
   readonly registry: Registry;
   readonly #own = new Registry();
-  readonly #requests: Counter<"method" | "code">;
-  readonly #duration: Histogram<"method">;
+  readonly #requests: Counter<string>;
+  readonly #duration: Histogram<string>;
   readonly #inflight: Gauge;
-  readonly #tokens: Counter;
+  readonly #tokens: Counter<string>;
+  readonly #labels: ModelLabels;
+  readonly #modelLabel: string[];
   readonly #openStreams = new Set<{ readonly frames?: FrameCounts | undefined }>();
   /** Frame outcomes of streams that have ended. */
   readonly #endedFrames = { result: 0, skipped: 0, error: 0 };
   readonly #sources: MetricSources;
   /** The engine-stats read shared by every collect callback of one scrape. */
-  #statsRead: Promise<EngineStats | undefined> | undefined;
+  #statsRead: Promise<ReadonlyMap<string, EngineStats>> | undefined;
 
-  constructor(sources: MetricSources) {
+  /** `byModel`: label by model (servers started with named models). */
+  constructor(sources: MetricSources, byModel = false) {
     this.#sources = sources;
+    this.#labels = byModel ? (model) => ({ model: model ?? "" }) : () => ({});
+    this.#modelLabel = byModel ? ["model"] : [];
+    const modelLabel = this.#modelLabel;
     const registers = [this.#own];
     this.#requests = new Counter({
       name: "florence2_requests_total",
       help: "RPCs finished, by method and gRPC status (snake case, as in the logs).",
-      labelNames: ["method", "code"],
+      labelNames: ["method", "code", ...modelLabel],
       registers,
     });
     this.#duration = new Histogram({
       name: "florence2_request_duration_seconds",
       help: "Wall time of each RPC (streams: the whole stream).",
-      labelNames: ["method"],
+      labelNames: ["method", ...modelLabel],
       buckets: DURATION_BUCKETS,
       registers,
     });
@@ -118,6 +133,7 @@ export class ServerMetrics {
     this.#tokens = new Counter({
       name: "florence2_generated_tokens_total",
       help: "Tokens the decoder generated, over every answer returned.",
+      labelNames: modelLabel,
       registers,
     });
     new Gauge({
@@ -129,13 +145,14 @@ export class ServerMetrics {
       },
     });
     const loadSeconds = sources.modelLoadSeconds;
+    const labels = this.#labels;
     new Gauge({
       name: "florence2_model_load_seconds",
-      help: "Seconds from server start until the model was loaded (absent until then).",
+      help: "Seconds the model's last load took (absent until it has loaded).",
+      labelNames: modelLabel,
       registers,
       collect() {
-        const seconds = loadSeconds();
-        if (seconds !== undefined) this.set(seconds);
+        for (const [model, seconds] of loadSeconds()) this.set(labels(model), seconds);
       },
     });
     this.#registerFrames();
@@ -157,11 +174,11 @@ export class ServerMetrics {
     this.#inflight.inc();
   }
 
-  /** `code` as in the log line ("ok", "invalid_argument"). */
-  callEnded(method: string, code: string, seconds: number): void {
+  /** `code` as in the log line ("ok", "invalid_argument"); `model` the call's model, when it named or used one. */
+  callEnded(method: string, code: string, seconds: number, model?: string): void {
     this.#inflight.dec();
-    this.#requests.inc({ method, code });
-    this.#duration.observe({ method }, seconds);
+    this.#requests.inc({ method, code, ...this.#labels(model) });
+    this.#duration.observe({ method, ...this.#labels(model) }, seconds);
   }
 
   /** Counts a stream's frames at every scrape until `streamEnded`. */
@@ -176,8 +193,8 @@ export class ServerMetrics {
     this.#endedFrames.error += stream.frames.errors;
   }
 
-  generatedTokens(count: number): void {
-    if (count > 0) this.#tokens.inc(count);
+  generatedTokens(count: number, model?: string): void {
+    if (count > 0) this.#tokens.inc(this.#labels(model), count);
   }
 
   #registerFrames(): void {
@@ -207,52 +224,60 @@ export class ServerMetrics {
 
   #registerEngine(): void {
     const stats = () => this.#engineStats();
+    const labels = this.#labels;
+    const labelNames = this.#modelLabel;
     for (const spec of ENGINE_COUNTERS) {
-      let last: number | undefined;
+      const last = new Map<string, number>();
       new Counter({
         name: spec.name,
         help: spec.help,
+        labelNames,
         registers: [this.#own],
         async collect() {
-          const s = await stats();
-          const value = s === undefined ? undefined : spec.read(s);
-          if (value === undefined) return;
-          this.inc(Math.max(0, value - (last ?? 0)));
-          last = value;
+          for (const [model, s] of await stats()) {
+            const value = spec.read(s);
+            if (value === undefined) continue;
+            this.inc(labels(model), Math.max(0, value - (last.get(model) ?? 0)));
+            last.set(model, value);
+          }
         },
       });
     }
-    const lastBySize = new Map<number, number>();
+    const lastBySize = new Map<string, Map<number, number>>();
     new Histogram({
       name: "florence2_batch_size",
       help: "Decoder rows per batch the engine ran (beam search counts its beams).",
       buckets: BATCH_SIZE_BUCKETS,
+      labelNames,
       registers: [this.#own],
       async collect() {
-        const sizes = (await stats())?.batchSizes;
-        if (sizes === undefined) return;
-        for (const [key, count] of Object.entries(sizes)) {
-          const rows = Number(key);
-          // Observed one batch at a time: prom-client has no weighted observe, and a scrape
-          // interval holds at most a few thousand batches.
-          for (let n = Math.max(0, count - (lastBySize.get(rows) ?? 0)); n > 0; n--) this.observe(rows);
-          lastBySize.set(rows, count);
+        for (const [model, s] of await stats()) {
+          if (s.batchSizes === undefined) continue;
+          const seen = lastBySize.get(model) ?? new Map<number, number>();
+          lastBySize.set(model, seen);
+          for (const [key, count] of Object.entries(s.batchSizes)) {
+            const rows = Number(key);
+            // Observed one batch at a time: prom-client has no weighted observe, and a scrape
+            // interval holds at most a few thousand batches.
+            for (let n = Math.max(0, count - (seen.get(rows) ?? 0)); n > 0; n--) this.observe(labels(model), rows);
+            seen.set(rows, count);
+          }
         }
       },
     });
     new Gauge({
       name: "florence2_engine_queued_items",
       help: "Admitted items waiting inside the engine for a batch.",
+      labelNames,
       registers: [this.#own],
       async collect() {
-        const s = await stats();
-        if (s !== undefined) this.set(s.queuedItems);
+        for (const [model, s] of await stats()) this.set(labels(model), s.queuedItems);
       },
     });
   }
 
   /** One engine-stats read per scrape: the first collect starts it, the others share it. */
-  #engineStats(): Promise<EngineStats | undefined> {
+  #engineStats(): Promise<ReadonlyMap<string, EngineStats>> {
     this.#statsRead ??= this.#sources.engineStats().finally(() => {
       this.#statsRead = undefined;
     });

@@ -4,9 +4,8 @@
  * metrics port. server.ts creates it and hands the metrics and tracer to the handlers.
  */
 import type { Tracer } from "@opentelemetry/api";
-import type { EngineStats } from "../models/engine.js";
+import type { EngineStats, FlorenceEngine } from "../models/engine.js";
 import type { AdmissionQueue } from "./admission.js";
-import type { EngineHandle } from "./engine-handle.js";
 import type { HealthRegistry } from "./health.js";
 import { ServingStatus } from "./health.js";
 import {
@@ -16,6 +15,7 @@ import {
   type ProbeResult,
 } from "./http-endpoints.js";
 import { ServerMetrics } from "./metrics.js";
+import type { ModelRegistry } from "./model-registry.js";
 import type { ServerOptions } from "./options.js";
 import { startOtlpTracing, type OwnedTracerProvider } from "./tracing-sdk.js";
 import { TRACER_NAME } from "./tracing.js";
@@ -28,7 +28,9 @@ const ENGINE_STATS_TIMEOUT_MS = 1000;
 
 /** The server parts the probes and metrics read. */
 export interface OperatedParts {
-  readonly engine: EngineHandle;
+  readonly models: ModelRegistry;
+  /** Label metrics by model (a server started with named models). */
+  readonly labelByModel: boolean;
   readonly admission: AdmissionQueue;
   readonly health: HealthRegistry;
   /** True from the start of close(): readiness fails from then on, before the drain. */
@@ -52,11 +54,14 @@ export function createOperations(options: Readonly<ServerOptions>, parts: Operat
       ? startOtlpTracing(options.otlpEndpoint)
       : undefined;
   const provider = options.tracerProvider ?? owned?.provider;
-  const metrics = new ServerMetrics({
-    queueDepth: () => parts.admission.waiting,
-    engineStats: () => engineStatsWithin(parts.engine, ENGINE_STATS_TIMEOUT_MS),
-    modelLoadSeconds: () => parts.engine.loadSeconds,
-  });
+  const metrics = new ServerMetrics(
+    {
+      queueDepth: () => parts.admission.waiting,
+      engineStats: () => engineStatsWithin(parts.models, ENGINE_STATS_TIMEOUT_MS),
+      modelLoadSeconds: () => loadSecondsOf(parts.models),
+    },
+    parts.labelByModel,
+  );
   const endpoints: OperatorEndpoints = {
     metrics: async () => ({ contentType: metrics.contentType, text: await metrics.metrics() }),
     liveness: () => liveness(parts),
@@ -78,32 +83,50 @@ export function createOperations(options: Readonly<ServerOptions>, parts: Operat
   };
 }
 
-/** Liveness: fails once loading has failed or while no inference worker can run. */
-export function liveness(parts: Pick<OperatedParts, "engine">): ProbeResult {
-  if (parts.engine.alive) return { ok: true, detail: "ok" };
-  return {
-    ok: false,
-    detail: parts.engine.loadError !== undefined ? "the model failed to load" : "no inference worker can run",
-  };
+/** Liveness: fails while the default model's last load has failed or none of its inference workers can run. */
+export function liveness(parts: Pick<OperatedParts, "models">): ProbeResult {
+  const model = parts.models.view(parts.models.defaultName);
+  if (model.state === "failed") return { ok: false, detail: "the model failed to load" };
+  if (model.state === "loaded" && !model.workersAvailable) return { ok: false, detail: "no inference worker can run" };
+  return { ok: true, detail: "ok" };
 }
 
 /** Readiness: the server's grpc.health.v1 status, with the reason when it is not SERVING. */
 export function readiness(parts: OperatedParts): ProbeResult {
   if (parts.health.get("") === ServingStatus.SERVING) return { ok: true, detail: "ok" };
+  const model = parts.models.view(parts.models.defaultName);
   const detail = parts.closing()
     ? "draining"
-    : parts.engine.loadError !== undefined
+    : model.state === "failed"
       ? "the model failed to load"
-      : parts.engine.peek() === undefined
+      : model.state !== "loaded"
         ? "the model is loading"
         : "no inference worker can run";
   return { ok: false, detail };
 }
 
-/** The engine's counters, or undefined when it has not loaded or does not answer within `timeoutMs`. */
-async function engineStatsWithin(handle: EngineHandle, timeoutMs: number): Promise<EngineStats | undefined> {
-  const engine = handle.peek();
-  if (engine === undefined) return undefined;
+/** Each loaded model's counters, by name; one that does not answer within `timeoutMs` is left out. */
+async function engineStatsWithin(models: ModelRegistry, timeoutMs: number): Promise<Map<string, EngineStats>> {
+  const read = await Promise.all(
+    models.views().map(async (view) => {
+      const stats = view.engine === undefined ? undefined : await statsWithin(view.engine, timeoutMs);
+      return [view.name, stats] as const;
+    }),
+  );
+  return new Map(read.flatMap(([name, stats]) => (stats === undefined ? [] : [[name, stats] as const])));
+}
+
+function loadSecondsOf(models: ModelRegistry): Map<string, number> {
+  return new Map(
+    models.names.flatMap((name) => {
+      const seconds = models.loadSeconds(name);
+      return seconds === undefined ? [] : [[name, seconds] as const];
+    }),
+  );
+}
+
+/** An engine's counters, or undefined when it does not answer within `timeoutMs`. */
+async function statsWithin(engine: FlorenceEngine, timeoutMs: number): Promise<EngineStats | undefined> {
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<undefined>((resolve) => {
     timer = setTimeout(() => resolve(undefined), timeoutMs);

@@ -54,6 +54,18 @@ export interface ServerOptions {
    * 4 s of decoding) while refusing requests that would hold the worker for half a minute.
    */
   readonly maxRequestMegapixels: number;
+  // --- Several models (see server/model-registry.ts) ---
+  /** The model requests without a `model` field run on. Default: the first model given. */
+  readonly defaultModel: string | undefined;
+  /** Load every model at start. Default false: the default model at start, the others on first use. */
+  readonly preloadModels: boolean;
+  /** Most models loaded at once; the least recently used idle one is unloaded. Default 0: no limit. */
+  readonly maxLoadedModels: number;
+  /**
+   * Most MiB of model files (the ONNX files each model loaded, as on disk) loaded at once; the
+   * least recently used idle model is unloaded. Default 0: no limit.
+   */
+  readonly modelMemoryMb: number;
   // --- Browsers (see server/cors.ts) ---
   /**
    * Origins whose pages may call the server from a browser (Connect and gRPC-Web), each exactly
@@ -62,6 +74,10 @@ export interface ServerOptions {
    * no CORS headers, preflights refused.
    */
   readonly corsAllowedOrigins: readonly string[];
+  /** Serve the "try it" page at /ui/ (server/ui-assets.ts); GET / redirects there. Default false. */
+  readonly ui: boolean;
+  /** Folder of the built page (tools/build-ui.mjs output). Default undefined: the package's dist/ui. */
+  readonly uiDir: string | undefined;
   // --- Transport security and authentication (see server/tls.ts and server/auth.ts) ---
   /** PEM certificate chain file; with tlsKeyFile, the port speaks TLS only. Default none (cleartext). */
   readonly tlsCertFile: string | undefined;
@@ -165,7 +181,13 @@ export const DEFAULT_SERVER_OPTIONS: Readonly<ServerOptions> = Object.freeze({
   maxNumBeams: 8,
   maxNewTokens: 4096,
   maxRequestMegapixels: 64,
+  defaultModel: undefined,
+  preloadModels: false,
+  maxLoadedModels: 0,
+  modelMemoryMb: 0,
   corsAllowedOrigins: Object.freeze([]),
+  ui: false,
+  uiDir: undefined,
   tlsCertFile: undefined,
   tlsKeyFile: undefined,
   tlsClientCaFile: undefined,
@@ -194,12 +216,16 @@ type OtherOption =
   | "host"
   | "logger"
   | "corsAllowedOrigins"
+  | "ui"
+  | "uiDir"
   | "tlsCertFile"
   | "tlsKeyFile"
   | "tlsClientCaFile"
   | "authTokensFile"
   | "authHealth"
   | "authReflection"
+  | "defaultModel"
+  | "preloadModels"
   | "logLevel"
   | "metricsPort"
   | "otlpEndpoint"
@@ -220,6 +246,8 @@ const MINIMUM: Readonly<Record<IntegerOption, number>> = {
   maxNumBeams: 1,
   maxNewTokens: 1,
   maxRequestMegapixels: 1,
+  maxLoadedModels: 0,
+  modelMemoryMb: 0,
   maxConnections: 1,
   headersTimeoutMs: 1,
   requestTimeoutMs: 1,
@@ -256,7 +284,7 @@ export function makeServerOptions(options: Partial<ServerOptions> = {}): Readonl
   if (typeof merged.host !== "string" || merged.host === "") {
     throw new TypeError(`ServerOptions.host must be a non-empty string, got ${JSON.stringify(merged.host)}`);
   }
-  for (const key of ["tlsCertFile", "tlsKeyFile", "tlsClientCaFile", "authTokensFile"] as const) {
+  for (const key of ["tlsCertFile", "tlsKeyFile", "tlsClientCaFile", "authTokensFile", "uiDir"] as const) {
     const value = merged[key];
     if (value !== undefined && (typeof value !== "string" || value === "")) {
       throw new TypeError(`ServerOptions.${key} must be a file path or undefined, got ${JSON.stringify(value)}`);
@@ -273,7 +301,7 @@ export function makeServerOptions(options: Partial<ServerOptions> = {}): Readonl
     if (problem !== undefined) throw new TypeError(`ServerOptions.corsAllowedOrigins: ${problem}`);
   }
   checkOperationsOptions(merged);
-  for (const key of ["authHealth", "authReflection"] as const) {
+  for (const key of ["authHealth", "authReflection", "preloadModels", "ui"] as const) {
     if (typeof merged[key] !== "boolean")
       throw new TypeError(`ServerOptions.${key} must be true or false, got ${String(merged[key])}`);
   }

@@ -25,10 +25,11 @@ import { AdmissionQueue, SlotLimit } from "./admission.js";
 import { connectionContextValues, type ServiceDeps } from "./call-context.js";
 import { CallTracker } from "./call-tracker.js";
 import { withCors } from "./cors.js";
-import { EngineHandle, followEngineAvailability } from "./engine-handle.js";
 import { answerDecodeErrorsAsInvalidArgument } from "./errors.js";
 import { createFlorenceService } from "./florence-service.js";
 import { createHealthService, HealthRegistry, ServingStatus } from "./health.js";
+import { followModels } from "./model-health.js";
+import { ModelRegistry, type ModelSource, modelNameProblem } from "./model-registry.js";
 import { DualProtocolListener } from "./listener.js";
 import { withOperatorEndpoints } from "./http-endpoints.js";
 import { atLevel, describeCause } from "./logger.js";
@@ -38,13 +39,23 @@ import type { ServerOptions } from "./options.js";
 import { makeServerOptions } from "./options.js";
 import { createSecurity, type ReloadResult } from "./security.js";
 import { buildReflectionIndex, createReflectionV1alphaService, createReflectionV1Service } from "./reflection.js";
+import { findBuiltUi, loadUiAssets, withUiAssets } from "./ui-assets.js";
 
 /** After GOAWAY, how long sessions get to end on their own before they are destroyed. */
 const SESSION_CLOSE_TIMEOUT_MS = 1000;
 
 export interface FlorenceServerInit extends Partial<ServerOptions> {
-  /** The engine, or a promise of it: health reports NOT_SERVING until it resolves. */
-  readonly engine: FlorenceEngine | Promise<FlorenceEngine>;
+  /**
+   * One engine, or a promise of it: health reports NOT_SERVING until it resolves. Give this or
+   * `models`. Its model is named by its id (or "default" for a promise) and cannot be unloaded.
+   */
+  readonly engine?: FlorenceEngine | Promise<FlorenceEngine>;
+  /**
+   * Several named models the server loads itself (server/model-registry.ts), the default one at
+   * start; ServerOptions.defaultModel, preloadModels, maxLoadedModels and modelMemoryMb apply, and
+   * grpc.health.v1 has an entry per model name.
+   */
+  readonly models?: readonly ModelSource[];
 }
 
 export interface ServerAddress {
@@ -93,23 +104,31 @@ export const SERVED_SERVICES: readonly DescService[] = [
 // Long on purpose: the wiring of every part (services, security, operations, listener) and the
 // shutdown sequence in the order they must run, each step a call into its own file.
 export function createFlorenceServer(init: FlorenceServerInit): FlorenceServer {
-  const { engine: engineInit, ...rest } = init;
+  const { engine: engineInit, models: modelSources, ...rest } = init;
   const given = makeServerOptions(rest);
   const options = Object.freeze({ ...given, logger: atLevel(given.logger, given.logLevel) });
   const logger = options.logger;
   const security = createSecurity(options);
   /** Set when close() starts: readiness stays NOT_SERVING from then on, before the drain. */
   let notReady = false;
-  const health = new HealthRegistry([FlorenceService.typeName, ModelService.typeName]);
-  const engine = new EngineHandle(engineInit);
+  const models = createModelRegistry({ engine: engineInit, models: modelSources }, options);
+  const perModelHealth = modelSources !== undefined;
+  const services = [FlorenceService.typeName, ModelService.typeName];
+  const health = new HealthRegistry(perModelHealth ? [...services, ...models.names] : services);
   const admission = new AdmissionQueue({
     maxConcurrent: options.maxConcurrentRequests,
     maxQueued: options.maxQueuedRequests,
   });
-  const operations = createOperations(options, { engine, admission, health, closing: () => notReady });
+  const operations = createOperations(options, {
+    models,
+    labelByModel: perModelHealth,
+    admission,
+    health,
+    closing: () => notReady,
+  });
   const deps: ServiceDeps = {
     options,
-    engine,
+    models,
     admission,
     streams: new SlotLimit(options.maxConcurrentStreams),
     calls: new CallTracker(),
@@ -143,24 +162,42 @@ export function createFlorenceServer(init: FlorenceServerInit): FlorenceServer {
       msg: "CORS allows every origin (*): any web page a user opens may call this server; list the real origins outside development",
     });
   }
+  // The try-it page (--ui) is answered before CORS: it is same-origin and not an RPC.
+  const ui = options.ui ? loadUiAssets(options.uiDir ?? findBuiltUi()) : undefined;
   const listener = new DualProtocolListener(
-    withOperatorEndpoints(withCors(handler, options.corsAllowedOrigins), operations.endpoints),
+    withOperatorEndpoints(withUiAssets(withCors(handler, options.corsAllowedOrigins), ui), operations.endpoints),
     security.listenerOptions,
   );
 
-  const ready = deps.engine.ready.then((engine) => {
-    if (engine === undefined) {
-      logger({
-        level: "error",
-        msg: "model failed to load",
-        cause: describeCause(deps.engine.loadError?.cause ?? deps.engine.loadError),
-      });
-      return false;
-    }
-    if (!notReady) health.setAll(ServingStatus.SERVING);
-    logger({ level: "info", msg: "model loaded" });
-    followEngineAvailability(engine, { health, logger, draining: () => notReady });
-    return true;
+  let loadedAtStart = false;
+  const following = followModels(models, {
+    health,
+    logger,
+    services: ["", ...services],
+    perModel: perModelHealth,
+    phase: () => ({ ready: loadedAtStart, draining: notReady }),
+  });
+  const startupLoad = (name: string) =>
+    models.preload(name).then((engine) => {
+      const failure = models.view(name).loadError;
+      if (engine === undefined && !notReady) {
+        logger({
+          level: "error",
+          msg: "model failed to load",
+          model: name,
+          cause: describeCause(failure?.cause ?? failure),
+        });
+      } else if (engine !== undefined) {
+        logger({ level: "info", msg: "model loaded", model: name });
+      }
+      return engine !== undefined;
+    });
+  // The other models load at start too with preloadModels, else on their first request.
+  if (options.preloadModels) for (const name of models.names.slice(1)) void startupLoad(name);
+  const ready = startupLoad(models.defaultName).then((loaded) => {
+    loadedAtStart = loaded;
+    following.update();
+    return loaded;
   });
 
   let closing: Promise<void> | undefined;
@@ -189,7 +226,8 @@ export function createFlorenceServer(init: FlorenceServerInit): FlorenceServer {
     }, SESSION_CLOSE_TIMEOUT_MS);
     await closed;
     clearTimeout(timer);
-    if (!(await deps.engine.close(Math.max(0, deadline - performance.now())))) {
+    following.stop();
+    if (!(await models.close(Math.max(0, deadline - performance.now())))) {
       logger({ level: "warn", msg: "closed while the model was still loading; it will be closed once loaded" });
     }
     await operations.close();
@@ -226,4 +264,30 @@ export function createFlorenceServer(init: FlorenceServerInit): FlorenceServer {
       return closing;
     },
   };
+}
+
+const MIB = 1024 * 1024;
+
+/** The server's models: `models` as given, or the one `engine` (named by its id, "default" for a promise). */
+export function createModelRegistry(
+  init: {
+    readonly engine?: FlorenceEngine | Promise<FlorenceEngine> | undefined;
+    readonly models?: readonly ModelSource[] | undefined;
+  },
+  options: {
+    readonly defaultModel: string | undefined;
+    readonly maxLoadedModels: number;
+    readonly modelMemoryMb: number;
+  },
+): ModelRegistry {
+  const budget = { maxLoaded: options.maxLoadedModels, maxBytes: options.modelMemoryMb * MIB };
+  if (init.models !== undefined) {
+    if (init.engine !== undefined) throw new TypeError("FlorenceServerInit takes an engine or models, not both");
+    return new ModelRegistry(init.models, budget, options.defaultModel);
+  }
+  const engine = init.engine;
+  if (engine === undefined) throw new TypeError("FlorenceServerInit needs an engine or models");
+  const id = "info" in engine ? engine.info.id : undefined;
+  const name = id !== undefined && modelNameProblem(id) === undefined ? id : "default";
+  return new ModelRegistry([{ name, load: () => Promise.resolve(engine), reloadable: false }], budget);
 }

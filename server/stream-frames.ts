@@ -15,6 +15,7 @@ import { requestLimitsOf, streamCall } from "./call-context.js";
 import { toFrameError } from "./errors.js";
 import { answer, type FrameJob, runFrame, skipAnswer } from "./frame-answers.js";
 import { FramePipeline } from "./frame-pipeline.js";
+import type { ModelLease } from "./model-registry.js";
 import { DUPLICATE_FRAME_ID_WINDOW, RecentIds } from "./recent-ids.js";
 import { toStreamSettings } from "./stream-settings.js";
 import { type IdleTimer, startConfigTimer, startIdleTimer } from "./stream-timers.js";
@@ -56,6 +57,7 @@ async function* streamFrames(
   const stopReading = AbortSignal.any([abort.signal, deps.calls.drainSignal, timeLimit.signal]);
   const configTimer = startConfigTimer(deps.options.streamConfigTimeoutMs, timeLimit);
   let idle: IdleTimer | undefined;
+  let pin: ModelLease | undefined;
   try {
     const iterator = requests[Symbol.asyncIterator]();
     const first = await nextOrStop(iterator, stopReading);
@@ -65,7 +67,12 @@ async function* streamFrames(
       if (deps.calls.draining) throw shuttingDown();
       return;
     }
-    const settings = toStreamSettings(first.value, requestLimitsOf(deps));
+    const config = first.value.message.case === "config" ? first.value.message.value : undefined;
+    record.model = deps.models.resolve(config?.model);
+    const settings = toStreamSettings(first.value, requestLimitsOf(deps, record.model));
+    // The stream holds its model from here to its end, so it is never unloaded between frames
+    // (an unloaded model is loaded now; the stream's frames wait for it).
+    pin = await deps.models.acquire(record.model, abort.signal);
     // The stream's frames share one fairness lane: a fast stream cannot crowd out the others.
     const lane = `stream:${nextStreamId++}`;
     const frames = { results: 0, skipped: 0, errors: 0 };
@@ -108,6 +115,7 @@ async function* streamFrames(
     idle?.stop();
     abort.abort();
     context.signal.removeEventListener("abort", onCallAbort);
+    pin?.release();
     releaseStream();
   }
 }

@@ -20,7 +20,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file florence/v1/florence_service.proto.
  */
 export const file_florence_v1_florence_service: GenFile = /*@__PURE__*/
-  fileDesc("CiJmbG9yZW5jZS92MS9mbG9yZW5jZV9zZXJ2aWNlLnByb3RvEgtmbG9yZW5jZS52MSKgAQoTQ2FwdGlvbkltYWdlUmVxdWVzdBIiCgZpbWFnZXMYASADKAsyEi5mbG9yZW5jZS52MS5JbWFnZRI0CgtncmFudWxhcml0eRgCIAEoDjIfLmZsb3JlbmNlLnYxLkNhcHRpb25HcmFudWxhcml0eRIvCgdvcHRpb25zGAMgASgLMh4uZmxvcmVuY2UudjEuR2VuZXJhdGlvbk9wdGlvbnMiZwoUQ2FwdGlvbkltYWdlUmVzcG9uc2USKAoHcmVzdWx0cxgBIAMoCzIXLmZsb3JlbmNlLnYxLlRleHRSZXN1bHQSJQoHdGltaW5ncxgCIAEoCzIULmZsb3JlbmNlLnYxLlRpbWluZ3MiswEKFERldGVjdE9iamVjdHNSZXF1ZXN0EiIKBmltYWdlcxgBIAMoCzISLmZsb3JlbmNlLnYxLkltYWdlEjUKC2xhYmVsc19tb2RlGAIgASgOMiAuZmxvcmVuY2UudjEuRGV0ZWN0aW9uTGFiZWxzTW9kZRIPCgdjbGFzc2VzGAMgAygJEi8KB29wdGlvbnMYBCABKAsyHi5mbG9yZW5jZS52MS5HZW5lcmF0aW9uT3B0aW9ucyJuChVEZXRlY3RPYmplY3RzUmVzcG9uc2USLgoHcmVzdWx0cxgBIAMoCzIdLmZsb3JlbmNlLnYxLkRldGVjdGlvbnNSZXN1bHQSJQoHdGltaW5ncxgCIAEoCzIULmZsb3JlbmNlLnYxLlRpbWluZ3MiZgoPT2NySW1hZ2VSZXF1ZXN0EiIKBmltYWdlcxgBIAMoCzISLmZsb3JlbmNlLnYxLkltYWdlEi8KB29wdGlvbnMYAiABKAsyHi5mbG9yZW5jZS52MS5HZW5lcmF0aW9uT3B0aW9ucyJjChBPY3JJbWFnZVJlc3BvbnNlEigKB3Jlc3VsdHMYASADKAsyFy5mbG9yZW5jZS52MS5UZXh0UmVzdWx0EiUKB3RpbWluZ3MYAiABKAsyFC5mbG9yZW5jZS52MS5UaW1pbmdzImsKFFBhcnNlRG9jdW1lbnRSZXF1ZXN0EiIKBmltYWdlcxgBIAMoCzISLmZsb3JlbmNlLnYxLkltYWdlEi8KB29wdGlvbnMYAiABKAsyHi5mbG9yZW5jZS52MS5HZW5lcmF0aW9uT3B0aW9ucyJnChVQYXJzZURvY3VtZW50UmVzcG9uc2USJwoHcmVzdWx0cxgBIAMoCzIWLmZsb3JlbmNlLnYxLk9jclJlc3VsdBIlCgd0aW1pbmdzGAIgASgLMhQuZmxvcmVuY2UudjEuVGltaW5ncyJ6ChNHcm91bmRQaHJhc2VSZXF1ZXN0EiIKBmltYWdlcxgBIAMoCzISLmZsb3JlbmNlLnYxLkltYWdlEg4KBnBocmFzZRgCIAEoCRIvCgdvcHRpb25zGAMgASgLMh4uZmxvcmVuY2UudjEuR2VuZXJhdGlvbk9wdGlvbnMibQoUR3JvdW5kUGhyYXNlUmVzcG9uc2USLgoHcmVzdWx0cxgBIAMoCzIdLmZsb3JlbmNlLnYxLkRldGVjdGlvbnNSZXN1bHQSJQoHdGltaW5ncxgCIAEoCzIULmZsb3JlbmNlLnYxLlRpbWluZ3MiewoUU2VnbWVudFBocmFzZVJlcXVlc3QSIgoGaW1hZ2VzGAEgAygLMhIuZmxvcmVuY2UudjEuSW1hZ2USDgoGcGhyYXNlGAIgASgJEi8KB29wdGlvbnMYAyABKAsyHi5mbG9yZW5jZS52MS5HZW5lcmF0aW9uT3B0aW9ucyJwChVTZWdtZW50UGhyYXNlUmVzcG9uc2USMAoHcmVzdWx0cxgBIAMoCzIfLmZsb3JlbmNlLnYxLlNlZ21lbnRhdGlvblJlc3VsdBIlCgd0aW1pbmdzGAIgASgLMhQuZmxvcmVuY2UudjEuVGltaW5ncyKVAQoUU2VnbWVudFJlZ2lvblJlcXVlc3QSIgoGaW1hZ2VzGAEgAygLMhIuZmxvcmVuY2UudjEuSW1hZ2USKAoGcmVnaW9uGAIgASgLMhguZmxvcmVuY2UudjEuQm91bmRpbmdCb3gSLwoHb3B0aW9ucxgDIAEoCzIeLmZsb3JlbmNlLnYxLkdlbmVyYXRpb25PcHRpb25zInAKFVNlZ21lbnRSZWdpb25SZXNwb25zZRIwCgdyZXN1bHRzGAEgAygLMh8uZmxvcmVuY2UudjEuU2VnbWVudGF0aW9uUmVzdWx0EiUKB3RpbWluZ3MYAiABKAsyFC5mbG9yZW5jZS52MS5UaW1pbmdzIpsBChpDbGFzc2lmeUltYWdlUmVnaW9uUmVxdWVzdBIiCgZpbWFnZXMYASADKAsyEi5mbG9yZW5jZS52MS5JbWFnZRIoCgZyZWdpb24YAiABKAsyGC5mbG9yZW5jZS52MS5Cb3VuZGluZ0JveBIvCgdvcHRpb25zGAMgASgLMh4uZmxvcmVuY2UudjEuR2VuZXJhdGlvbk9wdGlvbnMibgobQ2xhc3NpZnlJbWFnZVJlZ2lvblJlc3BvbnNlEigKB3Jlc3VsdHMYASADKAsyFy5mbG9yZW5jZS52MS5UZXh0UmVzdWx0EiUKB3RpbWluZ3MYAiABKAsyFC5mbG9yZW5jZS52MS5UaW1pbmdzIpoBChlDYXB0aW9uSW1hZ2VSZWdpb25SZXF1ZXN0EiIKBmltYWdlcxgBIAMoCzISLmZsb3JlbmNlLnYxLkltYWdlEigKBnJlZ2lvbhgCIAEoCzIYLmZsb3JlbmNlLnYxLkJvdW5kaW5nQm94Ei8KB29wdGlvbnMYAyABKAsyHi5mbG9yZW5jZS52MS5HZW5lcmF0aW9uT3B0aW9ucyJtChpDYXB0aW9uSW1hZ2VSZWdpb25SZXNwb25zZRIoCgdyZXN1bHRzGAEgAygLMhcuZmxvcmVuY2UudjEuVGV4dFJlc3VsdBIlCgd0aW1pbmdzGAIgASgLMhQuZmxvcmVuY2UudjEuVGltaW5ncyKWAQoVT2NySW1hZ2VSZWdpb25SZXF1ZXN0EiIKBmltYWdlcxgBIAMoCzISLmZsb3JlbmNlLnYxLkltYWdlEigKBnJlZ2lvbhgCIAEoCzIYLmZsb3JlbmNlLnYxLkJvdW5kaW5nQm94Ei8KB29wdGlvbnMYAyABKAsyHi5mbG9yZW5jZS52MS5HZW5lcmF0aW9uT3B0aW9ucyJpChZPY3JJbWFnZVJlZ2lvblJlc3BvbnNlEigKB3Jlc3VsdHMYASADKAsyFy5mbG9yZW5jZS52MS5UZXh0UmVzdWx0EiUKB3RpbWluZ3MYAiABKAsyFC5mbG9yZW5jZS52MS5UaW1pbmdzIroBCgpSdW5SZXF1ZXN0Eh8KBHRhc2sYASABKA4yES5mbG9yZW5jZS52MS5UYXNrEgwKBHRleHQYAiABKAkSKAoGcmVnaW9uGAMgASgLMhguZmxvcmVuY2UudjEuQm91bmRpbmdCb3gSIgoGaW1hZ2VzGAQgAygLMhIuZmxvcmVuY2UudjEuSW1hZ2USLwoHb3B0aW9ucxgFIAEoCzIeLmZsb3JlbmNlLnYxLkdlbmVyYXRpb25PcHRpb25zIl4KC1J1blJlc3BvbnNlEigKB3Jlc3VsdHMYASADKAsyFy5mbG9yZW5jZS52MS5UYXNrUmVzdWx0EiUKB3RpbWluZ3MYAiABKAsyFC5mbG9yZW5jZS52MS5UaW1pbmdzIowBCg9SdW5UYXNrc1JlcXVlc3QSIQoFaW1hZ2UYASABKAsyEi5mbG9yZW5jZS52MS5JbWFnZRIlCgV0YXNrcxgCIAMoCzIWLmZsb3JlbmNlLnYxLlRhc2tJbnB1dBIvCgdvcHRpb25zGAMgASgLMh4uZmxvcmVuY2UudjEuR2VuZXJhdGlvbk9wdGlvbnMiYwoQUnVuVGFza3NSZXNwb25zZRIoCgdyZXN1bHRzGAEgAygLMhcuZmxvcmVuY2UudjEuVGFza1Jlc3VsdBIlCgd0aW1pbmdzGAIgASgLMhQuZmxvcmVuY2UudjEuVGltaW5ncyqiAQoSQ2FwdGlvbkdyYW51bGFyaXR5EiMKH0NBUFRJT05fR1JBTlVMQVJJVFlfVU5TUEVDSUZJRUQQABIeChpDQVBUSU9OX0dSQU5VTEFSSVRZX05PUk1BTBABEiAKHENBUFRJT05fR1JBTlVMQVJJVFlfREVUQUlMRUQQAhIlCiFDQVBUSU9OX0dSQU5VTEFSSVRZX1ZFUllfREVUQUlMRUQQAyqjAQoTRGV0ZWN0aW9uTGFiZWxzTW9kZRIlCiFERVRFQ1RJT05fTEFCRUxTX01PREVfVU5TUEVDSUZJRUQQABIhCh1ERVRFQ1RJT05fTEFCRUxTX01PREVfQ0xBU1NFUxABEiIKHkRFVEVDVElPTl9MQUJFTFNfTU9ERV9DQVBUSU9OUxACEh4KGkRFVEVDVElPTl9MQUJFTFNfTU9ERV9ST0lTEAMyhgkKD0Zsb3JlbmNlU2VydmljZRJVCgxDYXB0aW9uSW1hZ2USIC5mbG9yZW5jZS52MS5DYXB0aW9uSW1hZ2VSZXF1ZXN0GiEuZmxvcmVuY2UudjEuQ2FwdGlvbkltYWdlUmVzcG9uc2UiABJYCg1EZXRlY3RPYmplY3RzEiEuZmxvcmVuY2UudjEuRGV0ZWN0T2JqZWN0c1JlcXVlc3QaIi5mbG9yZW5jZS52MS5EZXRlY3RPYmplY3RzUmVzcG9uc2UiABJJCghPY3JJbWFnZRIcLmZsb3JlbmNlLnYxLk9jckltYWdlUmVxdWVzdBodLmZsb3JlbmNlLnYxLk9jckltYWdlUmVzcG9uc2UiABJYCg1QYXJzZURvY3VtZW50EiEuZmxvcmVuY2UudjEuUGFyc2VEb2N1bWVudFJlcXVlc3QaIi5mbG9yZW5jZS52MS5QYXJzZURvY3VtZW50UmVzcG9uc2UiABJVCgxHcm91bmRQaHJhc2USIC5mbG9yZW5jZS52MS5Hcm91bmRQaHJhc2VSZXF1ZXN0GiEuZmxvcmVuY2UudjEuR3JvdW5kUGhyYXNlUmVzcG9uc2UiABJYCg1TZWdtZW50UGhyYXNlEiEuZmxvcmVuY2UudjEuU2VnbWVudFBocmFzZVJlcXVlc3QaIi5mbG9yZW5jZS52MS5TZWdtZW50UGhyYXNlUmVzcG9uc2UiABJYCg1TZWdtZW50UmVnaW9uEiEuZmxvcmVuY2UudjEuU2VnbWVudFJlZ2lvblJlcXVlc3QaIi5mbG9yZW5jZS52MS5TZWdtZW50UmVnaW9uUmVzcG9uc2UiABJqChNDbGFzc2lmeUltYWdlUmVnaW9uEicuZmxvcmVuY2UudjEuQ2xhc3NpZnlJbWFnZVJlZ2lvblJlcXVlc3QaKC5mbG9yZW5jZS52MS5DbGFzc2lmeUltYWdlUmVnaW9uUmVzcG9uc2UiABJnChJDYXB0aW9uSW1hZ2VSZWdpb24SJi5mbG9yZW5jZS52MS5DYXB0aW9uSW1hZ2VSZWdpb25SZXF1ZXN0GicuZmxvcmVuY2UudjEuQ2FwdGlvbkltYWdlUmVnaW9uUmVzcG9uc2UiABJbCg5PY3JJbWFnZVJlZ2lvbhIiLmZsb3JlbmNlLnYxLk9jckltYWdlUmVnaW9uUmVxdWVzdBojLmZsb3JlbmNlLnYxLk9jckltYWdlUmVnaW9uUmVzcG9uc2UiABI6CgNSdW4SFy5mbG9yZW5jZS52MS5SdW5SZXF1ZXN0GhguZmxvcmVuY2UudjEuUnVuUmVzcG9uc2UiABJJCghSdW5UYXNrcxIcLmZsb3JlbmNlLnYxLlJ1blRhc2tzUmVxdWVzdBodLmZsb3JlbmNlLnYxLlJ1blRhc2tzUmVzcG9uc2UiABJZCgxTdHJlYW1GcmFtZXMSIC5mbG9yZW5jZS52MS5TdHJlYW1GcmFtZXNSZXF1ZXN0GiEuZmxvcmVuY2UudjEuU3RyZWFtRnJhbWVzUmVzcG9uc2UiACgBMAFiBnByb3RvMw", [file_florence_v1_frames, file_florence_v1_geometry, file_florence_v1_image, file_florence_v1_results, file_florence_v1_task]);
+  fileDesc("CiJmbG9yZW5jZS92MS9mbG9yZW5jZV9zZXJ2aWNlLnByb3RvEgtmbG9yZW5jZS52MSKvAQoTQ2FwdGlvbkltYWdlUmVxdWVzdBIiCgZpbWFnZXMYASADKAsyEi5mbG9yZW5jZS52MS5JbWFnZRI0CgtncmFudWxhcml0eRgCIAEoDjIfLmZsb3JlbmNlLnYxLkNhcHRpb25HcmFudWxhcml0eRIvCgdvcHRpb25zGAMgASgLMh4uZmxvcmVuY2UudjEuR2VuZXJhdGlvbk9wdGlvbnMSDQoFbW9kZWwYBCABKAkiZwoUQ2FwdGlvbkltYWdlUmVzcG9uc2USKAoHcmVzdWx0cxgBIAMoCzIXLmZsb3JlbmNlLnYxLlRleHRSZXN1bHQSJQoHdGltaW5ncxgCIAEoCzIULmZsb3JlbmNlLnYxLlRpbWluZ3MiwgEKFERldGVjdE9iamVjdHNSZXF1ZXN0EiIKBmltYWdlcxgBIAMoCzISLmZsb3JlbmNlLnYxLkltYWdlEjUKC2xhYmVsc19tb2RlGAIgASgOMiAuZmxvcmVuY2UudjEuRGV0ZWN0aW9uTGFiZWxzTW9kZRIPCgdjbGFzc2VzGAMgAygJEi8KB29wdGlvbnMYBCABKAsyHi5mbG9yZW5jZS52MS5HZW5lcmF0aW9uT3B0aW9ucxINCgVtb2RlbBgFIAEoCSJuChVEZXRlY3RPYmplY3RzUmVzcG9uc2USLgoHcmVzdWx0cxgBIAMoCzIdLmZsb3JlbmNlLnYxLkRldGVjdGlvbnNSZXN1bHQSJQoHdGltaW5ncxgCIAEoCzIULmZsb3JlbmNlLnYxLlRpbWluZ3MidQoPT2NySW1hZ2VSZXF1ZXN0EiIKBmltYWdlcxgBIAMoCzISLmZsb3JlbmNlLnYxLkltYWdlEi8KB29wdGlvbnMYAiABKAsyHi5mbG9yZW5jZS52MS5HZW5lcmF0aW9uT3B0aW9ucxINCgVtb2RlbBgDIAEoCSJjChBPY3JJbWFnZVJlc3BvbnNlEigKB3Jlc3VsdHMYASADKAsyFy5mbG9yZW5jZS52MS5UZXh0UmVzdWx0EiUKB3RpbWluZ3MYAiABKAsyFC5mbG9yZW5jZS52MS5UaW1pbmdzInoKFFBhcnNlRG9jdW1lbnRSZXF1ZXN0EiIKBmltYWdlcxgBIAMoCzISLmZsb3JlbmNlLnYxLkltYWdlEi8KB29wdGlvbnMYAiABKAsyHi5mbG9yZW5jZS52MS5HZW5lcmF0aW9uT3B0aW9ucxINCgVtb2RlbBgDIAEoCSJnChVQYXJzZURvY3VtZW50UmVzcG9uc2USJwoHcmVzdWx0cxgBIAMoCzIWLmZsb3JlbmNlLnYxLk9jclJlc3VsdBIlCgd0aW1pbmdzGAIgASgLMhQuZmxvcmVuY2UudjEuVGltaW5ncyKJAQoTR3JvdW5kUGhyYXNlUmVxdWVzdBIiCgZpbWFnZXMYASADKAsyEi5mbG9yZW5jZS52MS5JbWFnZRIOCgZwaHJhc2UYAiABKAkSLwoHb3B0aW9ucxgDIAEoCzIeLmZsb3JlbmNlLnYxLkdlbmVyYXRpb25PcHRpb25zEg0KBW1vZGVsGAQgASgJIm0KFEdyb3VuZFBocmFzZVJlc3BvbnNlEi4KB3Jlc3VsdHMYASADKAsyHS5mbG9yZW5jZS52MS5EZXRlY3Rpb25zUmVzdWx0EiUKB3RpbWluZ3MYAiABKAsyFC5mbG9yZW5jZS52MS5UaW1pbmdzIooBChRTZWdtZW50UGhyYXNlUmVxdWVzdBIiCgZpbWFnZXMYASADKAsyEi5mbG9yZW5jZS52MS5JbWFnZRIOCgZwaHJhc2UYAiABKAkSLwoHb3B0aW9ucxgDIAEoCzIeLmZsb3JlbmNlLnYxLkdlbmVyYXRpb25PcHRpb25zEg0KBW1vZGVsGAQgASgJInAKFVNlZ21lbnRQaHJhc2VSZXNwb25zZRIwCgdyZXN1bHRzGAEgAygLMh8uZmxvcmVuY2UudjEuU2VnbWVudGF0aW9uUmVzdWx0EiUKB3RpbWluZ3MYAiABKAsyFC5mbG9yZW5jZS52MS5UaW1pbmdzIqQBChRTZWdtZW50UmVnaW9uUmVxdWVzdBIiCgZpbWFnZXMYASADKAsyEi5mbG9yZW5jZS52MS5JbWFnZRIoCgZyZWdpb24YAiABKAsyGC5mbG9yZW5jZS52MS5Cb3VuZGluZ0JveBIvCgdvcHRpb25zGAMgASgLMh4uZmxvcmVuY2UudjEuR2VuZXJhdGlvbk9wdGlvbnMSDQoFbW9kZWwYBCABKAkicAoVU2VnbWVudFJlZ2lvblJlc3BvbnNlEjAKB3Jlc3VsdHMYASADKAsyHy5mbG9yZW5jZS52MS5TZWdtZW50YXRpb25SZXN1bHQSJQoHdGltaW5ncxgCIAEoCzIULmZsb3JlbmNlLnYxLlRpbWluZ3MiqgEKGkNsYXNzaWZ5SW1hZ2VSZWdpb25SZXF1ZXN0EiIKBmltYWdlcxgBIAMoCzISLmZsb3JlbmNlLnYxLkltYWdlEigKBnJlZ2lvbhgCIAEoCzIYLmZsb3JlbmNlLnYxLkJvdW5kaW5nQm94Ei8KB29wdGlvbnMYAyABKAsyHi5mbG9yZW5jZS52MS5HZW5lcmF0aW9uT3B0aW9ucxINCgVtb2RlbBgEIAEoCSJuChtDbGFzc2lmeUltYWdlUmVnaW9uUmVzcG9uc2USKAoHcmVzdWx0cxgBIAMoCzIXLmZsb3JlbmNlLnYxLlRleHRSZXN1bHQSJQoHdGltaW5ncxgCIAEoCzIULmZsb3JlbmNlLnYxLlRpbWluZ3MiqQEKGUNhcHRpb25JbWFnZVJlZ2lvblJlcXVlc3QSIgoGaW1hZ2VzGAEgAygLMhIuZmxvcmVuY2UudjEuSW1hZ2USKAoGcmVnaW9uGAIgASgLMhguZmxvcmVuY2UudjEuQm91bmRpbmdCb3gSLwoHb3B0aW9ucxgDIAEoCzIeLmZsb3JlbmNlLnYxLkdlbmVyYXRpb25PcHRpb25zEg0KBW1vZGVsGAQgASgJIm0KGkNhcHRpb25JbWFnZVJlZ2lvblJlc3BvbnNlEigKB3Jlc3VsdHMYASADKAsyFy5mbG9yZW5jZS52MS5UZXh0UmVzdWx0EiUKB3RpbWluZ3MYAiABKAsyFC5mbG9yZW5jZS52MS5UaW1pbmdzIqUBChVPY3JJbWFnZVJlZ2lvblJlcXVlc3QSIgoGaW1hZ2VzGAEgAygLMhIuZmxvcmVuY2UudjEuSW1hZ2USKAoGcmVnaW9uGAIgASgLMhguZmxvcmVuY2UudjEuQm91bmRpbmdCb3gSLwoHb3B0aW9ucxgDIAEoCzIeLmZsb3JlbmNlLnYxLkdlbmVyYXRpb25PcHRpb25zEg0KBW1vZGVsGAQgASgJImkKFk9jckltYWdlUmVnaW9uUmVzcG9uc2USKAoHcmVzdWx0cxgBIAMoCzIXLmZsb3JlbmNlLnYxLlRleHRSZXN1bHQSJQoHdGltaW5ncxgCIAEoCzIULmZsb3JlbmNlLnYxLlRpbWluZ3MiyQEKClJ1blJlcXVlc3QSHwoEdGFzaxgBIAEoDjIRLmZsb3JlbmNlLnYxLlRhc2sSDAoEdGV4dBgCIAEoCRIoCgZyZWdpb24YAyABKAsyGC5mbG9yZW5jZS52MS5Cb3VuZGluZ0JveBIiCgZpbWFnZXMYBCADKAsyEi5mbG9yZW5jZS52MS5JbWFnZRIvCgdvcHRpb25zGAUgASgLMh4uZmxvcmVuY2UudjEuR2VuZXJhdGlvbk9wdGlvbnMSDQoFbW9kZWwYBiABKAkiXgoLUnVuUmVzcG9uc2USKAoHcmVzdWx0cxgBIAMoCzIXLmZsb3JlbmNlLnYxLlRhc2tSZXN1bHQSJQoHdGltaW5ncxgCIAEoCzIULmZsb3JlbmNlLnYxLlRpbWluZ3MimwEKD1J1blRhc2tzUmVxdWVzdBIhCgVpbWFnZRgBIAEoCzISLmZsb3JlbmNlLnYxLkltYWdlEiUKBXRhc2tzGAIgAygLMhYuZmxvcmVuY2UudjEuVGFza0lucHV0Ei8KB29wdGlvbnMYAyABKAsyHi5mbG9yZW5jZS52MS5HZW5lcmF0aW9uT3B0aW9ucxINCgVtb2RlbBgEIAEoCSJjChBSdW5UYXNrc1Jlc3BvbnNlEigKB3Jlc3VsdHMYASADKAsyFy5mbG9yZW5jZS52MS5UYXNrUmVzdWx0EiUKB3RpbWluZ3MYAiABKAsyFC5mbG9yZW5jZS52MS5UaW1pbmdzIokCChBSdW5TdHJlYW1SZXF1ZXN0Eh8KBHRhc2sYASABKA4yES5mbG9yZW5jZS52MS5UYXNrEgwKBHRleHQYAiABKAkSKAoGcmVnaW9uGAMgASgLMhguZmxvcmVuY2UudjEuQm91bmRpbmdCb3gSIgoGaW1hZ2VzGAQgAygLMhIuZmxvcmVuY2UudjEuSW1hZ2USLwoHb3B0aW9ucxgFIAEoCzIeLmZsb3JlbmNlLnYxLkdlbmVyYXRpb25PcHRpb25zEg0KBW1vZGVsGAYgASgJEiAKE3BhcnRpYWxfaW50ZXJ2YWxfbXMYByABKA1IAIgBAUIWChRfcGFydGlhbF9pbnRlcnZhbF9tcyJKCgtQYXJ0aWFsVGV4dBITCgtpbWFnZV9pbmRleBgBIAEoDRIMCgR0ZXh0GAIgASgJEhgKEGdlbmVyYXRlZF90b2tlbnMYAyABKA0idwoRUnVuU3RyZWFtUmVzcG9uc2USKwoHcGFydGlhbBgBIAEoCzIYLmZsb3JlbmNlLnYxLlBhcnRpYWxUZXh0SAASKgoGcmVzdWx0GAIgASgLMhguZmxvcmVuY2UudjEuUnVuUmVzcG9uc2VIAEIJCgdtZXNzYWdlKqIBChJDYXB0aW9uR3JhbnVsYXJpdHkSIwofQ0FQVElPTl9HUkFOVUxBUklUWV9VTlNQRUNJRklFRBAAEh4KGkNBUFRJT05fR1JBTlVMQVJJVFlfTk9STUFMEAESIAocQ0FQVElPTl9HUkFOVUxBUklUWV9ERVRBSUxFRBACEiUKIUNBUFRJT05fR1JBTlVMQVJJVFlfVkVSWV9ERVRBSUxFRBADKqMBChNEZXRlY3Rpb25MYWJlbHNNb2RlEiUKIURFVEVDVElPTl9MQUJFTFNfTU9ERV9VTlNQRUNJRklFRBAAEiEKHURFVEVDVElPTl9MQUJFTFNfTU9ERV9DTEFTU0VTEAESIgoeREVURUNUSU9OX0xBQkVMU19NT0RFX0NBUFRJT05TEAISHgoaREVURUNUSU9OX0xBQkVMU19NT0RFX1JPSVMQAzLWCQoPRmxvcmVuY2VTZXJ2aWNlElUKDENhcHRpb25JbWFnZRIgLmZsb3JlbmNlLnYxLkNhcHRpb25JbWFnZVJlcXVlc3QaIS5mbG9yZW5jZS52MS5DYXB0aW9uSW1hZ2VSZXNwb25zZSIAElgKDURldGVjdE9iamVjdHMSIS5mbG9yZW5jZS52MS5EZXRlY3RPYmplY3RzUmVxdWVzdBoiLmZsb3JlbmNlLnYxLkRldGVjdE9iamVjdHNSZXNwb25zZSIAEkkKCE9jckltYWdlEhwuZmxvcmVuY2UudjEuT2NySW1hZ2VSZXF1ZXN0Gh0uZmxvcmVuY2UudjEuT2NySW1hZ2VSZXNwb25zZSIAElgKDVBhcnNlRG9jdW1lbnQSIS5mbG9yZW5jZS52MS5QYXJzZURvY3VtZW50UmVxdWVzdBoiLmZsb3JlbmNlLnYxLlBhcnNlRG9jdW1lbnRSZXNwb25zZSIAElUKDEdyb3VuZFBocmFzZRIgLmZsb3JlbmNlLnYxLkdyb3VuZFBocmFzZVJlcXVlc3QaIS5mbG9yZW5jZS52MS5Hcm91bmRQaHJhc2VSZXNwb25zZSIAElgKDVNlZ21lbnRQaHJhc2USIS5mbG9yZW5jZS52MS5TZWdtZW50UGhyYXNlUmVxdWVzdBoiLmZsb3JlbmNlLnYxLlNlZ21lbnRQaHJhc2VSZXNwb25zZSIAElgKDVNlZ21lbnRSZWdpb24SIS5mbG9yZW5jZS52MS5TZWdtZW50UmVnaW9uUmVxdWVzdBoiLmZsb3JlbmNlLnYxLlNlZ21lbnRSZWdpb25SZXNwb25zZSIAEmoKE0NsYXNzaWZ5SW1hZ2VSZWdpb24SJy5mbG9yZW5jZS52MS5DbGFzc2lmeUltYWdlUmVnaW9uUmVxdWVzdBooLmZsb3JlbmNlLnYxLkNsYXNzaWZ5SW1hZ2VSZWdpb25SZXNwb25zZSIAEmcKEkNhcHRpb25JbWFnZVJlZ2lvbhImLmZsb3JlbmNlLnYxLkNhcHRpb25JbWFnZVJlZ2lvblJlcXVlc3QaJy5mbG9yZW5jZS52MS5DYXB0aW9uSW1hZ2VSZWdpb25SZXNwb25zZSIAElsKDk9jckltYWdlUmVnaW9uEiIuZmxvcmVuY2UudjEuT2NySW1hZ2VSZWdpb25SZXF1ZXN0GiMuZmxvcmVuY2UudjEuT2NySW1hZ2VSZWdpb25SZXNwb25zZSIAEjoKA1J1bhIXLmZsb3JlbmNlLnYxLlJ1blJlcXVlc3QaGC5mbG9yZW5jZS52MS5SdW5SZXNwb25zZSIAEkkKCFJ1blRhc2tzEhwuZmxvcmVuY2UudjEuUnVuVGFza3NSZXF1ZXN0Gh0uZmxvcmVuY2UudjEuUnVuVGFza3NSZXNwb25zZSIAElkKDFN0cmVhbUZyYW1lcxIgLmZsb3JlbmNlLnYxLlN0cmVhbUZyYW1lc1JlcXVlc3QaIS5mbG9yZW5jZS52MS5TdHJlYW1GcmFtZXNSZXNwb25zZSIAKAEwARJOCglSdW5TdHJlYW0SHS5mbG9yZW5jZS52MS5SdW5TdHJlYW1SZXF1ZXN0Gh4uZmxvcmVuY2UudjEuUnVuU3RyZWFtUmVzcG9uc2UiADABYgZwcm90bzM", [file_florence_v1_frames, file_florence_v1_geometry, file_florence_v1_image, file_florence_v1_results, file_florence_v1_task]);
 
 /**
  * Request of CaptionImage.
@@ -48,6 +48,14 @@ export type CaptionImageRequest = Message<"florence.v1.CaptionImageRequest"> & {
    * @generated from field: florence.v1.GenerationOptions options = 3;
    */
   options?: GenerationOptions | undefined;
+
+  /**
+   * The model to run, by the name ListModels gives it; unset means the server's default model.
+   * A name the server does not have is NOT_FOUND, naming the models it has.
+   *
+   * @generated from field: string model = 4;
+   */
+  model: string;
 };
 
 /**
@@ -123,6 +131,14 @@ export type DetectObjectsRequest = Message<"florence.v1.DetectObjectsRequest"> &
    * @generated from field: florence.v1.GenerationOptions options = 4;
    */
   options?: GenerationOptions | undefined;
+
+  /**
+   * The model to run, by the name ListModels gives it; unset means the server's default model.
+   * A name the server does not have is NOT_FOUND, naming the models it has.
+   *
+   * @generated from field: string model = 5;
+   */
+  model: string;
 };
 
 /**
@@ -179,6 +195,14 @@ export type OcrImageRequest = Message<"florence.v1.OcrImageRequest"> & {
    * @generated from field: florence.v1.GenerationOptions options = 2;
    */
   options?: GenerationOptions | undefined;
+
+  /**
+   * The model to run, by the name ListModels gives it; unset means the server's default model.
+   * A name the server does not have is NOT_FOUND, naming the models it has.
+   *
+   * @generated from field: string model = 3;
+   */
+  model: string;
 };
 
 /**
@@ -235,6 +259,14 @@ export type ParseDocumentRequest = Message<"florence.v1.ParseDocumentRequest"> &
    * @generated from field: florence.v1.GenerationOptions options = 2;
    */
   options?: GenerationOptions | undefined;
+
+  /**
+   * The model to run, by the name ListModels gives it; unset means the server's default model.
+   * A name the server does not have is NOT_FOUND, naming the models it has.
+   *
+   * @generated from field: string model = 3;
+   */
+  model: string;
 };
 
 /**
@@ -298,6 +330,14 @@ export type GroundPhraseRequest = Message<"florence.v1.GroundPhraseRequest"> & {
    * @generated from field: florence.v1.GenerationOptions options = 3;
    */
   options?: GenerationOptions | undefined;
+
+  /**
+   * The model to run, by the name ListModels gives it; unset means the server's default model.
+   * A name the server does not have is NOT_FOUND, naming the models it has.
+   *
+   * @generated from field: string model = 4;
+   */
+  model: string;
 };
 
 /**
@@ -361,6 +401,14 @@ export type SegmentPhraseRequest = Message<"florence.v1.SegmentPhraseRequest"> &
    * @generated from field: florence.v1.GenerationOptions options = 3;
    */
   options?: GenerationOptions | undefined;
+
+  /**
+   * The model to run, by the name ListModels gives it; unset means the server's default model.
+   * A name the server does not have is NOT_FOUND, naming the models it has.
+   *
+   * @generated from field: string model = 4;
+   */
+  model: string;
 };
 
 /**
@@ -424,6 +472,14 @@ export type SegmentRegionRequest = Message<"florence.v1.SegmentRegionRequest"> &
    * @generated from field: florence.v1.GenerationOptions options = 3;
    */
   options?: GenerationOptions | undefined;
+
+  /**
+   * The model to run, by the name ListModels gives it; unset means the server's default model.
+   * A name the server does not have is NOT_FOUND, naming the models it has.
+   *
+   * @generated from field: string model = 4;
+   */
+  model: string;
 };
 
 /**
@@ -487,6 +543,14 @@ export type ClassifyImageRegionRequest = Message<"florence.v1.ClassifyImageRegio
    * @generated from field: florence.v1.GenerationOptions options = 3;
    */
   options?: GenerationOptions | undefined;
+
+  /**
+   * The model to run, by the name ListModels gives it; unset means the server's default model.
+   * A name the server does not have is NOT_FOUND, naming the models it has.
+   *
+   * @generated from field: string model = 4;
+   */
+  model: string;
 };
 
 /**
@@ -550,6 +614,14 @@ export type CaptionImageRegionRequest = Message<"florence.v1.CaptionImageRegionR
    * @generated from field: florence.v1.GenerationOptions options = 3;
    */
   options?: GenerationOptions | undefined;
+
+  /**
+   * The model to run, by the name ListModels gives it; unset means the server's default model.
+   * A name the server does not have is NOT_FOUND, naming the models it has.
+   *
+   * @generated from field: string model = 4;
+   */
+  model: string;
 };
 
 /**
@@ -613,6 +685,14 @@ export type OcrImageRegionRequest = Message<"florence.v1.OcrImageRegionRequest">
    * @generated from field: florence.v1.GenerationOptions options = 3;
    */
   options?: GenerationOptions | undefined;
+
+  /**
+   * The model to run, by the name ListModels gives it; unset means the server's default model.
+   * A name the server does not have is NOT_FOUND, naming the models it has.
+   *
+   * @generated from field: string model = 4;
+   */
+  model: string;
 };
 
 /**
@@ -690,6 +770,14 @@ export type RunRequest = Message<"florence.v1.RunRequest"> & {
    * @generated from field: florence.v1.GenerationOptions options = 5;
    */
   options?: GenerationOptions | undefined;
+
+  /**
+   * The model to run, by the name ListModels gives it; unset means the server's default model.
+   * A name the server does not have is NOT_FOUND, naming the models it has.
+   *
+   * @generated from field: string model = 6;
+   */
+  model: string;
 };
 
 /**
@@ -753,6 +841,14 @@ export type RunTasksRequest = Message<"florence.v1.RunTasksRequest"> & {
    * @generated from field: florence.v1.GenerationOptions options = 3;
    */
   options?: GenerationOptions | undefined;
+
+  /**
+   * The model to run, by the name ListModels gives it; unset means the server's default model.
+   * A name the server does not have is NOT_FOUND, naming the models it has.
+   *
+   * @generated from field: string model = 4;
+   */
+  model: string;
 };
 
 /**
@@ -789,6 +885,145 @@ export type RunTasksResponse = Message<"florence.v1.RunTasksResponse"> & {
  */
 export const RunTasksResponseSchema: GenMessage<RunTasksResponse> = /*@__PURE__*/
   messageDesc(file_florence_v1_florence_service, 23);
+
+/**
+ * Request of RunStream: the fields of RunRequest, and how often to send partial texts.
+ *
+ * @generated from message florence.v1.RunStreamRequest
+ */
+export type RunStreamRequest = Message<"florence.v1.RunStreamRequest"> & {
+  /**
+   * The task; TASK_UNSPECIFIED is INVALID_ARGUMENT.
+   *
+   * @generated from field: florence.v1.Task task = 1;
+   */
+  task: Task;
+
+  /**
+   * Text input of the tasks that need one (see Task); must not be blank there.
+   *
+   * @generated from field: string text = 2;
+   */
+  text: string;
+
+  /**
+   * Region of the tasks that need one (see Task), in pixels, applied to every image.
+   *
+   * @generated from field: florence.v1.BoundingBox region = 3;
+   */
+  region?: BoundingBox | undefined;
+
+  /**
+   * The images; at least one, at most the server's max_images_per_request.
+   *
+   * @generated from field: repeated florence.v1.Image images = 4;
+   */
+  images: Image[];
+
+  /**
+   * Decoding settings; unset fields take their defaults.
+   *
+   * @generated from field: florence.v1.GenerationOptions options = 5;
+   */
+  options?: GenerationOptions | undefined;
+
+  /**
+   * The model to run, by the name ListModels gives it; unset means the server's default model.
+   * A name the server does not have is NOT_FOUND, naming the models it has.
+   *
+   * @generated from field: string model = 6;
+   */
+  model: string;
+
+  /**
+   * The least time between two partial messages of the same image, in milliseconds; unset means
+   * 100, 0 sends one after every generated token that changes the text. At most 60000.
+   *
+   * @generated from field: optional uint32 partial_interval_ms = 7;
+   */
+  partialIntervalMs?: number | undefined;
+};
+
+/**
+ * Describes the message florence.v1.RunStreamRequest.
+ * Use `create(RunStreamRequestSchema)` to create a new message.
+ */
+export const RunStreamRequestSchema: GenMessage<RunStreamRequest> = /*@__PURE__*/
+  messageDesc(file_florence_v1_florence_service, 24);
+
+/**
+ * The text generated so far for one image of a RunStream call.
+ *
+ * @generated from message florence.v1.PartialText
+ */
+export type PartialText = Message<"florence.v1.PartialText"> & {
+  /**
+   * Which image of the request, from 0.
+   *
+   * @generated from field: uint32 image_index = 1;
+   */
+  imageIndex: number;
+
+  /**
+   * The answer so far. It only grows, and is always a prefix of the final answer: of the result's
+   * text for text tasks (special and location tokens removed), of raw_text without <s>, </s> and
+   * <pad> for the others (location tokens kept). Characters that the next tokens may still change
+   * (trailing spaces, an unfinished UTF-8 character) wait for the next message. With beam search
+   * it holds only the tokens every beam agrees on, so it can lag behind the decoding.
+   *
+   * @generated from field: string text = 2;
+   */
+  text: string;
+
+  /**
+   * Tokens generated so far for this image (forced <s> included).
+   *
+   * @generated from field: uint32 generated_tokens = 3;
+   */
+  generatedTokens: number;
+};
+
+/**
+ * Describes the message florence.v1.PartialText.
+ * Use `create(PartialTextSchema)` to create a new message.
+ */
+export const PartialTextSchema: GenMessage<PartialText> = /*@__PURE__*/
+  messageDesc(file_florence_v1_florence_service, 25);
+
+/**
+ * One message of RunStream: partial texts, then exactly one result.
+ *
+ * @generated from message florence.v1.RunStreamResponse
+ */
+export type RunStreamResponse = Message<"florence.v1.RunStreamResponse"> & {
+  /**
+   * @generated from oneof florence.v1.RunStreamResponse.message
+   */
+  message: {
+    /**
+     * The text generated so far for one image.
+     *
+     * @generated from field: florence.v1.PartialText partial = 1;
+     */
+    value: PartialText;
+    case: "partial";
+  } | {
+    /**
+     * The last message: what Run answers for the same request, timings included.
+     *
+     * @generated from field: florence.v1.RunResponse result = 2;
+     */
+    value: RunResponse;
+    case: "result";
+  } | { case: undefined; value?: undefined };
+};
+
+/**
+ * Describes the message florence.v1.RunStreamResponse.
+ * Use `create(RunStreamResponseSchema)` to create a new message.
+ */
+export const RunStreamResponseSchema: GenMessage<RunStreamResponse> = /*@__PURE__*/
+  messageDesc(file_florence_v1_florence_service, 26);
 
 /**
  * How long a caption CaptionImage produces.
@@ -884,6 +1119,7 @@ export const DetectionLabelsModeSchema: GenEnum<DetectionLabelsMode> = /*@__PURE
  * Common status codes: INVALID_ARGUMENT (bad image, region, text or option: fix the request),
  * RESOURCE_EXHAUSTED (server queue or stream limit reached: retry with backoff),
  * UNAVAILABLE (model still loading or server draining: retry, possibly elsewhere),
+ * NOT_FOUND (the request's `model` names a model this server does not have),
  * DEADLINE_EXCEEDED / CANCELLED (the call's deadline or cancellation stopped the work).
  *
  * @generated from service florence.v1.FlorenceService
@@ -1025,6 +1261,19 @@ export const FlorenceService: GenService<{
     methodKind: "bidi_streaming";
     input: typeof StreamFramesRequestSchema;
     output: typeof StreamFramesResponseSchema;
+  },
+  /**
+   * Server streaming. Run with the text as it is generated: zero or more `partial` messages, at
+   * most one per image every `partial_interval_ms`, then exactly one `result`, the RunResponse
+   * that Run answers for the same request. Cancelling the call (or its deadline, or the client
+   * going away) stops the decoding. Errors end the stream with the statuses Run answers with.
+   *
+   * @generated from rpc florence.v1.FlorenceService.RunStream
+   */
+  runStream: {
+    methodKind: "server_streaming";
+    input: typeof RunStreamRequestSchema;
+    output: typeof RunStreamResponseSchema;
   },
 }> = /*@__PURE__*/
   serviceDesc(file_florence_v1_florence_service, 0);

@@ -18,7 +18,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file florence/v1/frames.proto.
  */
 export const file_florence_v1_frames: GenFile = /*@__PURE__*/
-  fileDesc("ChhmbG9yZW5jZS92MS9mcmFtZXMucHJvdG8SC2Zsb3JlbmNlLnYxInIKE1N0cmVhbUZyYW1lc1JlcXVlc3QSKwoGY29uZmlnGAEgASgLMhkuZmxvcmVuY2UudjEuU3RyZWFtQ29uZmlnSAASIwoFZnJhbWUYAiABKAsyEi5mbG9yZW5jZS52MS5GcmFtZUgAQgkKB21lc3NhZ2UisQEKDFN0cmVhbUNvbmZpZxIkCgR0YXNrGAEgASgLMhYuZmxvcmVuY2UudjEuVGFza0lucHV0Ei8KB29wdGlvbnMYAiABKAsyHi5mbG9yZW5jZS52MS5HZW5lcmF0aW9uT3B0aW9ucxIzCgxiYWNrcHJlc3N1cmUYAyABKA4yHS5mbG9yZW5jZS52MS5CYWNrcHJlc3N1cmVNb2RlEhUKDW1heF9pbl9mbGlnaHQYBCABKA0ieAoFRnJhbWUSEAoIZnJhbWVfaWQYASABKAQSFAoMdGltZXN0YW1wX3VzGAIgASgDEiEKBWltYWdlGAMgASgLMhIuZmxvcmVuY2UudjEuSW1hZ2USJAoEdGFzaxgEIAEoCzIWLmZsb3JlbmNlLnYxLlRhc2tJbnB1dCKUAgoUU3RyZWFtRnJhbWVzUmVzcG9uc2USEAoIZnJhbWVfaWQYASABKAQSFAoMdGltZXN0YW1wX3VzGAIgASgDEh8KBHRhc2sYAyABKA4yES5mbG9yZW5jZS52MS5UYXNrEiUKB3RpbWluZ3MYBCABKAsyFC5mbG9yZW5jZS52MS5UaW1pbmdzEikKBnJlc3VsdBgFIAEoCzIXLmZsb3JlbmNlLnYxLlRhc2tSZXN1bHRIABIsCgdza2lwcGVkGAYgASgLMhkuZmxvcmVuY2UudjEuRnJhbWVTa2lwcGVkSAASKAoFZXJyb3IYByABKAsyFy5mbG9yZW5jZS52MS5GcmFtZUVycm9ySABCCQoHb3V0Y29tZSI1CgxGcmFtZVNraXBwZWQSDgoGcmVhc29uGAEgASgJEhUKDXN1cGVyc2VkZWRfYnkYAiABKAQifAoKRnJhbWVFcnJvchIMCgRjb2RlGAEgASgFEg8KB21lc3NhZ2UYAiABKAkSDgoGcmVhc29uGAMgASgJEj8KEGZpZWxkX3Zpb2xhdGlvbnMYBCADKAsyJS5nb29nbGUucnBjLkJhZFJlcXVlc3QuRmllbGRWaW9sYXRpb24qcAoQQmFja3ByZXNzdXJlTW9kZRIhCh1CQUNLUFJFU1NVUkVfTU9ERV9VTlNQRUNJRklFRBAAEhsKF0JBQ0tQUkVTU1VSRV9NT0RFX1FVRVVFEAESHAoYQkFDS1BSRVNTVVJFX01PREVfTEFURVNUEAJiBnByb3RvMw", [file_florence_v1_image, file_florence_v1_results, file_florence_v1_task, file_google_rpc_error_details]);
+  fileDesc("ChhmbG9yZW5jZS92MS9mcmFtZXMucHJvdG8SC2Zsb3JlbmNlLnYxInIKE1N0cmVhbUZyYW1lc1JlcXVlc3QSKwoGY29uZmlnGAEgASgLMhkuZmxvcmVuY2UudjEuU3RyZWFtQ29uZmlnSAASIwoFZnJhbWUYAiABKAsyEi5mbG9yZW5jZS52MS5GcmFtZUgAQgkKB21lc3NhZ2Ui2gEKDFN0cmVhbUNvbmZpZxIkCgR0YXNrGAEgASgLMhYuZmxvcmVuY2UudjEuVGFza0lucHV0Ei8KB29wdGlvbnMYAiABKAsyHi5mbG9yZW5jZS52MS5HZW5lcmF0aW9uT3B0aW9ucxIzCgxiYWNrcHJlc3N1cmUYAyABKA4yHS5mbG9yZW5jZS52MS5CYWNrcHJlc3N1cmVNb2RlEhUKDW1heF9pbl9mbGlnaHQYBCABKA0SDQoFbW9kZWwYBSABKAkSGAoQY2hhbmdlX3RocmVzaG9sZBgGIAEoAiJ4CgVGcmFtZRIQCghmcmFtZV9pZBgBIAEoBBIUCgx0aW1lc3RhbXBfdXMYAiABKAMSIQoFaW1hZ2UYAyABKAsyEi5mbG9yZW5jZS52MS5JbWFnZRIkCgR0YXNrGAQgASgLMhYuZmxvcmVuY2UudjEuVGFza0lucHV0Ir4CChRTdHJlYW1GcmFtZXNSZXNwb25zZRIQCghmcmFtZV9pZBgBIAEoBBIUCgx0aW1lc3RhbXBfdXMYAiABKAMSHwoEdGFzaxgDIAEoDjIRLmZsb3JlbmNlLnYxLlRhc2sSJQoHdGltaW5ncxgEIAEoCzIULmZsb3JlbmNlLnYxLlRpbWluZ3MSKQoGcmVzdWx0GAUgASgLMhcuZmxvcmVuY2UudjEuVGFza1Jlc3VsdEgAEiwKB3NraXBwZWQYBiABKAsyGS5mbG9yZW5jZS52MS5GcmFtZVNraXBwZWRIABIoCgVlcnJvchgHIAEoCzIXLmZsb3JlbmNlLnYxLkZyYW1lRXJyb3JIABIoCgZyZXVzZWQYCCABKAsyGC5mbG9yZW5jZS52MS5GcmFtZVJldXNlZEIJCgdvdXRjb21lIjMKC0ZyYW1lUmV1c2VkEhAKCGZyYW1lX2lkGAEgASgEEhIKCmRpZmZlcmVuY2UYAiABKAIiNQoMRnJhbWVTa2lwcGVkEg4KBnJlYXNvbhgBIAEoCRIVCg1zdXBlcnNlZGVkX2J5GAIgASgEInwKCkZyYW1lRXJyb3ISDAoEY29kZRgBIAEoBRIPCgdtZXNzYWdlGAIgASgJEg4KBnJlYXNvbhgDIAEoCRI/ChBmaWVsZF92aW9sYXRpb25zGAQgAygLMiUuZ29vZ2xlLnJwYy5CYWRSZXF1ZXN0LkZpZWxkVmlvbGF0aW9uKnAKEEJhY2twcmVzc3VyZU1vZGUSIQodQkFDS1BSRVNTVVJFX01PREVfVU5TUEVDSUZJRUQQABIbChdCQUNLUFJFU1NVUkVfTU9ERV9RVUVVRRABEhwKGEJBQ0tQUkVTU1VSRV9NT0RFX0xBVEVTVBACYgZwcm90bzM", [file_florence_v1_image, file_florence_v1_results, file_florence_v1_task, file_google_rpc_error_details]);
 
 /**
  * A client message of StreamFrames: one StreamConfig first, then frames.
@@ -94,6 +94,27 @@ export type StreamConfig = Message<"florence.v1.StreamConfig"> & {
    * @generated from field: uint32 max_in_flight = 4;
    */
   maxInFlight: number;
+
+  /**
+   * The model every frame of the stream runs on, by the name ListModels gives it; unset means the
+   * server's default model. A name the server does not have ends the stream with NOT_FOUND.
+   *
+   * @generated from field: string model = 5;
+   */
+  model: string;
+
+  /**
+   * Skip unchanged frames: each frame is reduced to a 32x32 grayscale thumbnail, and a frame whose
+   * thumbnail differs from that of the stream's last inferred frame by less than this (the mean
+   * absolute difference of the gray levels, as a fraction in 0..1; e.g. 0.02) is not run: it is
+   * answered with that frame's result, marked by StreamFramesResponse.reused. Frames of another
+   * size, or with another task, always run. A frame arriving while that frame is still running
+   * waits for its result (answers come in frame order anyway). 0 (the default) runs every frame;
+   * values outside [0, 1) are INVALID_ARGUMENT.
+   *
+   * @generated from field: float change_threshold = 6;
+   */
+  changeThreshold: number;
 };
 
 /**
@@ -212,6 +233,14 @@ export type StreamFramesResponse = Message<"florence.v1.StreamFramesResponse"> &
     value: FrameError;
     case: "error";
   } | { case: undefined; value?: undefined };
+
+  /**
+   * Set when the result (or the error, or the skip) is another frame's: StreamConfig.change_threshold
+   * found this frame unchanged, so it did not run. Timings are then all zero.
+   *
+   * @generated from field: florence.v1.FrameReused reused = 8;
+   */
+  reused?: FrameReused | undefined;
 };
 
 /**
@@ -220,6 +249,35 @@ export type StreamFramesResponse = Message<"florence.v1.StreamFramesResponse"> &
  */
 export const StreamFramesResponseSchema: GenMessage<StreamFramesResponse> = /*@__PURE__*/
   messageDesc(file_florence_v1_frames, 3);
+
+/**
+ * Where a reused answer came from.
+ *
+ * @generated from message florence.v1.FrameReused
+ */
+export type FrameReused = Message<"florence.v1.FrameReused"> & {
+  /**
+   * The frame whose result this frame reuses: the stream's last inferred frame.
+   *
+   * @generated from field: uint64 frame_id = 1;
+   */
+  frameId: bigint;
+
+  /**
+   * How much this frame differs from that one (mean absolute difference of the thumbnails, 0..1),
+   * always below the stream's change_threshold.
+   *
+   * @generated from field: float difference = 2;
+   */
+  difference: number;
+};
+
+/**
+ * Describes the message florence.v1.FrameReused.
+ * Use `create(FrameReusedSchema)` to create a new message.
+ */
+export const FrameReusedSchema: GenMessage<FrameReused> = /*@__PURE__*/
+  messageDesc(file_florence_v1_frames, 4);
 
 /**
  * Why a frame was not processed.
@@ -247,7 +305,7 @@ export type FrameSkipped = Message<"florence.v1.FrameSkipped"> & {
  * Use `create(FrameSkippedSchema)` to create a new message.
  */
 export const FrameSkippedSchema: GenMessage<FrameSkipped> = /*@__PURE__*/
-  messageDesc(file_florence_v1_frames, 4);
+  messageDesc(file_florence_v1_frames, 5);
 
 /**
  * A per-frame failure, shaped like google.rpc.Status.
@@ -289,7 +347,7 @@ export type FrameError = Message<"florence.v1.FrameError"> & {
  * Use `create(FrameErrorSchema)` to create a new message.
  */
 export const FrameErrorSchema: GenMessage<FrameError> = /*@__PURE__*/
-  messageDesc(file_florence_v1_frames, 5);
+  messageDesc(file_florence_v1_frames, 6);
 
 /**
  * What to do with a frame that arrives while the server is still busy with earlier ones.

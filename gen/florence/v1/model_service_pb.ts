@@ -14,7 +14,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file florence/v1/model_service.proto.
  */
 export const file_florence_v1_model_service: GenFile = /*@__PURE__*/
-  fileDesc("Ch9mbG9yZW5jZS92MS9tb2RlbF9zZXJ2aWNlLnByb3RvEgtmbG9yZW5jZS52MSITChFMaXN0TW9kZWxzUmVxdWVzdCJnChJMaXN0TW9kZWxzUmVzcG9uc2USJgoGbW9kZWxzGAEgAygLMhYuZmxvcmVuY2UudjEuTW9kZWxJbmZvEikKBmxpbWl0cxgCIAEoCzIZLmZsb3JlbmNlLnYxLlNlcnZlckxpbWl0cyL6AgoJTW9kZWxJbmZvEgoKAmlkGAEgASgJEhAKBHBhdGgYAiABKAlCAhgBEiAKBXRhc2tzGAMgAygOMhEuZmxvcmVuY2UudjEuVGFzaxImCgVkdHlwZRgEIAEoDjIXLmZsb3JlbmNlLnYxLk1vZGVsRHR5cGUSOgoSZXhlY3V0aW9uX3Byb3ZpZGVyGAUgASgOMh4uZmxvcmVuY2UudjEuRXhlY3V0aW9uUHJvdmlkZXISKgoKaW1hZ2Vfc2l6ZRgGIAEoCzIWLmZsb3JlbmNlLnYxLkltYWdlU2l6ZRISCgp2b2NhYl9zaXplGAcgASgNEhYKDmRlY29kZXJfbGF5ZXJzGAggASgNEhkKEW1heF9wcm9tcHRfdG9rZW5zGAkgASgNEiYKBXN0YXRzGAogASgLMhcuZmxvcmVuY2UudjEuTW9kZWxTdGF0cxIWCg5tYXhfbmV3X3Rva2VucxgLIAEoDRIWCg5tYXhfdGV4dF9ieXRlcxgMIAEoDSLtAgoKTW9kZWxTdGF0cxIPCgdiYXRjaGVzGAEgASgEEhUKDWJhdGNoZWRfaXRlbXMYAiABKAQSFQoNbGFyZ2VzdF9iYXRjaBgDIAEoDRIUCgxxdWV1ZWRfaXRlbXMYBCABKA0SFQoNZGVjb2Rlcl9zdGVwcxgFIAEoBBIUCgxkZWNvZGVyX3Jvd3MYBiABKAQSFQoNdmlzaW9uX2ltYWdlcxgHIAEoBBIZChF2aXNpb25fY2FjaGVfaGl0cxgIIAEoBBIbChN2aXNpb25fY2FjaGVfbWlzc2VzGAkgASgEEh4KFnZpc2lvbl9jYWNoZV9ldmljdGlvbnMYCiABKAQSGgoSdmlzaW9uX2NhY2hlX2J5dGVzGAsgASgEEh4KFnZpc2lvbl9jYWNoZV9tYXhfYnl0ZXMYDCABKAQSFwoPd29ya2VyX3Jlc3RhcnRzGA0gASgEEhkKEXdvcmtlcnNfYXZhaWxhYmxlGA4gASgNIrsCCgxTZXJ2ZXJMaW1pdHMSFgoOcmVhZF9tYXhfYnl0ZXMYASABKAQSHgoWbWF4X2ltYWdlc19wZXJfcmVxdWVzdBgCIAEoDRIdChVtYXhfdGFza3NfcGVyX3JlcXVlc3QYAyABKA0SHwoXbWF4X2NvbmN1cnJlbnRfcmVxdWVzdHMYBCABKA0SGwoTbWF4X3F1ZXVlZF9yZXF1ZXN0cxgFIAEoDRIeChZtYXhfY29uY3VycmVudF9zdHJlYW1zGAYgASgNEicKH21heF9mcmFtZXNfaW5fZmxpZ2h0X3Blcl9zdHJlYW0YByABKA0SFQoNbWF4X251bV9iZWFtcxgIIAEoDRIWCg5tYXhfbmV3X3Rva2VucxgJIAEoDRIeChZtYXhfcmVxdWVzdF9tZWdhcGl4ZWxzGAogASgNKtcBCgpNb2RlbER0eXBlEhsKF01PREVMX0RUWVBFX1VOU1BFQ0lGSUVEEAASFAoQTU9ERUxfRFRZUEVfRlAzMhABEhQKEE1PREVMX0RUWVBFX0ZQMTYQAhISCg5NT0RFTF9EVFlQRV9ROBADEhQKEE1PREVMX0RUWVBFX0lOVDgQBBIVChFNT0RFTF9EVFlQRV9VSU5UOBAFEhIKDk1PREVMX0RUWVBFX1E0EAYSFQoRTU9ERUxfRFRZUEVfUTRGMTYQBxIUChBNT0RFTF9EVFlQRV9CTkI0EAgqjwEKEUV4ZWN1dGlvblByb3ZpZGVyEiIKHkVYRUNVVElPTl9QUk9WSURFUl9VTlNQRUNJRklFRBAAEhoKFkVYRUNVVElPTl9QUk9WSURFUl9DUFUQARIbChdFWEVDVVRJT05fUFJPVklERVJfQ1VEQRACEh0KGUVYRUNVVElPTl9QUk9WSURFUl9XRUJHUFUQAzJfCgxNb2RlbFNlcnZpY2USTwoKTGlzdE1vZGVscxIeLmZsb3JlbmNlLnYxLkxpc3RNb2RlbHNSZXF1ZXN0Gh8uZmxvcmVuY2UudjEuTGlzdE1vZGVsc1Jlc3BvbnNlIgBiBnByb3RvMw", [file_florence_v1_image, file_florence_v1_task]);
+  fileDesc("Ch9mbG9yZW5jZS92MS9tb2RlbF9zZXJ2aWNlLnByb3RvEgtmbG9yZW5jZS52MSITChFMaXN0TW9kZWxzUmVxdWVzdCJnChJMaXN0TW9kZWxzUmVzcG9uc2USJgoGbW9kZWxzGAEgAygLMhYuZmxvcmVuY2UudjEuTW9kZWxJbmZvEikKBmxpbWl0cxgCIAEoCzIZLmZsb3JlbmNlLnYxLlNlcnZlckxpbWl0cyIhChBMb2FkTW9kZWxSZXF1ZXN0Eg0KBW1vZGVsGAEgASgJIjoKEUxvYWRNb2RlbFJlc3BvbnNlEiUKBW1vZGVsGAEgASgLMhYuZmxvcmVuY2UudjEuTW9kZWxJbmZvIiMKElVubG9hZE1vZGVsUmVxdWVzdBINCgVtb2RlbBgBIAEoCSI8ChNVbmxvYWRNb2RlbFJlc3BvbnNlEiUKBW1vZGVsGAEgASgLMhYuZmxvcmVuY2UudjEuTW9kZWxJbmZvIvUDCglNb2RlbEluZm8SCgoCaWQYASABKAkSEAoEcGF0aBgCIAEoCUICGAESIAoFdGFza3MYAyADKA4yES5mbG9yZW5jZS52MS5UYXNrEiYKBWR0eXBlGAQgASgOMhcuZmxvcmVuY2UudjEuTW9kZWxEdHlwZRI6ChJleGVjdXRpb25fcHJvdmlkZXIYBSABKA4yHi5mbG9yZW5jZS52MS5FeGVjdXRpb25Qcm92aWRlchIqCgppbWFnZV9zaXplGAYgASgLMhYuZmxvcmVuY2UudjEuSW1hZ2VTaXplEhIKCnZvY2FiX3NpemUYByABKA0SFgoOZGVjb2Rlcl9sYXllcnMYCCABKA0SGQoRbWF4X3Byb21wdF90b2tlbnMYCSABKA0SJgoFc3RhdHMYCiABKAsyFy5mbG9yZW5jZS52MS5Nb2RlbFN0YXRzEhYKDm1heF9uZXdfdG9rZW5zGAsgASgNEhYKDm1heF90ZXh0X2J5dGVzGAwgASgNEgwKBG5hbWUYDSABKAkSJgoFc3RhdGUYDiABKA4yFy5mbG9yZW5jZS52MS5Nb2RlbFN0YXRlEg8KB2RlZmF1bHQYDyABKAgSEgoKbG9hZF9lcnJvchgQIAEoCRINCgVsb2FkcxgRIAEoBBIPCgd1bmxvYWRzGBIgASgEIu0CCgpNb2RlbFN0YXRzEg8KB2JhdGNoZXMYASABKAQSFQoNYmF0Y2hlZF9pdGVtcxgCIAEoBBIVCg1sYXJnZXN0X2JhdGNoGAMgASgNEhQKDHF1ZXVlZF9pdGVtcxgEIAEoDRIVCg1kZWNvZGVyX3N0ZXBzGAUgASgEEhQKDGRlY29kZXJfcm93cxgGIAEoBBIVCg12aXNpb25faW1hZ2VzGAcgASgEEhkKEXZpc2lvbl9jYWNoZV9oaXRzGAggASgEEhsKE3Zpc2lvbl9jYWNoZV9taXNzZXMYCSABKAQSHgoWdmlzaW9uX2NhY2hlX2V2aWN0aW9ucxgKIAEoBBIaChJ2aXNpb25fY2FjaGVfYnl0ZXMYCyABKAQSHgoWdmlzaW9uX2NhY2hlX21heF9ieXRlcxgMIAEoBBIXCg93b3JrZXJfcmVzdGFydHMYDSABKAQSGQoRd29ya2Vyc19hdmFpbGFibGUYDiABKA0iuwIKDFNlcnZlckxpbWl0cxIWCg5yZWFkX21heF9ieXRlcxgBIAEoBBIeChZtYXhfaW1hZ2VzX3Blcl9yZXF1ZXN0GAIgASgNEh0KFW1heF90YXNrc19wZXJfcmVxdWVzdBgDIAEoDRIfChdtYXhfY29uY3VycmVudF9yZXF1ZXN0cxgEIAEoDRIbChNtYXhfcXVldWVkX3JlcXVlc3RzGAUgASgNEh4KFm1heF9jb25jdXJyZW50X3N0cmVhbXMYBiABKA0SJwofbWF4X2ZyYW1lc19pbl9mbGlnaHRfcGVyX3N0cmVhbRgHIAEoDRIVCg1tYXhfbnVtX2JlYW1zGAggASgNEhYKDm1heF9uZXdfdG9rZW5zGAkgASgNEh4KFm1heF9yZXF1ZXN0X21lZ2FwaXhlbHMYCiABKA0qjAEKCk1vZGVsU3RhdGUSGwoXTU9ERUxfU1RBVEVfVU5TUEVDSUZJRUQQABIYChRNT0RFTF9TVEFURV9VTkxPQURFRBABEhcKE01PREVMX1NUQVRFX0xPQURJTkcQAhIWChJNT0RFTF9TVEFURV9MT0FERUQQAxIWChJNT0RFTF9TVEFURV9GQUlMRUQQBCrXAQoKTW9kZWxEdHlwZRIbChdNT0RFTF9EVFlQRV9VTlNQRUNJRklFRBAAEhQKEE1PREVMX0RUWVBFX0ZQMzIQARIUChBNT0RFTF9EVFlQRV9GUDE2EAISEgoOTU9ERUxfRFRZUEVfUTgQAxIUChBNT0RFTF9EVFlQRV9JTlQ4EAQSFQoRTU9ERUxfRFRZUEVfVUlOVDgQBRISCg5NT0RFTF9EVFlQRV9RNBAGEhUKEU1PREVMX0RUWVBFX1E0RjE2EAcSFAoQTU9ERUxfRFRZUEVfQk5CNBAIKo8BChFFeGVjdXRpb25Qcm92aWRlchIiCh5FWEVDVVRJT05fUFJPVklERVJfVU5TUEVDSUZJRUQQABIaChZFWEVDVVRJT05fUFJPVklERVJfQ1BVEAESGwoXRVhFQ1VUSU9OX1BST1ZJREVSX0NVREEQAhIdChlFWEVDVVRJT05fUFJPVklERVJfV0VCR1BVEAMygQIKDE1vZGVsU2VydmljZRJPCgpMaXN0TW9kZWxzEh4uZmxvcmVuY2UudjEuTGlzdE1vZGVsc1JlcXVlc3QaHy5mbG9yZW5jZS52MS5MaXN0TW9kZWxzUmVzcG9uc2UiABJMCglMb2FkTW9kZWwSHS5mbG9yZW5jZS52MS5Mb2FkTW9kZWxSZXF1ZXN0Gh4uZmxvcmVuY2UudjEuTG9hZE1vZGVsUmVzcG9uc2UiABJSCgtVbmxvYWRNb2RlbBIfLmZsb3JlbmNlLnYxLlVubG9hZE1vZGVsUmVxdWVzdBogLmZsb3JlbmNlLnYxLlVubG9hZE1vZGVsUmVzcG9uc2UiAGIGcHJvdG8z", [file_florence_v1_image, file_florence_v1_task]);
 
 /**
  * Request of ListModels.
@@ -38,7 +38,7 @@ export const ListModelsRequestSchema: GenMessage<ListModelsRequest> = /*@__PURE_
  */
 export type ListModelsResponse = Message<"florence.v1.ListModelsResponse"> & {
   /**
-   * The loaded models (currently always exactly one).
+   * Every configured model; the default model first.
    *
    * @generated from field: repeated florence.v1.ModelInfo models = 1;
    */
@@ -60,7 +60,91 @@ export const ListModelsResponseSchema: GenMessage<ListModelsResponse> = /*@__PUR
   messageDesc(file_florence_v1_model_service, 1);
 
 /**
- * One loaded model.
+ * Request of LoadModel.
+ *
+ * @generated from message florence.v1.LoadModelRequest
+ */
+export type LoadModelRequest = Message<"florence.v1.LoadModelRequest"> & {
+  /**
+   * The model's name, as ListModels gives it; required.
+   *
+   * @generated from field: string model = 1;
+   */
+  model: string;
+};
+
+/**
+ * Describes the message florence.v1.LoadModelRequest.
+ * Use `create(LoadModelRequestSchema)` to create a new message.
+ */
+export const LoadModelRequestSchema: GenMessage<LoadModelRequest> = /*@__PURE__*/
+  messageDesc(file_florence_v1_model_service, 2);
+
+/**
+ * Response of LoadModel.
+ *
+ * @generated from message florence.v1.LoadModelResponse
+ */
+export type LoadModelResponse = Message<"florence.v1.LoadModelResponse"> & {
+  /**
+   * The model, loaded.
+   *
+   * @generated from field: florence.v1.ModelInfo model = 1;
+   */
+  model?: ModelInfo | undefined;
+};
+
+/**
+ * Describes the message florence.v1.LoadModelResponse.
+ * Use `create(LoadModelResponseSchema)` to create a new message.
+ */
+export const LoadModelResponseSchema: GenMessage<LoadModelResponse> = /*@__PURE__*/
+  messageDesc(file_florence_v1_model_service, 3);
+
+/**
+ * Request of UnloadModel.
+ *
+ * @generated from message florence.v1.UnloadModelRequest
+ */
+export type UnloadModelRequest = Message<"florence.v1.UnloadModelRequest"> & {
+  /**
+   * The model's name, as ListModels gives it; required.
+   *
+   * @generated from field: string model = 1;
+   */
+  model: string;
+};
+
+/**
+ * Describes the message florence.v1.UnloadModelRequest.
+ * Use `create(UnloadModelRequestSchema)` to create a new message.
+ */
+export const UnloadModelRequestSchema: GenMessage<UnloadModelRequest> = /*@__PURE__*/
+  messageDesc(file_florence_v1_model_service, 4);
+
+/**
+ * Response of UnloadModel.
+ *
+ * @generated from message florence.v1.UnloadModelResponse
+ */
+export type UnloadModelResponse = Message<"florence.v1.UnloadModelResponse"> & {
+  /**
+   * The model, now unloaded.
+   *
+   * @generated from field: florence.v1.ModelInfo model = 1;
+   */
+  model?: ModelInfo | undefined;
+};
+
+/**
+ * Describes the message florence.v1.UnloadModelResponse.
+ * Use `create(UnloadModelResponseSchema)` to create a new message.
+ */
+export const UnloadModelResponseSchema: GenMessage<UnloadModelResponse> = /*@__PURE__*/
+  messageDesc(file_florence_v1_model_service, 5);
+
+/**
+ * One model the server is configured with.
  *
  * @generated from message florence.v1.ModelInfo
  */
@@ -153,6 +237,48 @@ export type ModelInfo = Message<"florence.v1.ModelInfo"> & {
    * @generated from field: uint32 max_text_bytes = 12;
    */
   maxTextBytes: number;
+
+  /**
+   * The name requests use in their `model` field: the NAME of `--model NAME=SOURCE`, else the
+   * model's id. Set for every configured model, loaded or not.
+   *
+   * @generated from field: string name = 13;
+   */
+  name: string;
+
+  /**
+   * Where the model is in its life cycle.
+   *
+   * @generated from field: florence.v1.ModelState state = 14;
+   */
+  state: ModelState;
+
+  /**
+   * True for the model requests without a `model` field run on.
+   *
+   * @generated from field: bool default = 15;
+   */
+  default: boolean;
+
+  /**
+   * When state is FAILED: why the last load failed, as a client may read it.
+   *
+   * @generated from field: string load_error = 16;
+   */
+  loadError: string;
+
+  /**
+   * Times the model was loaded and unloaded since the server started (an unload makes room for
+   * another model, or was asked for with UnloadModel).
+   *
+   * @generated from field: uint64 loads = 17;
+   */
+  loads: bigint;
+
+  /**
+   * @generated from field: uint64 unloads = 18;
+   */
+  unloads: bigint;
 };
 
 /**
@@ -160,7 +286,7 @@ export type ModelInfo = Message<"florence.v1.ModelInfo"> & {
  * Use `create(ModelInfoSchema)` to create a new message.
  */
 export const ModelInfoSchema: GenMessage<ModelInfo> = /*@__PURE__*/
-  messageDesc(file_florence_v1_model_service, 2);
+  messageDesc(file_florence_v1_model_service, 6);
 
 /**
  * Counters since the model loaded, summed over the inference workers.
@@ -268,7 +394,7 @@ export type ModelStats = Message<"florence.v1.ModelStats"> & {
  * Use `create(ModelStatsSchema)` to create a new message.
  */
 export const ModelStatsSchema: GenMessage<ModelStats> = /*@__PURE__*/
-  messageDesc(file_florence_v1_model_service, 3);
+  messageDesc(file_florence_v1_model_service, 7);
 
 /**
  * Limits the server enforces. Requests beyond them fail without touching the model.
@@ -354,7 +480,55 @@ export type ServerLimits = Message<"florence.v1.ServerLimits"> & {
  * Use `create(ServerLimitsSchema)` to create a new message.
  */
 export const ServerLimitsSchema: GenMessage<ServerLimits> = /*@__PURE__*/
-  messageDesc(file_florence_v1_model_service, 4);
+  messageDesc(file_florence_v1_model_service, 8);
+
+/**
+ * Where a configured model is in its life cycle.
+ *
+ * @generated from enum florence.v1.ModelState
+ */
+export enum ModelState {
+  /**
+   * Not reported.
+   *
+   * @generated from enum value: MODEL_STATE_UNSPECIFIED = 0;
+   */
+  UNSPECIFIED = 0,
+
+  /**
+   * Not in memory: the next request (or LoadModel) loads it.
+   *
+   * @generated from enum value: MODEL_STATE_UNLOADED = 1;
+   */
+  UNLOADED = 1,
+
+  /**
+   * Being loaded; requests for it wait for the load, bounded by their deadlines.
+   *
+   * @generated from enum value: MODEL_STATE_LOADING = 2;
+   */
+  LOADING = 2,
+
+  /**
+   * In memory and answering.
+   *
+   * @generated from enum value: MODEL_STATE_LOADED = 3;
+   */
+  LOADED = 3,
+
+  /**
+   * Its last load failed (see ModelInfo.load_error); the next request or LoadModel tries again.
+   *
+   * @generated from enum value: MODEL_STATE_FAILED = 4;
+   */
+  FAILED = 4,
+}
+
+/**
+ * Describes the enum florence.v1.ModelState.
+ */
+export const ModelStateSchema: GenEnum<ModelState> = /*@__PURE__*/
+  enumDesc(file_florence_v1_model_service, 0);
 
 /**
  * Numeric precision of the model files.
@@ -430,7 +604,7 @@ export enum ModelDtype {
  * Describes the enum florence.v1.ModelDtype.
  */
 export const ModelDtypeSchema: GenEnum<ModelDtype> = /*@__PURE__*/
-  enumDesc(file_florence_v1_model_service, 0);
+  enumDesc(file_florence_v1_model_service, 1);
 
 /**
  * Where inference runs.
@@ -471,16 +645,20 @@ export enum ExecutionProvider {
  * Describes the enum florence.v1.ExecutionProvider.
  */
 export const ExecutionProviderSchema: GenEnum<ExecutionProvider> = /*@__PURE__*/
-  enumDesc(file_florence_v1_model_service, 1);
+  enumDesc(file_florence_v1_model_service, 2);
 
 /**
- * ModelService describes what the server has loaded and the limits it enforces.
+ * ModelService describes the models the server has and the limits it enforces, and lets an
+ * operator load and unload models. When the server has a tokens file, these calls need a token
+ * like every other call.
  *
  * @generated from service florence.v1.ModelService
  */
 export const ModelService: GenService<{
   /**
-   * Unary. The loaded models and the server's limits. UNAVAILABLE while the model is still loading.
+   * Unary. Every model the server is configured with, loaded or not, with its state, and the
+   * server's limits. A loaded model has every ModelInfo field; one that is not loaded has
+   * `name`, `state`, `default`, `loads`, `unloads` and, when failed, `load_error` only.
    *
    * @generated from rpc florence.v1.ModelService.ListModels
    */
@@ -488,6 +666,31 @@ export const ModelService: GenService<{
     methodKind: "unary";
     input: typeof ListModelsRequestSchema;
     output: typeof ListModelsResponseSchema;
+  },
+  /**
+   * Unary. Loads a model now and answers once it is loaded (bounded by the call's deadline; the
+   * load goes on when the deadline stops the wait). Already loaded: answers at once. Loading it
+   * may unload the least recently used idle model to stay within the server's model budget.
+   * Unknown name: NOT_FOUND. A load that fails: UNAVAILABLE or FAILED_PRECONDITION with the
+   * load error's message; a later call tries again.
+   *
+   * @generated from rpc florence.v1.ModelService.LoadModel
+   */
+  loadModel: {
+    methodKind: "unary";
+    input: typeof LoadModelRequestSchema;
+    output: typeof LoadModelResponseSchema;
+  },
+  /**
+   * Unary. Unloads a model, freeing its memory; the next request for it loads it again.
+   * FAILED_PRECONDITION while calls or streams are using it (retry once they end).
+   *
+   * @generated from rpc florence.v1.ModelService.UnloadModel
+   */
+  unloadModel: {
+    methodKind: "unary";
+    input: typeof UnloadModelRequestSchema;
+    output: typeof UnloadModelResponseSchema;
   },
 }> = /*@__PURE__*/
   serviceDesc(file_florence_v1_model_service, 0);
