@@ -4,6 +4,7 @@ import { engineDefaults } from "../models/index.js";
 import { UsageError } from "./args.js";
 import {
   CALL_FLAGS,
+  CALL_MODEL_FLAG,
   engineSettings,
   HUB_ENVIRONMENT,
   MODEL_FLAGS,
@@ -127,7 +128,7 @@ describe("help", () => {
   it.each([
     ["run", [...REQUEST_FLAGS, ...MODEL_FLAGS]],
     ["serve", [...MODEL_FLAGS, RETRY_LOAD_FLAG, ...SERVER_FLAGS]],
-    ["call", [...CALL_FLAGS, ...REQUEST_FLAGS]],
+    ["call", [...CALL_FLAGS, CALL_MODEL_FLAG, ...REQUEST_FLAGS]],
   ] as const)("%s --help names every flag it accepts, with its variable", (command, flags) => {
     const help = commandHelp(command);
     for (const f of flags) {
@@ -147,6 +148,19 @@ describe("help", () => {
     }
     expect(mainHelp()).toMatch(/run .*\n\s+serve .*\n\s+call /);
     expect(mainHelp()).toContain("--version");
+  });
+
+  it.each([
+    ["serve", "Usage: florence2 serve --model [NAME=]DIR|ID [--model ...] [flags]"],
+    ["call", 'Usage: florence2 call [--url URL] [--model NAME] --task "<CAPTION>" --image FILE [flags]'],
+  ] as const)("%s's usage line", (command, line) => {
+    expect(commandHelp(command).split("\n")[0]).toBe(line);
+  });
+
+  it("call's --model has its own variable: FLORENCE2_MODEL configures serve", () => {
+    expect(envOf(CALL_MODEL_FLAG)).toBe("FLORENCE2_CALL_MODEL");
+    expect(readText({}, CALL_MODEL_FLAG, { FLORENCE2_MODEL: "/models/a" })).toBeUndefined();
+    expect(readText({}, CALL_MODEL_FLAG, { FLORENCE2_CALL_MODEL: "b" })).toBe("b");
   });
 
   it("reads the version from package.json", () => {

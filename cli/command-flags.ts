@@ -193,6 +193,17 @@ export const CALL_FLAGS: readonly FlagSpec[] = [
   { flag: "key", value: "FILE", help: "PEM private key of --cert" },
 ];
 
+/**
+ * `call`'s choice of served model (not in CALL_FLAGS: `stream` reads --model as an engine in its
+ * own process). Its own variable, as FLORENCE2_MODEL configures `serve`.
+ */
+export const CALL_MODEL_FLAG: FlagSpec = {
+  flag: "model",
+  value: "NAME",
+  env: "FLORENCE2_CALL_MODEL",
+  help: "the served model to run on, by the name serve gave it (serve --model NAME=DIR; ListModels lists them); unset: the server's default model",
+};
+
 /** `serve`'s own switch: what to do when the model cannot be loaded. */
 export const RETRY_LOAD_FLAG: FlagSpec = {
   flag: "retry-load",

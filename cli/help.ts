@@ -6,7 +6,15 @@
 import { readFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { CALL_FLAGS, HUB_ENVIRONMENT, MODEL_FLAGS, REQUEST_FLAGS, RETRY_LOAD_FLAG } from "./command-flags.js";
+import { SOME_IMAGES_FAILED } from "./call-output.js";
+import {
+  CALL_FLAGS,
+  CALL_MODEL_FLAG,
+  HUB_ENVIRONMENT,
+  MODEL_FLAGS,
+  REQUEST_FLAGS,
+  RETRY_LOAD_FLAG,
+} from "./command-flags.js";
 import { EXPORT_FLAGS, EXPORT_NOTES, EXPORT_USAGE } from "./export-command.js";
 import { flagHelp } from "./flag-table.js";
 import { serverFlagsHelp } from "./server-flags.js";
@@ -24,10 +32,10 @@ export const COMMAND_SUMMARIES: Readonly<Record<CommandName, string>> = {
 
 const USAGE_LINES: Readonly<Record<CommandName, string>> = {
   run: 'florence2 run --model DIR|ID --task "<CAPTION>" --image FILE [flags]',
-  serve: "florence2 serve --model DIR|ID [flags]",
-  call: 'florence2 call [--url URL] --task "<CAPTION>" --image FILE [flags]',
+  serve: "florence2 serve --model [NAME=]DIR|ID [--model ...] [flags]",
+  call: 'florence2 call [--url URL] [--model NAME] --task "<CAPTION>" --image FILE [flags]',
   export: EXPORT_USAGE,
-  stream: 'florence2 stream [--url URL | --model DIR|ID] --input SOURCE --task "<OD>" [flags]',
+  stream: 'florence2 stream [--url URL [--model NAME] | --model DIR|ID] --input SOURCE --task "<OD>" [flags]',
 };
 
 const HELP_FLAG_LINE = "    -h, --help\n        print this help and exit";
@@ -85,7 +93,17 @@ export function commandHelp(command: CommandName): string {
         ...help,
       ].join("\n");
     case "call":
-      return [...head, "Connection:", flagHelp(CALL_FLAGS), "", ...request, ...help].join("\n");
+      return [
+        ...head,
+        "Connection:",
+        flagHelp([...CALL_FLAGS, CALL_MODEL_FLAG]),
+        "",
+        ...request,
+        "",
+        "Exit status: 0 when every image was answered; " +
+          `${SOME_IMAGES_FAILED} when some images failed (each is printed with its "error" and named on stderr; the others are answered as usual) or the call failed; 2 for a usage error.`,
+        ...help,
+      ].join("\n");
     case "export":
       return [...head, "Export:", flagHelp(EXPORT_FLAGS), "", ...EXPORT_NOTES, ...help].join("\n");
     case "stream":
@@ -100,7 +118,7 @@ export function commandHelp(command: CommandName): string {
         "Connection (a running server):",
         flagHelp(CALL_FLAGS),
         "",
-        "Or an engine in this process: --model given on the command line instead of --url (FLORENCE2_MODEL alone does not switch):",
+        "Or an engine in this process: --model given on the command line without --url (FLORENCE2_MODEL alone does not switch; with --url, --model NAME picks a model the server serves):",
         flagHelp(MODEL_FLAGS),
         ...help,
       ].join("\n");

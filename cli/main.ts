@@ -10,7 +10,15 @@ import { createFlorenceClient, type FlorenceClient, type NodeTlsOptions } from "
 import { createFlorence, type EngineOptionsInit, findTask, isFlorenceError } from "../models/index.js";
 import { createProgressBar } from "../models/hub/index.js";
 import { parsePositiveInt, parseRegion, stringFlag, UsageError } from "./args.js";
-import { CALL_FLAGS, engineSettings, MODEL_FLAGS, REQUEST_FLAGS, RETRY_LOAD_FLAG } from "./command-flags.js";
+import { callOutput } from "./call-output.js";
+import {
+  CALL_FLAGS,
+  CALL_MODEL_FLAG,
+  engineSettings,
+  MODEL_FLAGS,
+  REQUEST_FLAGS,
+  RETRY_LOAD_FLAG,
+} from "./command-flags.js";
 import { type DrawTarget, drawResults, drawTargets } from "./draw.js";
 import { exportCommand } from "./export-command.js";
 import { parseArgsOptions, readList, readText } from "./flag-table.js";
@@ -143,28 +151,46 @@ async function connect(values: Values): Promise<FlorenceClient> {
   });
 }
 
-async function call(argv: string[]): Promise<void> {
+/**
+ * Resolves to the exit status: 0, or 1 when some images failed alone (call-output.ts: each is
+ * printed with its error and named on stderr; the others are printed and drawn as usual).
+ */
+async function call(argv: string[]): Promise<number> {
   const { values } = parseArgs({
     args: argv,
-    options: { ...parseArgsOptions([...CALL_FLAGS, ...REQUEST_FLAGS]), ...HELP_OPTION },
+    options: { ...parseArgsOptions([...CALL_FLAGS, CALL_MODEL_FLAG, ...REQUEST_FLAGS]), ...HELP_OPTION },
     strict: true,
   });
-  if (values.help === true) return printHelp("call");
+  if (values.help === true) {
+    printHelp("call");
+    return 0;
+  }
   const request = taskArgs(values);
   const files = images(values);
   const targets = drawArgs(values, files.length);
+  const model = readText(values, CALL_MODEL_FLAG, env);
   const client = await connect(values);
   const { task, ...inputs } = request;
-  const results = await client.run(task, files, { ...inputs, ...generationArgs(values) });
-  process.stdout.write(`${JSON.stringify(results.length === 1 ? results[0] : results, null, 2)}\n`);
-  await drawResults(targets, files, results, request.region);
+  const results = await client.run(task, files, {
+    ...inputs,
+    ...generationArgs(values),
+    ...(model !== undefined ? { model } : {}),
+  });
+  const output = callOutput(files, results);
+  process.stdout.write(`${output.json}\n`);
+  for (const line of output.failures) process.stderr.write(`florence2 call: ${line}\n`);
+  const answered = (_: unknown, i: number) => results[i]?.error === undefined;
+  const drawn = targets.length === 0 ? [] : targets.filter(answered);
+  await drawResults(drawn, files.filter(answered), results.filter(answered), request.region);
+  return output.status;
 }
 
 function printHelp(command: CommandName): void {
   process.stdout.write(`${commandHelp(command)}\n`);
 }
 
-const COMMANDS: Readonly<Record<CommandName, (argv: string[]) => Promise<void>>> = {
+/** Each command resolves to its exit status (a number), or to nothing for 0. */
+const COMMANDS: Readonly<Record<CommandName, (argv: string[]) => Promise<unknown>>> = {
   run,
   serve,
   call,
@@ -194,8 +220,8 @@ async function main(argv: string[]): Promise<number> {
     return 2;
   }
   try {
-    await COMMANDS[command](rest);
-    return 0;
+    const status = await COMMANDS[command](rest);
+    return typeof status === "number" ? status : 0;
   } catch (e) {
     if (
       e instanceof UsageError ||

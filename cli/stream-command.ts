@@ -67,12 +67,23 @@ function streamConfig(values: Values, env: Env, deps: StreamCommandDeps): Stream
   if (backpressure !== "queue" && backpressure !== "latest")
     throw new UsageError(`--backpressure ${backpressure} is not a mode; use queue (every frame) or latest (keep up)`);
   const maxInFlight = parsePositiveInt("--max-in-flight", readText(values, streamFlag("max-in-flight"), env));
+  const changeThreshold = parseChangeThreshold(readText(values, streamFlag("change-threshold"), env));
   return {
     task: deps.taskArgs(values),
     options: deps.generationArgs(values),
     backpressure,
     ...(maxInFlight !== undefined ? { maxInFlight } : {}),
+    ...(changeThreshold !== undefined ? { changeThreshold } : {}),
   };
+}
+
+/** --change-threshold: a fraction in [0, 1); the server checks it too, this fails before any ffmpeg starts. */
+export function parseChangeThreshold(value: string | undefined): number | undefined {
+  if (value === undefined) return undefined;
+  const t = Number(value);
+  if (value.trim() === "" || !Number.isFinite(t) || t < 0 || t >= 1)
+    throw new UsageError(`--change-threshold ${value} must be a number from 0 up to (not including) 1, e.g. 0.02`);
+  return t;
 }
 
 function decodeSettings(values: Values, env: Env): DecodeSettings {
@@ -129,17 +140,18 @@ export async function streamCommand(argv: string[], deps: StreamCommandDeps, io:
   }
   const print = (line: string) => void io.stdout.write(`${line}\n`);
   const warn = (line: string) => void io.stderr.write(`${line}\n`);
-  // --model on the command line (not FLORENCE2_MODEL, which configures `serve`) runs the engine here.
-  const local = typeof values.model === "string";
-  if (local && typeof values.url === "string")
-    throw new UsageError("give --url (a running server) or --model (an engine in this process), not both");
+  // --model on the command line (not FLORENCE2_MODEL, which configures `serve`) names the model:
+  // with --url, a model the server serves (as `call --model`); without, an engine run here (as `run`).
+  const remote = typeof values.url === "string";
+  const local = typeof values.model === "string" && !remote;
+  const servedModel = remote && typeof values.model === "string" ? values.model : undefined;
   const input = readText(values, streamFlag("input"), env);
   if (input === undefined)
     throw new UsageError(
       "--input is required: a video file, a stream URL, a camera (/dev/video0) or a folder of images",
     );
   const source = classifySource(input, pathKind);
-  const config = streamConfig(values, env, deps);
+  const config = { ...streamConfig(values, env, deps), ...(servedModel !== undefined ? { model: servedModel } : {}) };
   const settings = decodeSettings(values, env);
   const drainMs = parseCount("--drain-ms", readText(values, streamFlag("drain-ms"), env)) ?? DEFAULT_DRAIN_MS;
   const tools = ffmpegTools(readText(values, streamFlag("ffmpeg"), env));

@@ -49,6 +49,7 @@ import type {
   TextResult,
 } from "./results.js";
 import { StreamFramesRequestSchema } from "../gen/florence/v1/frames_pb.js";
+import { type RunStreamEvent, type RunStreamOptions, runStreamEvents } from "./run-stream.js";
 import { fromStreamResponse, toStreamRequests } from "./stream.js";
 import { type ReadImageFile, toBox, toGenerationOptions, toImage, toImages, toTask, toTaskInput } from "./to-proto.js";
 
@@ -76,6 +77,13 @@ export interface FlorenceClient {
   ocrImageRegion(images: Images, region: Region, options?: RequestOptions & ModelChoice): Promise<TextResult[]>;
   /** Any task; pass `text` or `region` for the tasks that need one. */
   run(task: TaskName, images: Images, options?: RunOptions & ModelChoice): Promise<TaskResult[]>;
+  /**
+   * Any task, with the answer text as it is generated: `partial` events (each image's text so
+   * far, at most one per image every `partialIntervalMs`), then one `result` event with what run()
+   * returns. Aborting `signal`, the deadline (the client's timeoutMs applies, as for run) or
+   * leaving the loop early cancels the call, and the server stops decoding.
+   */
+  runStream(task: TaskName, images: Images, options?: RunStreamOptions & ModelChoice): AsyncIterable<RunStreamEvent>;
   /** Several tasks on ONE image (decoded and vision-encoded once); one result per task. */
   runTasks(
     image: ImageInput,
@@ -198,6 +206,13 @@ export function createFlorenceClientOnTransport(transport: Transport, settings: 
     model: modelOf(o),
   });
 
+  const runRequest = async (task: TaskName, images: Images, o: RunOptions & ModelChoice) => ({
+    ...(await withImages(images, o)),
+    task: toTask(task),
+    text: o.text ?? "",
+    ...(o.region === undefined ? {} : { region: toBox(o.region) }),
+  });
+
   return {
     async captionImage(images, o = {}) {
       const granularity = nameToEnum(
@@ -258,13 +273,14 @@ export function createFlorenceClientOnTransport(transport: Transport, settings: 
       return answered(await florence.ocrImageRegion(req, call(o)), o).results.map(fromTextResult);
     },
     async run(task, images, o = {}) {
+      return answered(await florence.run(await runRequest(task, images, o), call(o)), o).results.map(fromTaskResult);
+    },
+    async *runStream(task, images, o = {}) {
       const req = {
-        ...(await withImages(images, o)),
-        task: toTask(task),
-        text: o.text ?? "",
-        ...(o.region === undefined ? {} : { region: toBox(o.region) }),
+        ...(await runRequest(task, images, o)),
+        ...(o.partialIntervalMs === undefined ? {} : { partialIntervalMs: o.partialIntervalMs }),
       };
-      return answered(await florence.run(req, call(o)), o).results.map(fromTaskResult);
+      yield* runStreamEvents((signal) => florence.runStream(req, call({ ...o, signal })), o);
     },
     async runTasks(image, tasks, o = {}) {
       const req = {

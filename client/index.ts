@@ -22,6 +22,7 @@ export type {
   ServedModelState,
 } from "./client.js";
 export { createFlorenceClientOnTransport } from "./client.js";
+export type { PartialTextEvent, RunResultEvent, RunStreamEvent, RunStreamOptions } from "./run-stream.js";
 export {
   badRequestOf,
   type ErrorReason,

@@ -86,6 +86,12 @@ export interface StreamConfig {
   readonly backpressure?: BackpressureName;
   /** Frames the server works on at once. Server default 1. */
   readonly maxInFlight?: number;
+  /**
+   * Skip unchanged frames (0..1; default 0 = every frame runs): a frame whose 32x32 grayscale
+   * thumbnail differs from the last inferred frame's by less than this (mean absolute difference)
+   * is answered with that frame's result, marked by FrameAnswer.reusedFrom, without running.
+   */
+  readonly changeThreshold?: number;
 }
 
 /** One video frame of streamFrames. */

@@ -74,6 +74,12 @@ export interface ModelList {
 /** A per-frame failure; the stream goes on. Same fields as a result's `error` (ImageFailure). */
 export interface FrameFailure extends ImageFailure {}
 
+/** The earlier frame whose result an unchanged frame reuses. */
+export interface FrameReusedFrom {
+  readonly frameId: number;
+  readonly difference: number;
+}
+
 interface FrameAnswerBase {
   readonly frameId: number;
   readonly timestampUs: number;
@@ -84,6 +90,14 @@ interface FrameAnswerBase {
 
 /** The server's answer to one frame: exactly one per frame, in frame order. */
 export type FrameAnswer =
-  | (FrameAnswerBase & { readonly kind: "result"; readonly result: TaskResult })
+  | (FrameAnswerBase & {
+      readonly kind: "result";
+      readonly result: TaskResult;
+      /**
+       * Set when the frame did not run: the stream's change threshold found it unchanged from an
+       * earlier frame, whose result this is. `difference`: their mean absolute thumbnail difference (0..1).
+       */
+      readonly reusedFrom?: FrameReusedFrom;
+    })
   | (FrameAnswerBase & { readonly kind: "skipped"; readonly reason: string; readonly supersededBy: number })
   | (FrameAnswerBase & { readonly kind: "error"; readonly error: FrameFailure });

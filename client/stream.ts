@@ -39,6 +39,7 @@ export function toStreamConfig(config: StreamConfig): StreamRequestInit {
           "config.backpressure",
         ) as BackpressureMode,
         maxInFlight: config.maxInFlight ?? 0,
+        changeThreshold: config.changeThreshold ?? 0,
       },
     },
   };
@@ -85,8 +86,12 @@ export function fromStreamResponse(r: StreamFramesResponse): FrameAnswer {
     timings: fromTimings(r.timings),
   };
   switch (r.outcome.case) {
-    case "result":
-      return { ...base, kind: "result", result: fromTaskResult(r.outcome.value) };
+    case "result": {
+      const result = fromTaskResult(r.outcome.value);
+      if (r.reused === undefined) return { ...base, kind: "result", result };
+      const reusedFrom = { frameId: Number(r.reused.frameId), difference: r.reused.difference };
+      return { ...base, kind: "result", result, reusedFrom };
+    }
     case "skipped":
       return {
         ...base,

@@ -223,7 +223,10 @@ async function prepareAndRun(
         image,
         imageKey: keys[imageIndex]!,
         inputIds,
-        decode: decodeRequest(i, { ...callOptions, signal }, (id) => s.tokenizer.decode([id])),
+        decode: decodeRequest(i, { ...callOptions, signal }, (id) => s.tokenizer.decode([id]), {
+          decode: (ids) => s.tokenizer.decode(ids),
+          output: spec.output,
+        }),
       };
     },
     perImage,

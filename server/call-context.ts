@@ -3,11 +3,10 @@
  * tracer) and the two wrappers that give each RPC the same life cycle: take or make its request id
  * (returned in `x-request-id`), start its span when tracing is on, refuse while draining, run, map
  * errors through errors.ts, then count it in the metrics, end its span and log one JSON line with
- * what the handler recorded.
+ * what the handler recorded (call-log.ts). Also withEngine, the way every handler reaches a model.
  */
 import type { Span, Tracer } from "@opentelemetry/api";
 import type { ConnectError, HandlerContext } from "@connectrpc/connect";
-import { Code, createContextKey, createContextValues } from "@connectrpc/connect";
 import { codeToString } from "@connectrpc/connect/protocol-connect";
 import type { ImageInput, TaskRequest } from "../core/inputs.js";
 import type { ModelInfo } from "../core/model-info.js";
@@ -17,11 +16,10 @@ import type { FlorenceEngine } from "../models/engine.js";
 import { probeImageSize } from "../models/index.js";
 import type { GenerationOptions } from "../models/inputs.js";
 import type { AdmissionQueue, SlotLimit } from "./admission.js";
-import { callerKey } from "./auth.js";
+import { logCall, peerOf } from "./call-log.js";
 import type { CallTracker } from "./call-tracker.js";
-import { isServerFault, toConnectError } from "./errors.js";
-import type { Logger, RequestLogEntry } from "./logger.js";
-import { describeCause } from "./logger.js";
+import { toConnectError } from "./errors.js";
+import type { FrameCounts, Logger } from "./logger.js";
 import type { ServerMetrics } from "./metrics.js";
 import type { ModelRegistry } from "./model-registry.js";
 import type { ServerOptions } from "./options.js";
@@ -51,28 +49,20 @@ export interface CallRecord {
   bytes: number;
   queueMs: number;
   modelMs: number;
-  frames?: { results: number; skipped: number; errors: number };
+  frames?: FrameCounts;
   /** The call's span and its tracer, when tracing is on: withEngine puts its spans under it. */
   trace?: { readonly tracer: Tracer; readonly span: Span };
 }
 
-/** The client connection a call came on ("address:port"), set for every call by server.ts. */
-const connectionKey = createContextKey<string>("", { description: "client connection" });
-
-/** Context values for a request arriving on `socket`: what `laneOf` reads. */
-export function connectionContextValues(socket: {
-  readonly remoteAddress?: string | undefined;
-  readonly remotePort?: number | undefined;
-}) {
-  return createContextValues().set(connectionKey, `${socket.remoteAddress ?? "?"}:${socket.remotePort ?? "?"}`);
-}
+/** Context values for a request arriving on a socket (server.ts sets them for every request). */
+export { connectionContextValues } from "./call-log.js";
 
 /**
  * The engine's fairness lane for a unary call: its client connection, so a client that floods
  * the server over one connection takes one place per batch round, not all of them.
  */
 export function laneOf(context: HandlerContext): string {
-  return `conn:${context.values.get(connectionKey)}`;
+  return `conn:${peerOf(context.values)}`;
 }
 
 /** A call from its start: what the handler records, and how it ends. */
@@ -86,7 +76,7 @@ interface OpenCall {
 function openCall(deps: ServiceDeps, context: HandlerContext, stream: boolean): OpenCall {
   const start = performance.now();
   const method = `${context.service.typeName}/${context.method.name}`;
-  const peer = context.values.get(connectionKey);
+  const peer = peerOf(context.values);
   const requestId = requestIdFrom(context.requestHeader.get(REQUEST_ID_HEADER));
   context.responseHeader.set(REQUEST_ID_HEADER, requestId);
   const parent = parseTraceParent(context.requestHeader.get("traceparent"));
@@ -106,7 +96,7 @@ function openCall(deps: ServiceDeps, context: HandlerContext, stream: boolean): 
       if (stream) deps.metrics.streamEnded(record);
       deps.metrics.callEnded(method, code, durationMs / 1000, record.model);
       if (record.trace !== undefined) endRpcSpan(record.trace.span, error?.code, error?.rawMessage);
-      logCall(deps, { context, method, requestId, traceId, peer, durationMs }, record, error);
+      logCall(deps.logger, { context, method, requestId, traceId, peer, durationMs }, record, error);
     },
   };
 }
@@ -317,52 +307,4 @@ async function checkModelLimits(model: ModelInfo, maxRequestMegapixels: number, 
   );
   pixelBudgetViolations(sizes, maxRequestMegapixels, call.imageField, v);
   v.throwIfAny();
-}
-
-/** What identifies a finished call in its log line. */
-interface CallIdentity {
-  readonly context: HandlerContext;
-  readonly method: string;
-  readonly requestId: string;
-  readonly traceId: string | undefined;
-  readonly peer: string;
-  readonly durationMs: number;
-}
-
-function logCall(deps: ServiceDeps, call: CallIdentity, record: CallRecord, error: ConnectError | undefined): void {
-  const code = error?.code;
-  const level = code === undefined ? "info" : isServerFault(code) ? "error" : isClientFault(code) ? "info" : "warn";
-  const caller = call.context.values.get(callerKey);
-  const entry: RequestLogEntry = {
-    level,
-    msg: "request",
-    requestId: call.requestId,
-    ...(call.traceId === undefined ? {} : { traceId: call.traceId }),
-    peer: call.peer,
-    method: call.method,
-    protocol: call.context.protocolName,
-    ...(caller === undefined ? {} : { caller }),
-    ...(record.task === undefined ? {} : { task: record.task }),
-    ...(record.model === undefined ? {} : { model: record.model }),
-    images: record.images,
-    bytes: record.bytes,
-    queueMs: round(record.queueMs),
-    modelMs: round(record.modelMs),
-    code: code === undefined ? "ok" : codeToString(code),
-    durationMs: round(call.durationMs),
-    ...(record.frames === undefined ? {} : { frames: { ...record.frames } }),
-    ...(error === undefined ? {} : { error: error.rawMessage }),
-    ...(error !== undefined && isServerFault(error.code) && error.cause !== undefined
-      ? { cause: describeCause(error.cause) }
-      : {}),
-  };
-  deps.logger(entry);
-}
-
-function isClientFault(code: Code): boolean {
-  return code === Code.InvalidArgument || code === Code.NotFound || code === Code.Canceled;
-}
-
-function round(ms: number): number {
-  return Math.round(ms * 10) / 10;
 }

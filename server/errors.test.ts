@@ -4,6 +4,9 @@ import { BadRequestSchema, ErrorInfoSchema, RetryInfoSchema } from "../gen/googl
 import type { FlorenceErrorKind } from "../models/errors.js";
 import { FlorenceError } from "../models/errors.js";
 import { CODE_BY_KIND, ERROR_DOMAIN, toConnectError, toFrameError } from "./errors.js";
+import { HIDDEN_FOLDER, withoutPaths } from "./hide-paths.js";
+import { describeCause } from "./logger.js";
+import { loadFailure } from "./model-registry.js";
 
 /** Outgoing details as connect stores them before encoding: { desc, value }. */
 function details(e: ConnectError) {
@@ -106,5 +109,66 @@ describe("toFrameError", () => {
     expect(frame.code).toBe(Code.Internal);
     expect(frame.message).not.toContain("secret");
     expect(frame.reason).toBe("internal");
+  });
+});
+
+describe("withoutPaths", () => {
+  const F = HIDDEN_FOLDER;
+  it.each([
+    [
+      "model folder /srv/models/a does not exist (or is not a folder)",
+      `model folder ${F} does not exist (or is not a folder)`,
+    ],
+    [
+      "cannot read /srv/models/a/config.json; the model folder needs it",
+      "cannot read config.json; the model folder needs it",
+    ],
+    ["/home/me/m/tokenizer.json is not valid JSON", "tokenizer.json is not valid JSON"],
+    ["missing in /m.", `missing in ${F}.`],
+    [
+      "ENOENT: no such file or directory, open '/x/y/preprocessor_config.json'",
+      "ENOENT: no such file or directory, open 'preprocessor_config.json'",
+    ],
+    ['model folder "~/models/base" is empty', `model folder "${F}" is empty`],
+    ["./models/a and ../b/c.onnx", `${F} and c.onnx`],
+    ["file:///opt/m/onnx/encoder_model.onnx: bad", "encoder_model.onnx: bad"],
+    ["C:\\models\\a\\config.json is bad", "config.json is bad"],
+    ["the folder /root/.cache is full", `the folder ${F} is full`],
+    // Kept: names inside a model folder, URLs, ratios and words with slashes say what to fix.
+    [
+      "onnx/encoder_model.onnx is missing in the model folder",
+      "onnx/encoder_model.onnx is missing in the model folder",
+    ],
+    [
+      "HTTP 404 for https://huggingface.co/a/b/resolve/main/config.json",
+      "HTTP 404 for https://huggingface.co/a/b/resolve/main/config.json",
+    ],
+    ["microsoft/Florence-2-base and/or 3/4 of it", "microsoft/Florence-2-base and/or 3/4 of it"],
+  ])("%j", (text, want) => {
+    expect(withoutPaths(text)).toBe(want);
+  });
+});
+
+describe("a path in an error's message", () => {
+  it("is not in the answer; the answer's cause (what the log writes) has it", () => {
+    const e = toConnectError(new FlorenceError("model_load", "model folder /srv/m is missing onnx/x.onnx"));
+    expect(e.code).toBe(Code.FailedPrecondition);
+    expect(e.rawMessage).toBe(`model folder ${HIDDEN_FOLDER} is missing onnx/x.onnx`);
+    expect(describeCause(e.cause)).toContain("model folder /srv/m is missing onnx/x.onnx");
+  });
+
+  it("a failed load names its model and reason, and keeps the loader's error as its cause", () => {
+    const loader = new FlorenceError("model_load", "cannot read /srv/m/config.json", { cause: new Error("EACCES") });
+    const error = loadFailure("base", loader);
+    expect(error.kind).toBe("model_load");
+    expect(error.message).toBe('model "base" could not be loaded: cannot read config.json');
+    const logged = describeCause(error);
+    expect(logged).toContain("cannot read /srv/m/config.json");
+    expect(logged).toMatch(/caused by: Error: EACCES/);
+  });
+
+  it("describeCause of a plain value is its text", () => {
+    expect(describeCause("boom")).toBe("boom");
+    expect(describeCause(undefined)).toBe("undefined");
   });
 });

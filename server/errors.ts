@@ -1,7 +1,8 @@
 /**
  * The ONLY place that maps engine errors (FlorenceError kinds) to gRPC status codes, so that
  * every protocol and every handler answers the same failure with the same code.
- * Clients get the FlorenceError's message, which is written for them, plus google.rpc details:
+ * Clients get the FlorenceError's message, which is written for them (any filesystem path in it
+ * replaced: hide-paths.ts; the log keeps the full message), plus google.rpc details:
  * ErrorInfo (reason = kind, domain "florence2"), BadRequest field violations, and RetryInfo for
  * overload. Library text and stacks stay in `cause`, which connect never sends; the call log
  * writes it for operators.
@@ -10,8 +11,6 @@ import { create } from "@bufbuild/protobuf";
 import { durationFromMs } from "@bufbuild/protobuf/wkt";
 import type { ConnectRouter } from "@connectrpc/connect";
 import { Code, ConnectError } from "@connectrpc/connect";
-import type { UniversalServerRequest, UniversalServerResponse } from "@connectrpc/connect/protocol";
-import { createAsyncIterable } from "@connectrpc/connect/protocol";
 import type { FrameError } from "../gen/florence/v1/frames_pb.js";
 import { FrameErrorSchema } from "../gen/florence/v1/frames_pb.js";
 import { type ImageError, ImageErrorSchema } from "../gen/florence/v1/results_pb.js";
@@ -23,6 +22,9 @@ import {
 } from "../gen/google/rpc/error_details_pb.js";
 import type { FlorenceError, FlorenceErrorKind } from "../models/errors.js";
 import { isFlorenceError, toFlorenceError } from "../models/errors.js";
+import { watchConnectAnswers } from "./connect-answers.js";
+import { withoutPaths } from "./hide-paths.js";
+import type { Logger } from "./logger.js";
 
 /** google.rpc.ErrorInfo.domain of every error this service raises. */
 export const ERROR_DOMAIN = "florence2";
@@ -56,10 +58,8 @@ export const CODE_BY_KIND: Readonly<Record<FlorenceErrorKind, Code>> = {
   internal: Code.Internal,
 };
 
-/** Kinds whose cause an operator should see in the log. */
-export function isServerFault(code: Code): boolean {
-  return code === Code.Internal || code === Code.FailedPrecondition || code === Code.Unknown;
-}
+/** Codes whose cause an operator should see in the log (defined with the log line). */
+export { isServerFault } from "./call-log.js";
 
 /**
  * Converts anything a handler caught into the ConnectError sent to the client.
@@ -73,7 +73,11 @@ export function toConnectError(e: unknown, signal?: AbortSignal): ConnectError {
   if (e instanceof ConnectError) return asRequestDecodeError(e.code, e.rawMessage) ?? e;
   const error = toFlorenceError(e);
   const code = CODE_BY_KIND[error.kind];
-  return new ConnectError(error.message, code, undefined, detailsOf(error), isFlorenceError(e) ? e.cause : e);
+  const message = withoutPaths(error.message);
+  // A message that lost a path keeps it for the log: the error itself is then the cause (its stack
+  // starts with the full message; describeCause follows it to the error's own cause).
+  const cause = !isFlorenceError(e) || message !== error.message ? e : e.cause;
+  return new ConnectError(message, code, undefined, detailsOf(error), cause);
 }
 
 /** The per-frame error of StreamFrames, shaped like google.rpc.Status. */
@@ -155,129 +159,10 @@ const UNDECLARED_COMPRESSION = "received compressed envelope, but do not know ho
 
 /**
  * Wraps every handler of `router` so that a request message connect cannot decode is answered
- * INVALID_ARGUMENT (see asRequestDecodeError) over gRPC, gRPC-Web and Connect. connect decodes
- * unary requests before any interceptor or handler runs and offers no hook for the status it
- * gives, so the wrapper corrects the status it wrote: the gRPC trailers, the gRPC-Web trailer
- * frame, or the Connect unary error body. (Streaming requests reach the handler, whose errors go
- * through toConnectError.)
+ * INVALID_ARGUMENT (asRequestDecodeError) over gRPC, gRPC-Web and Connect; with `logger`, a
+ * request connect refused over readMaxBytes before our handler gets its log line. The reading and
+ * rewriting of connect's answers is in connect-answers.ts.
  */
-export function answerDecodeErrorsAsInvalidArgument(router: ConnectRouter): void {
-  router.handlers.forEach((handler, i) => {
-    // One handler serves every protocol of its method; the response's content type says which.
-    const wrapped = async (request: UniversalServerRequest): Promise<UniversalServerResponse> => {
-      const response = await handler(request);
-      const contentType = new Headers(response.header).get("content-type") ?? "";
-      if (contentType.startsWith("application/grpc-web")) return fixGrpcWebTrailer(response);
-      if (contentType.startsWith("application/grpc")) return fixGrpcTrailer(response);
-      if (response.status === 500 && contentType.startsWith("application/json")) return fixConnectUnary(response);
-      return response;
-    };
-    router.handlers[i] = Object.assign(wrapped, handler);
-  });
-}
-
-function decodeFix(status: string | null, message: string | null): ConnectError | undefined {
-  if (status !== String(Code.Internal) || message === null) return undefined;
-  let text: string;
-  try {
-    text = decodeURIComponent(message);
-  } catch {
-    return undefined;
-  }
-  return asRequestDecodeError(Code.Internal, text);
-}
-
-function fixGrpcTrailer(response: UniversalServerResponse): UniversalServerResponse {
-  const trailer = response.trailer;
-  if (trailer === undefined || response.body === undefined) return response;
-  const body = response.body;
-  const fix = (): void => {
-    const fixed = decodeFix(trailer.get("grpc-status"), trailer.get("grpc-message"));
-    if (fixed === undefined) return;
-    trailer.set("grpc-status", String(fixed.code));
-    trailer.set("grpc-message", encodeURIComponent(fixed.rawMessage));
-    trailer.delete("grpc-status-details-bin");
-  };
-  if (!(Symbol.asyncIterator in body)) {
-    fix();
-    return response;
-  }
-  return {
-    ...response,
-    body: (async function* () {
-      yield* body;
-      fix();
-    })(),
-  };
-}
-
-/** gRPC-Web sends its trailers as the body's last frame: flag 0x80, then "key: value\r\n" lines. */
-function fixGrpcWebTrailer(response: UniversalServerResponse): UniversalServerResponse {
-  const body = response.body;
-  if (body === undefined || !(Symbol.asyncIterator in body)) return response;
-  return {
-    ...response,
-    body: (async function* () {
-      for await (const chunk of body) yield rewriteTrailerFrame(chunk);
-    })(),
-  };
-}
-
-function rewriteTrailerFrame(chunk: Uint8Array): Uint8Array {
-  let offset = 0;
-  while (offset + 5 <= chunk.length) {
-    const flags = chunk[offset] as number;
-    const length = new DataView(chunk.buffer, chunk.byteOffset + offset + 1, 4).getUint32(0);
-    const end = offset + 5 + length;
-    if (end > chunk.length) return chunk;
-    if ((flags & 0x80) !== 0 && (flags & 0x01) === 0) {
-      const lines = new TextDecoder().decode(chunk.subarray(offset + 5, end)).split("\r\n");
-      const get = (key: string) =>
-        lines
-          .find((l) => l.toLowerCase().startsWith(`${key}:`))
-          ?.slice(key.length + 1)
-          .trim() ?? null;
-      const fixed = decodeFix(get("grpc-status"), get("grpc-message"));
-      if (fixed === undefined) return chunk;
-      const kept = lines.filter((l) => l !== "" && !/^grpc-(status|message|status-details-bin):/i.test(l));
-      const text = [...kept, `grpc-status: ${fixed.code}`, `grpc-message: ${encodeURIComponent(fixed.rawMessage)}`]
-        .map((l) => `${l}\r\n`)
-        .join("");
-      const data = new TextEncoder().encode(text);
-      const frame = new Uint8Array(5 + data.length);
-      frame[0] = flags;
-      new DataView(frame.buffer).setUint32(1, data.length);
-      frame.set(data, 5);
-      const out = new Uint8Array(offset + frame.length);
-      out.set(chunk.subarray(0, offset));
-      out.set(frame, offset);
-      return out;
-    }
-    offset = end;
-  }
-  return chunk;
-}
-
-/** A Connect unary error is an HTTP status with a JSON body {"code": ..., "message": ...}. */
-async function fixConnectUnary(response: UniversalServerResponse): Promise<UniversalServerResponse> {
-  const body = response.body;
-  if (body === undefined || !(Symbol.asyncIterator in body)) return response;
-  const chunks: Uint8Array[] = [];
-  for await (const chunk of body) chunks.push(chunk);
-  const bytes = Buffer.concat(chunks);
-  const unchanged = { ...response, body: createAsyncIterable([new Uint8Array(bytes)]) };
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(bytes.toString("utf8"));
-  } catch {
-    return unchanged;
-  }
-  const message = typeof parsed === "object" && parsed !== null && "message" in parsed ? String(parsed.message) : "";
-  const code = typeof parsed === "object" && parsed !== null && "code" in parsed ? parsed.code : undefined;
-  const fixed = code === "internal" ? asRequestDecodeError(Code.Internal, message) : undefined;
-  if (fixed === undefined) return unchanged;
-  const json = new TextEncoder().encode(JSON.stringify({ code: "invalid_argument", message: fixed.rawMessage }));
-  const header = new Headers(response.header);
-  header.set("content-length", String(json.byteLength));
-  return { ...response, status: 400, header, body: createAsyncIterable([json]) };
+export function answerDecodeErrorsAsInvalidArgument(router: ConnectRouter, logger?: Logger): void {
+  watchConnectAnswers(router, asRequestDecodeError, logger);
 }

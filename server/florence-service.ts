@@ -34,6 +34,7 @@ import type { CallRecord, ServiceDeps } from "./call-context.js";
 import { laneOf, requestLimitsOf, unaryCall, withEngine } from "./call-context.js";
 import { captionTaskOf, describeEnumValues, detectionTaskOf, TASK_BY_NAME } from "./enums.js";
 import { toImageError } from "./errors.js";
+import { createRunStreamHandler, type PartialTexts } from "./run-stream.js";
 import { createStreamFramesHandler } from "./stream-frames.js";
 import {
   expectKind,
@@ -84,6 +85,7 @@ async function runOnImages(
   context: HandlerContext,
   record: CallRecord,
   build: (v: Violations) => TaskRequest | undefined,
+  partials?: PartialTexts,
 ): Promise<RunOutput> {
   record.model = deps.models.resolve(request.model);
   const v = new Violations();
@@ -97,7 +99,7 @@ async function runOnImages(
   if (task === undefined) throw v.toError(); // unreachable: build records why it returned nothing
   const { signal } = context;
   const { value, queueMs, modelMs, stages } = await withEngine(deps, record, context, async (engine, onTimings) => {
-    const o = { ...options, signal, lane: laneOf(context), onTimings };
+    const o = { ...options, ...partials, signal, lane: laneOf(context), onTimings };
     if (images.length > 1) return engine.runEach(task, images, o);
     return (await engine.run(task, images, o)).map((result): ImageOutcome => ({ ok: true, result }));
   });
@@ -265,5 +267,12 @@ export function createFlorenceService(deps: ServiceDeps): ServiceImpl<typeof Flo
       return { results: value.map(toTaskResultMessage), timings: toTimingsMessage(queueMs, modelMs, stages) };
     }),
     streamFrames: createStreamFramesHandler(deps),
+    runStream: createRunStreamHandler(deps, async (req, ctx, record, partials) => {
+      const out = await runOnImages(deps, req, ctx, record, (v) => toTaskRequest(req, "", v), partials);
+      const results = out.outcomes.map((o) =>
+        o.ok ? toTaskResultMessage(o.result) : toFailedTaskResultMessage(out.task, toImageError(o.error)),
+      );
+      return { results, timings: out.timings };
+    }),
   };
 }

@@ -1,7 +1,7 @@
 /**
  * The answers of a StreamFrames stream, one per frame: a frame's result (run through the engine
- * in the admission queue like any request), a per-frame error, or "skipped" for a LATEST-mode
- * frame that a newer one replaced.
+ * in the admission queue like any request), a per-frame error, "skipped" for a LATEST-mode
+ * frame that a newer one replaced, or an unchanged frame's reused result (frame-reuse.ts).
  */
 import type { MessageInitShape } from "@bufbuild/protobuf";
 import { create } from "@bufbuild/protobuf";
@@ -22,6 +22,8 @@ export interface FrameJob {
   readonly timestampUs: bigint;
   readonly task: TaskRequest;
   readonly image: ImageInput;
+  /** Set on a frame that is its stream's reuse reference (frame-reuse.ts): receives its answer. */
+  readonly settle?: (answer: StreamFramesResponse) => void;
 }
 
 /**
@@ -71,11 +73,15 @@ export async function runFrame(
   );
 }
 
-/** The answer to one frame: its ids and task, an outcome, and (for a result) its timings. */
+/**
+ * The answer to one frame: its ids and task, an outcome, (for a result that ran) its timings, and
+ * (for a result taken from an unchanged earlier frame) where it came from.
+ */
 export function answer(
   job: Pick<FrameJob, "frameId" | "timestampUs" | "task">,
   outcome: NonNullable<StreamFramesResponseInit["outcome"]>,
   timings = toTimingsMessage(0, 0),
+  reused?: { readonly frameId: bigint; readonly difference: number },
 ): StreamFramesResponse {
   return create(StreamFramesResponseSchema, {
     frameId: job.frameId,
@@ -83,6 +89,7 @@ export function answer(
     task: TASK_BY_NAME[job.task.task],
     timings,
     outcome,
+    ...(reused === undefined ? {} : { reused }),
   });
 }
 

@@ -105,6 +105,19 @@ export class FramePipeline<Job, Answer> {
     this.#resolve(this.#newSlot(), answer);
   }
 
+  /**
+   * Admits a job answered without running it, whose answer is not known yet (e.g. an unchanged
+   * frame waiting for the result it reuses): its place in the order is kept; a rejection becomes
+   * `fail(job, error)`. It counts as outstanding, not as running.
+   */
+  pushLater(job: Job, answer: Promise<Answer>): void {
+    const slot = this.#newSlot();
+    answer.then(
+      (a) => this.#resolve(slot, a),
+      (e: unknown) => this.#resolve(slot, this.#o.fail(job, e)),
+    );
+  }
+
   /** No more jobs will come; `answers()` ends after the last outstanding answer. */
   finish(): void {
     this.#finished = true;

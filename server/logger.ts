@@ -1,6 +1,7 @@
 /**
  * Structured logs: one JSON object per line. Requests log one `request` entry each (streams: one
- * per stream, when it ends); server life-cycle and internal errors log their own entries. Tests
+ * per stream, when it ends; also a unary request connect refuses before our handler, e.g. over
+ * readMaxBytes: server/call-log.ts); server life-cycle and internal errors log their own entries. Tests
  * pass `silentLogger` or a collecting function.
  */
 import type { Writable } from "node:stream";
@@ -11,6 +12,17 @@ export const LOG_LEVELS = ["debug", "info", "warn", "error"] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
 
 /** One finished RPC. */
+/**
+ * A stream's frames by answer: `results` ran the model, `reused` were unchanged frames answered with
+ * an earlier frame's result (StreamConfig.change_threshold), `skipped` and `errors` as answered.
+ */
+export interface FrameCounts {
+  results: number;
+  reused: number;
+  skipped: number;
+  errors: number;
+}
+
 export interface RequestLogEntry {
   readonly level: "info" | "warn" | "error";
   readonly msg: "request";
@@ -45,10 +57,12 @@ export interface RequestLogEntry {
   readonly code: string;
   /** Wall time of the whole call. */
   readonly durationMs: number;
-  /** Frames answered with a result / skipped / error (StreamFrames only). */
-  readonly frames?: { readonly results: number; readonly skipped: number; readonly errors: number };
+  /** How a StreamFrames call's frames were answered (StreamFrames only). */
+  readonly frames?: FrameCounts;
   /** The client-facing error message, when the call failed. */
   readonly error?: string;
+  /** The server's read limit, when the call was refused for a message over it (RESOURCE_EXHAUSTED). */
+  readonly readMaxBytes?: number;
   /** For server faults only: the hidden cause (stack), for operators. */
   readonly cause?: string;
 }
@@ -91,8 +105,19 @@ export function atLevel(logger: Logger, level: LogLevel): Logger {
 /** Drops everything (tests). */
 export const silentLogger: Logger = () => {};
 
-/** Text of an unknown cause for the log: the stack when there is one. */
+/** Causes of causes the log follows: enough for a wrapped loader error and its library error. */
+const MAX_CAUSE_DEPTH = 5;
+
+/**
+ * Text of an unknown cause for the log: the stack when there is one, then its own causes', each
+ * after "caused by: " (an error whose answer hid a path has the full message further down).
+ */
 export function describeCause(cause: unknown): string {
-  if (cause instanceof Error) return cause.stack ?? `${cause.name}: ${cause.message}`;
-  return String(cause);
+  const parts: string[] = [];
+  let current: unknown = cause;
+  for (let depth = 0; depth < MAX_CAUSE_DEPTH && (depth === 0 || current !== undefined); depth++) {
+    parts.push(current instanceof Error ? (current.stack ?? `${current.name}: ${current.message}`) : String(current));
+    current = current instanceof Error ? current.cause : undefined;
+  }
+  return parts.join("\ncaused by: ");
 }

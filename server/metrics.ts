@@ -36,6 +36,8 @@ export interface FrameCounts {
   readonly results: number;
   readonly skipped: number;
   readonly errors: number;
+  /** Unchanged frames answered with an earlier frame's result (StreamConfig.change_threshold); not in `results`. */
+  readonly reused?: number;
 }
 
 /** Request duration buckets in seconds: a cached caption takes milliseconds, a long OCR tens of seconds. */
@@ -100,7 +102,7 @@ export class ServerMetrics {
   readonly #modelLabel: string[];
   readonly #openStreams = new Set<{ readonly frames?: FrameCounts | undefined }>();
   /** Frame outcomes of streams that have ended. */
-  readonly #endedFrames = { result: 0, skipped: 0, error: 0 };
+  readonly #endedFrames = { result: 0, skipped: 0, error: 0, reused: 0 };
   readonly #sources: MetricSources;
   /** The engine-stats read shared by every collect callback of one scrape. */
   #statsRead: Promise<ReadonlyMap<string, EngineStats>> | undefined;
@@ -191,6 +193,7 @@ export class ServerMetrics {
     this.#endedFrames.result += stream.frames.results;
     this.#endedFrames.skipped += stream.frames.skipped;
     this.#endedFrames.error += stream.frames.errors;
+    this.#endedFrames.reused += stream.frames.reused ?? 0;
   }
 
   generatedTokens(count: number, model?: string): void {
@@ -200,10 +203,10 @@ export class ServerMetrics {
   #registerFrames(): void {
     const ended = this.#endedFrames;
     const open = this.#openStreams;
-    const seen = { result: 0, skipped: 0, error: 0 };
+    const seen = { result: 0, skipped: 0, error: 0, reused: 0 };
     new Counter({
       name: "florence2_stream_frames_total",
-      help: "StreamFrames frames by outcome: answered with a result, skipped (LATEST), or answered with an error.",
+      help: "StreamFrames frames by outcome: answered with a result, skipped (LATEST), answered with an error, or reused (unchanged, answered with an earlier frame's result).",
       labelNames: ["outcome"],
       registers: [this.#own],
       collect() {
@@ -212,8 +215,9 @@ export class ServerMetrics {
           now.result += stream.frames?.results ?? 0;
           now.skipped += stream.frames?.skipped ?? 0;
           now.error += stream.frames?.errors ?? 0;
+          now.reused += stream.frames?.reused ?? 0;
         }
-        for (const outcome of ["result", "skipped", "error"] as const) {
+        for (const outcome of ["result", "skipped", "error", "reused"] as const) {
           // Never 0 on the first scrape: every outcome is listed from the start.
           this.inc({ outcome }, Math.max(0, now[outcome] - seen[outcome]));
           seen[outcome] = Math.max(seen[outcome], now[outcome]);

@@ -6,8 +6,9 @@
  *   arrive while it loads share that one load and wait for it, each bounded by its own signal
  *   (deadline); the load itself goes on for the others. Exception: while a start-up load runs,
  *   requests for that model get UNAVAILABLE at once, as health says NOT_SERVING for it meanwhile.
- * - A failed load leaves the model `failed` with its error; the next request or LoadModel tries
- *   again (the failure is not remembered as an answer).
+ * - A failed load leaves the model `failed` with its error (loadFailure: the model's name and the
+ *   reason, no filesystem path); the next request or LoadModel tries again (the failure is not
+ *   remembered as an answer).
  * - The budget (most models loaded, most bytes loaded) is kept by unloading the least recently
  *   used IDLE model, never one with calls or streams using it. When every other loaded model is
  *   busy the new one loads anyway, and the excess is unloaded as soon as one of them goes idle:
@@ -16,6 +17,7 @@
 import { Code, ConnectError } from "@connectrpc/connect";
 import type { EngineAvailability, FlorenceEngine } from "../models/engine.js";
 import { FlorenceError, toFlorenceError } from "../models/errors.js";
+import { withoutPaths } from "./hide-paths.js";
 import {
   type ModelBudget,
   type ModelLease,
@@ -258,9 +260,9 @@ export class ModelRegistry {
         entry.loading = undefined;
         entry.startupLoad = false;
         entry.state = "failed";
-        entry.error = toFlorenceError(e);
+        entry.error = loadFailure(name, e);
         this.#notify(name);
-        throw e;
+        throw entry.error;
       },
     );
     return entry.loading;
@@ -321,6 +323,23 @@ export class ModelRegistry {
       void this.#unload(name, entry).catch(() => {});
     }
   }
+}
+
+/**
+ * The error a failed load answers with (requests, LoadModel, ListModels): it names the model and
+ * says why, without the filesystem paths the loader's message has (errors.ts: withoutPaths). The
+ * loader's error stays its cause, which the server log writes in full.
+ */
+export function loadFailure(name: string, e: unknown): FlorenceError {
+  const error = toFlorenceError(e);
+  return new FlorenceError(
+    error.kind,
+    `model ${JSON.stringify(name)} could not be loaded: ${withoutPaths(error.message)}`,
+    {
+      cause: error,
+      violations: error.violations,
+    },
+  );
 }
 
 /** `work`, or the signal's abort when it comes first (the work goes on for whoever else waits on it). */

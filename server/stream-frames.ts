@@ -2,9 +2,10 @@
  * FlorenceService.StreamFrames: a bidirectional stream of video frames. The first message
  * configures the stream (stream-settings.ts); each frame is validated on arrival, run through the
  * engine (in the admission queue like any request) and answered exactly once, in order, by
- * FramePipeline (frame-answers.ts builds the answers). A bad frame gets a per-frame error answer;
- * only problems with the stream itself end it with a status, among them its time limits
- * (stream-timers.ts).
+ * FramePipeline (frame-answers.ts builds the answers); with a change threshold, unchanged frames
+ * reuse the last inferred frame's result instead (frame-reuse.ts). A bad frame gets a per-frame
+ * error answer; only problems with the stream itself end it with a status, among them its time
+ * limits (stream-timers.ts).
  */
 import type { HandlerContext } from "@connectrpc/connect";
 import type { TaskRequest } from "../core/inputs.js";
@@ -15,6 +16,7 @@ import { requestLimitsOf, streamCall } from "./call-context.js";
 import { toFrameError } from "./errors.js";
 import { answer, type FrameJob, runFrame, skipAnswer } from "./frame-answers.js";
 import { FramePipeline } from "./frame-pipeline.js";
+import { FrameReuse } from "./frame-reuse.js";
 import type { ModelLease } from "./model-registry.js";
 import { DUPLICATE_FRAME_ID_WINDOW, RecentIds } from "./recent-ids.js";
 import { toStreamSettings } from "./stream-settings.js";
@@ -75,7 +77,8 @@ async function* streamFrames(
     pin = await deps.models.acquire(record.model, abort.signal);
     // The stream's frames share one fairness lane: a fast stream cannot crowd out the others.
     const lane = `stream:${nextStreamId++}`;
-    const frames = { results: 0, skipped: 0, errors: 0 };
+    // results: frames that ran; reused: unchanged frames answered with an earlier frame's result.
+    const frames = { results: 0, skipped: 0, errors: 0, reused: 0 };
     record.task = settings.task.task;
     record.frames = frames;
     const pipeline = new FramePipeline<FrameJob, StreamFramesResponse>({
@@ -83,11 +86,13 @@ async function* streamFrames(
       maxInFlight: settings.maxInFlight,
       maxUnanswered: MAX_UNANSWERED_LATEST,
       signal: abort.signal,
-      run: (job, signal) => runFrame(deps, record, job, { ...settings.options, lane }, signal),
-      skip: (job, newer) => skipAnswer(job, newer),
-      fail: (job, e) => answer(job, { case: "error", value: toFrameError(e, abort.signal) }),
+      run: async (job, signal) =>
+        settled(job, await runFrame(deps, record, job, { ...settings.options, lane }, signal)),
+      skip: async (job, newer) => settled(job, await skipAnswer(job, newer)),
+      fail: (job, e) => settled(job, answer(job, { case: "error", value: toFrameError(e, abort.signal) })),
     });
-    const admission = new FrameAdmission(settings.task, record, pipeline);
+    const reuse = new FrameReuse(settings.changeThreshold);
+    const admission = new FrameAdmission(settings.task, record, pipeline, reuse);
     idle = startIdleTimer(deps.options.streamIdleTimeoutMs, () => pipeline.outstanding > 0, timeLimit);
     const reading = readFrames(iterator, {
       deps,
@@ -99,7 +104,8 @@ async function* streamFrames(
       abort: abort.signal,
     });
     for await (const response of pipeline.answers()) {
-      if (response.outcome.case === "result") frames.results++;
+      if (response.reused !== undefined) frames.reused++;
+      else if (response.outcome.case === "result") frames.results++;
       else if (response.outcome.case === "skipped") frames.skipped++;
       else frames.errors++;
       idle.touch();
@@ -127,15 +133,25 @@ class FrameAdmission {
   readonly #recentIds = new RecentIds(DUPLICATE_FRAME_ID_WINDOW);
   readonly #record: CallRecord;
   readonly #pipeline: FramePipeline<FrameJob, StreamFramesResponse>;
+  readonly #reuse: FrameReuse;
 
-  constructor(task: TaskRequest, record: CallRecord, pipeline: FramePipeline<FrameJob, StreamFramesResponse>) {
+  constructor(
+    task: TaskRequest,
+    record: CallRecord,
+    pipeline: FramePipeline<FrameJob, StreamFramesResponse>,
+    reuse: FrameReuse,
+  ) {
     this.#current = task;
     this.#record = record;
     this.#pipeline = pipeline;
+    this.#reuse = reuse;
   }
 
-  /** Admits one message; returns the error that ends the stream when it is not a frame. */
-  admit(message: StreamFramesRequest): FlorenceError | undefined {
+  /**
+   * Admits one message; returns the error that ends the stream when it is not a frame. Resolves
+   * once the frame is queued (with reuse on, after its thumbnail: frames are compared in order).
+   */
+  async admit(message: StreamFramesRequest): Promise<FlorenceError | undefined> {
     if (message.message.case !== "frame") {
       return new FlorenceError(
         "invalid_argument",
@@ -161,8 +177,11 @@ class FrameAdmission {
       );
     }
     const image = toImageInput(frame.image, "frame.image", v);
-    if (v.isEmpty && image !== undefined) this.#pipeline.push({ ...job, image });
-    else this.#pipeline.pushAnswer(answer(job, { case: "error", value: toFrameError(v.toError()) }));
+    if (v.isEmpty && image !== undefined) {
+      const decision = await this.#reuse.decide({ ...job, image });
+      if ("reuse" in decision) this.#pipeline.pushLater({ ...job, image }, decision.reuse);
+      else this.#pipeline.push({ ...job, image, ...decision.run });
+    } else this.#pipeline.pushAnswer(answer(job, { case: "error", value: toFrameError(v.toError()) }));
     return undefined;
   }
 }
@@ -200,7 +219,7 @@ async function readFrames(
       }
       r.idle.touch();
       if (next.done) break;
-      fatal = r.admission.admit(next.value);
+      fatal = await r.admission.admit(next.value);
       if (fatal !== undefined) break;
     }
   } catch (e) {
@@ -209,6 +228,12 @@ async function readFrames(
     r.pipeline.finish();
   }
   return { fatal, drained };
+}
+
+/** Hands a frame's answer to the reuse reference waiting for it, if the frame is one. */
+function settled(job: FrameJob, response: StreamFramesResponse): StreamFramesResponse {
+  job.settle?.(response);
+  return response;
 }
 
 function shuttingDown(): FlorenceError {

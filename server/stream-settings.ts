@@ -14,6 +14,11 @@ export interface StreamSettings {
   readonly options: DecodingParams;
   readonly mode: BackpressureModeName;
   readonly maxInFlight: number;
+  /**
+   * Frames whose thumbnail differs from the last inferred frame's by less than this (0..1) reuse
+   * its result (frame-reuse.ts); 0 runs every frame.
+   */
+  readonly changeThreshold: number;
 }
 
 /** Validates the first message of a stream; throws `invalid_argument` with every violation. */
@@ -49,7 +54,15 @@ export function toStreamSettings(first: StreamFramesRequest, limits: RequestLimi
       `must be at most ${limits.maxFramesInFlightPerStream} on this server, got ${maxInFlight}`,
     );
   }
+  const changeThreshold = config.changeThreshold;
+  if (!(changeThreshold >= 0 && changeThreshold < 1)) {
+    v.add(
+      "invalid_argument",
+      "config.change_threshold",
+      `must be at least 0 (0 runs every frame) and below 1, got ${changeThreshold}; e.g. 0.02 reuses the last result for frames that differ by under 2%`,
+    );
+  }
   v.throwIfAny();
   if (task === undefined || mode === undefined) throw v.toError(); // unreachable: violations recorded
-  return { task, options, mode, maxInFlight };
+  return { task, options, mode, maxInFlight, changeThreshold };
 }

@@ -10,6 +10,7 @@ const result: FrameAnswer = {
   kind: "result",
   result: { kind: "text", text: "a cat" } as never,
 };
+const reused: FrameAnswer = { ...result, frameId: 5, reusedFrom: { frameId: 1, difference: 0.004 } } as FrameAnswer;
 const skipped: FrameAnswer = { ...base, frameId: 2, kind: "skipped", reason: "superseded by frame 3", supersededBy: 3 };
 const error: FrameAnswer = {
   ...base,
@@ -21,12 +22,17 @@ const error: FrameAnswer = {
 describe("frameLine", () => {
   it.each([
     [result, { frame: 1, outcome: "result", result: { kind: "text", text: "a cat" } }],
+    [reused, { frame: 5, outcome: "result", reusedFrom: 1, result: { kind: "text", text: "a cat" } }],
     [skipped, { frame: 2, outcome: "skipped", reason: "superseded by frame 3", supersededBy: 3 }],
     [error, { frame: 4, outcome: "error", error: { code: 3, message: "bad image", reason: "invalid_image" } }],
   ])("%#: a %s answer", (answer, expected) => {
     const line = frameLine(answer, 12.345);
     expect(line).toMatchObject({ ...expected, timestampUs: 200_000, task: "caption", latencyMs: 12.3 });
     expect(JSON.parse(JSON.stringify(line))).toEqual(line);
+  });
+
+  it("a result that ran has no reusedFrom", () => {
+    expect(frameLine(result, 1)).not.toHaveProperty("reusedFrom");
   });
 
   it("leaves latencyMs out when the send time is unknown", () => {
@@ -39,7 +45,7 @@ describe("StreamTally", () => {
     const tally = new StreamTally();
     for (const t of [1000, 1100, 1200, 1300, 1400]) tally.frameSent(t);
     tally.answered(result, 1500);
-    tally.answered(result, 1800);
+    tally.answered(reused, 1800);
     tally.answered(skipped, 1900);
     tally.answered(error, 2000);
     expect(tally.summary(2)).toEqual({
@@ -47,6 +53,7 @@ describe("StreamTally", () => {
       sent: 5,
       answered: 4,
       results: 2,
+      reused: 1,
       skipped: 1,
       errors: 1,
       unanswered: 1,

@@ -15,7 +15,11 @@ export function frameLine(answer: FrameAnswer, latencyMs: number | undefined): R
   };
   switch (answer.kind) {
     case "result":
-      return { ...head, result: answer.result };
+      return {
+        ...head,
+        ...(answer.reusedFrom !== undefined ? { reusedFrom: answer.reusedFrom.frameId } : {}),
+        result: answer.result,
+      };
     case "skipped":
       return { ...head, reason: answer.reason, supersededBy: answer.supersededBy };
     case "error":
@@ -30,6 +34,8 @@ export interface StreamSummary {
   /** Frames the server answered (results + skipped + errors). */
   readonly answered: number;
   readonly results: number;
+  /** Of `results`, answered with an earlier frame's result (--change-threshold), without running. */
+  readonly reused: number;
   readonly skipped: number;
   readonly errors: number;
   /** Sent but never answered (the stream failed, or the drain after Ctrl-C ran out of time). */
@@ -45,6 +51,7 @@ export interface StreamSummary {
 export class StreamTally {
   sent = 0;
   results = 0;
+  reused = 0;
   skipped = 0;
   errors = 0;
   private firstSentAt: number | undefined;
@@ -58,8 +65,10 @@ export class StreamTally {
 
   /** Counts an answer received at `now`. */
   answered(answer: FrameAnswer, now: number): void {
-    if (answer.kind === "result") this.results += 1;
-    else if (answer.kind === "skipped") this.skipped += 1;
+    if (answer.kind === "result") {
+      this.results += 1;
+      if (answer.reusedFrom !== undefined) this.reused += 1;
+    } else if (answer.kind === "skipped") this.skipped += 1;
     else this.errors += 1;
     this.lastAnswerAt = now;
   }
@@ -76,6 +85,7 @@ export class StreamTally {
       sent: this.sent,
       answered,
       results: this.results,
+      reused: this.reused,
       skipped: this.skipped,
       errors: this.errors,
       unanswered: Math.max(0, this.sent - answered),

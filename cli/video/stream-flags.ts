@@ -29,6 +29,12 @@ export const STREAM_FLAGS: readonly FlagSpec[] = [
   },
   { flag: "max-in-flight", value: "N", help: "frames the server works on at once", default: "the server's, 1" },
   {
+    flag: "change-threshold",
+    value: "T",
+    help: "skip unchanged frames: a frame whose 32x32 gray thumbnail differs from the last inferred one by less than T (0..1, e.g. 0.02) reuses its result",
+    default: "0 (every frame runs)",
+  },
+  {
     flag: "draw",
     value: "OUT",
     help: "write every answered frame with its result drawn: a video (out.mp4, out.webm), a folder, or a pattern (frames/%06d.png, numbered by frame id)",

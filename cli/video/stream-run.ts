@@ -6,14 +6,21 @@
  */
 import sharp from "sharp";
 import { annotate } from "../../client/annotate/node.js";
-import { Code, ConnectError, type FlorenceClient, type FrameInput, type StreamConfig } from "../../client/index.js";
+import {
+  Code,
+  ConnectError,
+  type FlorenceClient,
+  type FrameInput,
+  type ModelChoice,
+  type StreamConfig,
+} from "../../client/index.js";
 import type { FrameSink } from "./draw-sink.js";
 import { frameLine, type StreamSummary, StreamTally } from "./frame-report.js";
 import type { FrameSource, SourceFrame } from "./frame-source.js";
 
 export interface StreamRunInit {
   readonly client: FlorenceClient;
-  readonly config: StreamConfig;
+  readonly config: StreamConfig & ModelChoice;
   readonly source: FrameSource;
   /** --draw's output; undefined without --draw. */
   readonly sink?: FrameSink | undefined;

@@ -22,6 +22,7 @@ interface PendingCall {
   readonly resolve: (outcomes: ImageOutcome[]) => void;
   readonly reject: (error: FlorenceError) => void;
   readonly onToken: CallOptions["onToken"];
+  readonly onText: CallOptions["onText"];
   readonly onTimings: CallOptions["onTimings"];
   /** performance.now() when the run message was posted. */
   readonly sentAt: number;
@@ -57,6 +58,7 @@ export class CallRelay {
           reject(e);
         },
         onToken: options.onToken,
+        onText: options.onText,
         onTimings: options.onTimings,
         sentAt: performance.now(),
         slot,
@@ -69,6 +71,7 @@ export class CallRelay {
         params: pickDecodingParams(options),
         lane: options.lane,
         streamTokens: options.onToken !== undefined,
+        streamText: options.onText === undefined ? undefined : { intervalMs: options.textIntervalMs },
         reportTimings: options.onTimings !== undefined,
         cancelFlag,
       };
@@ -92,6 +95,8 @@ export class CallRelay {
       this.#pendingStats.delete(m.id);
     } else if (m.type === "token") {
       this.#pending.get(m.id)?.onToken?.({ id: m.tokenId, text: m.text, imageIndex: m.imageIndex });
+    } else if (m.type === "text") {
+      this.#pending.get(m.id)?.onText?.({ imageIndex: m.imageIndex, text: m.text, tokens: m.tokens });
     } else if (m.type === "result" || m.type === "error") {
       const call = this.#pending.get(m.id);
       if (call === undefined) return;

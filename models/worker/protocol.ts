@@ -1,10 +1,11 @@
 /**
  * The typed messages between the main thread and an inference worker. onnxruntime-node's run()
  * blocks its thread for a whole model pass, so all model work happens in workers and the main
- * thread only does I/O. AbortSignals and callbacks cannot cross threads: streamed tokens come back
- * as `token` messages, and cancellation is a flag in shared memory that the worker reads between
- * decoder steps (a `cancel` message would wait until the batch ends: the worker's event loop is
- * blocked while it runs), plus a `cancel` message for calls still waiting in the queue.
+ * thread only does I/O. AbortSignals and callbacks cannot cross threads: streamed tokens and texts
+ * come back as `token` and `text` messages, and cancellation is a flag in shared memory that the
+ * worker reads between decoder steps (a `cancel` message would wait until the batch ends: the
+ * worker's event loop is blocked while it runs), plus a `cancel` message for calls still waiting
+ * in the queue.
  */
 import type { DecodingParams } from "../../core/decoding.js";
 import type { ImageInput, TaskRequest } from "../../core/inputs.js";
@@ -35,6 +36,11 @@ export type HostToWorker =
       readonly lane: string | undefined;
       /** Whether to send `token` messages (only when the caller passed onToken). */
       readonly streamTokens: boolean;
+      /**
+       * Whether to send `text` messages (only when the caller passed onText), and at most how often
+       * per item (CallOptions.textIntervalMs; undefined there = the default).
+       */
+      readonly streamText: { readonly intervalMs: number | undefined } | undefined;
       /** Whether to send the call's RunTimings with its result (only when the caller passed onTimings). */
       readonly reportTimings: boolean;
       /** Int32Array(1) over shared memory; the host stores 1 to cancel. */
@@ -53,6 +59,13 @@ export type WorkerToHost =
       readonly imageIndex: number;
       readonly tokenId: number;
       readonly text: string;
+    }
+  | {
+      readonly type: "text";
+      readonly id: number;
+      readonly imageIndex: number;
+      readonly text: string;
+      readonly tokens: number;
     }
   | {
       readonly type: "result";

@@ -6,7 +6,7 @@ import { type MessagePort, parentPort, workerData } from "node:worker_threads";
 import type { RunTimings } from "../../core/timings.js";
 import type { FlorenceEngine } from "../engine.js";
 import { toFlorenceError } from "../errors.js";
-import type { CallOptions, GeneratedToken } from "../inputs.js";
+import type { CallOptions, GeneratedToken, TextSoFar } from "../inputs.js";
 import { createLocalEngine, type LocalEngineOptions } from "../pipeline.js";
 import type { HostToWorker, WireOutcome, WorkerToHost } from "./protocol.js";
 
@@ -64,6 +64,13 @@ async function handle(message: HostToWorker): Promise<void> {
                 post({ type: "token", id: message.id, imageIndex: t.imageIndex, tokenId: t.id, text: t.text }),
             }
           : {}),
+        ...(message.streamText === undefined
+          ? {}
+          : {
+              onText: (t: TextSoFar) =>
+                post({ type: "text", id: message.id, imageIndex: t.imageIndex, text: t.text, tokens: t.tokens }),
+              ...(message.streamText.intervalMs === undefined ? {} : { textIntervalMs: message.streamText.intervalMs }),
+            }),
         ...(message.reportTimings
           ? {
               onTimings: (t: RunTimings) => {

@@ -3,7 +3,9 @@
  * random-weight native "fine-tune", the same weights in Microsoft's original layout, and a LoRA adapter
  * with non-zero B) and the tokens transformers' generate() gives for each; every one is exported
  * through the CLI, loaded by the engine, and must caption with exactly PyTorch's tokens. Also the
- * refusals: a folder that is not Florence-2, missing weights, an adapter that does not fit.
+ * refusals: a folder that is not Florence-2, missing weights, an adapter that does not fit. Two of
+ * the exported folders are then served by ONE server under two names: each answers over the wire
+ * with its own PyTorch tokens, and a name it does not serve is NOT_FOUND.
  *
  * Needs Python with tools/export/requirements.txt (FLORENCE2_PYTHON, else tools/export/.venv);
  * without one the suite is skipped, saying so. `.ci/export-check` creates the venv and runs it for real.
@@ -13,9 +15,12 @@ import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } 
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { Code, ConnectError } from "@connectrpc/connect";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { createFlorenceClient } from "../../client/index.js";
 import { createFlorence } from "../../models/index.js";
 import { loadTokenizer } from "../../models/tokenizer.js";
+import { createFlorenceServer, silentLogger } from "../../server/index.js";
 
 const ROOT = fileURLToPath(new URL("../..", import.meta.url));
 const venvPython = join(ROOT, "tools/export/.venv/bin/python");
@@ -105,6 +110,42 @@ describe.skipIf(!ready)(
         expect(result?.generatedTokens).toBe(sequence.length - 1);
       } finally {
         await florence.close();
+      }
+    });
+
+    it("one server serves two exported folders by name, each answering with its own PyTorch tokens", async () => {
+      // The native fine-tune and its adapter-merged export caption differently (checked above), so
+      // a request routed to the wrong model would show.
+      const served = ["native", "adapter"] as const;
+      for (const name of served) expect(exported[name]?.status, exported[name]?.stderr).toBe(0);
+      const server = createFlorenceServer({
+        models: served.map((name) => ({ name, load: () => createFlorence({ model: join(dir, `out-${name}`) }) })),
+        host: "127.0.0.1",
+        port: 0,
+        logger: silentLogger,
+        preloadModels: true,
+      });
+      try {
+        const { url } = await server.listen();
+        expect(await server.ready).toBe(true);
+        const client = createFlorenceClient({ baseUrl: url, retry: false });
+        const image = readFileSync(join(ROOT, expected.image));
+        const options = { maxNewTokens: expected.max_new_tokens, numBeams: 1 };
+        for (const name of served) {
+          const [result] = await client.run("caption", [image], { ...options, model: name });
+          const sequence = expected[name].sequence;
+          const tokenizer = await loadTokenizer(join(dir, `out-${name}`));
+          expect(result?.rawText, `model ${name}`).toBe(tokenizer.decode(sequence));
+          expect(result?.generatedTokens, `model ${name}`).toBe(sequence.length - 1);
+        }
+        const unknown = await client.run("caption", [image], { ...options, model: "original" }).then(
+          () => undefined,
+          (e: unknown) => ConnectError.from(e),
+        );
+        expect(unknown?.code).toBe(Code.NotFound);
+        expect(unknown?.rawMessage).toContain("it has: native, adapter");
+      } finally {
+        await server.close({ graceMs: 1000 });
       }
     });
 

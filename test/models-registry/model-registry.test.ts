@@ -167,10 +167,12 @@ describe("ModelRegistry", () => {
     const r = new ModelRegistry([a.model], NO_BUDGET);
     await expect(r.acquire("a")).rejects.toMatchObject({
       kind: "model_load",
-      message: "onnx/decoder_model_merged.onnx is missing",
+      message: 'model "a" could not be loaded: onnx/decoder_model_merged.onnx is missing',
     });
     expect(r.view("a")).toMatchObject({ state: "failed", inUse: 0 });
-    expect(r.view("a").loadError?.message).toBe("onnx/decoder_model_merged.onnx is missing");
+    expect(r.view("a").loadError?.message).toBe(
+      'model "a" could not be loaded: onnx/decoder_model_merged.onnx is missing',
+    );
     const lease = await r.acquire("a");
     expect(r.view("a")).toMatchObject({ state: "loaded", loads: 1, loadError: undefined });
     lease.release();

@@ -203,11 +203,11 @@ describe("a server with two models", () => {
     await s.server.ready;
     const e = await failure(s.client.captionImage(IMAGE, { ...SMALL, model: "b" }));
     expect(e.code).toBe(Code.FailedPrecondition);
-    expect(e.rawMessage).toBe("onnx/encoder_model.onnx is missing in the model folder");
+    expect(e.rawMessage).toBe('model "b" could not be loaded: onnx/encoder_model.onnx is missing in the model folder');
     const failed = (await s.client.listServedModels()).models[1];
     expect(failed).toMatchObject({
       state: "failed",
-      loadError: "onnx/encoder_model.onnx is missing in the model folder",
+      loadError: 'model "b" could not be loaded: onnx/encoder_model.onnx is missing in the model folder',
     });
     expect((await rawClient(Health, s.url).check({ service: "b" })).status).toBe(Status.NOT_SERVING);
     await expect(s.client.captionImage(IMAGE, { ...SMALL, model: "b" })).resolves.toHaveLength(1);

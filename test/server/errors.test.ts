@@ -61,6 +61,35 @@ describe.each(TRANSPORTS)("invalid requests over %s", (transport: TransportName)
     const e = await failure(c().captionImage({ images: [encodedImage(2 * 1024 * 1024)] }));
     expect(e.code).toBe(Code.ResourceExhausted);
     expect(e.rawMessage).toMatch(/readMaxBytes|larger than/);
+    // connect refuses it before any handler: the server still writes one log line for it.
+    await expect.poll(() => t.logs.filter((l) => "readMaxBytes" in l).length).toBeGreaterThan(0);
+  });
+});
+
+describe("a StreamFrames message over readMaxBytes", () => {
+  it("ends the stream RESOURCE_EXHAUSTED; its one request line has the limit and no payload", async () => {
+    const requestId = "stream-over-limit";
+    async function* requests() {
+      yield { message: { case: "config" as const, value: { task: { task: Task.CAPTION } } } };
+      yield { message: { case: "frame" as const, value: { frameId: 1n, image: encodedImage(2 * 1024 * 1024, 0x5a) } } };
+    }
+    const stream = client(FlorenceService, t.url).streamFrames(requests(), { headers: { "x-request-id": requestId } });
+    const e = await failure(
+      (async () => {
+        for await (const _ of stream) {
+          // no answer is expected: the frame is refused while it is read
+        }
+      })(),
+    );
+    expect(e.code).toBe(Code.ResourceExhausted);
+    const lines = () => t.logs.filter((l) => l.msg === "request" && "requestId" in l && l.requestId === requestId);
+    await expect.poll(() => lines().length).toBe(1);
+    expect(lines()[0]).toMatchObject({
+      method: "florence.v1.FlorenceService/StreamFrames",
+      code: "resource_exhausted",
+      readMaxBytes: 1024 * 1024,
+    });
+    expect(JSON.stringify(lines()[0])).not.toContain("ZZZZ");
   });
 });
 
@@ -199,15 +228,22 @@ describe("limits and loading", () => {
     }
   });
 
-  it("a failed model load is FAILED_PRECONDITION with the load error's message", async () => {
+  it("a failed model load is FAILED_PRECONDITION with the load error's message, its path only in the log", async () => {
     const s = await startTestServer({
-      engine: Promise.reject(new FlorenceError("model_load", "onnx/decoder_model_merged.onnx is missing in /m")),
+      engine: Promise.reject(
+        new FlorenceError("model_load", "onnx/decoder_model_merged.onnx is missing in /srv/models/m"),
+      ),
     });
     try {
       await expect(s.server.ready).resolves.toBe(false);
       const e = await failure(client(ModelService, s.url).listModels({}));
       expect(e.code).toBe(Code.FailedPrecondition);
-      expect(e.rawMessage).toBe("onnx/decoder_model_merged.onnx is missing in /m");
+      expect(e.rawMessage).toBe(
+        'model "default" could not be loaded: onnx/decoder_model_merged.onnx is missing in [path in the server log]',
+      );
+      expect(e.rawMessage).not.toContain("/srv");
+      const logged = s.logs.filter((l) => l.cause?.includes("missing in /srv/models/m"));
+      expect(logged.map((l) => l.msg)).toEqual(["model failed to load", "request"]);
     } finally {
       await s.server.close({ graceMs: 1000 });
     }

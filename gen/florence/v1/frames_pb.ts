@@ -197,7 +197,7 @@ export type StreamFramesResponse = Message<"florence.v1.StreamFramesResponse"> &
   task: Task;
 
   /**
-   * Time spent on this frame; all zero for skipped frames.
+   * Time spent on this frame; all zero for skipped and reused frames.
    *
    * @generated from field: florence.v1.Timings timings = 4;
    */
@@ -235,8 +235,10 @@ export type StreamFramesResponse = Message<"florence.v1.StreamFramesResponse"> &
   } | { case: undefined; value?: undefined };
 
   /**
-   * Set when the result (or the error, or the skip) is another frame's: StreamConfig.change_threshold
-   * found this frame unchanged, so it did not run. Timings are then all zero.
+   * Set only with a result, when that result is another frame's: StreamConfig.change_threshold found
+   * this frame unchanged, so it did not run (timings are all zero). A frame waiting on a frame
+   * whose run then fails gets that frame's error instead (its message names the frame); one
+   * waiting on a LATEST frame that was superseded is skipped with it.
    *
    * @generated from field: florence.v1.FrameReused reused = 8;
    */

@@ -143,7 +143,10 @@ type CaptionImageRequest struct {
 	// Caption length; unset means NORMAL.
 	Granularity CaptionGranularity `protobuf:"varint,2,opt,name=granularity,proto3,enum=florence.v1.CaptionGranularity" json:"granularity,omitempty"`
 	// Decoding settings; unset fields take their defaults.
-	Options       *GenerationOptions `protobuf:"bytes,3,opt,name=options,proto3" json:"options,omitempty"`
+	Options *GenerationOptions `protobuf:"bytes,3,opt,name=options,proto3" json:"options,omitempty"`
+	// The model to run, by the name ListModels gives it; unset means the server's default model.
+	// A name the server does not have is NOT_FOUND, naming the models it has.
+	Model         string `protobuf:"bytes,4,opt,name=model,proto3" json:"model,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -197,6 +200,13 @@ func (x *CaptionImageRequest) GetOptions() *GenerationOptions {
 		return x.Options
 	}
 	return nil
+}
+
+func (x *CaptionImageRequest) GetModel() string {
+	if x != nil {
+		return x.Model
+	}
+	return ""
 }
 
 // Response of CaptionImage.
@@ -269,7 +279,10 @@ type DetectObjectsRequest struct {
 	// Entries must not be blank.
 	Classes []string `protobuf:"bytes,3,rep,name=classes,proto3" json:"classes,omitempty"`
 	// Decoding settings; unset fields take their defaults.
-	Options       *GenerationOptions `protobuf:"bytes,4,opt,name=options,proto3" json:"options,omitempty"`
+	Options *GenerationOptions `protobuf:"bytes,4,opt,name=options,proto3" json:"options,omitempty"`
+	// The model to run, by the name ListModels gives it; unset means the server's default model.
+	// A name the server does not have is NOT_FOUND, naming the models it has.
+	Model         string `protobuf:"bytes,5,opt,name=model,proto3" json:"model,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -330,6 +343,13 @@ func (x *DetectObjectsRequest) GetOptions() *GenerationOptions {
 		return x.Options
 	}
 	return nil
+}
+
+func (x *DetectObjectsRequest) GetModel() string {
+	if x != nil {
+		return x.Model
+	}
+	return ""
 }
 
 // Response of DetectObjects.
@@ -393,7 +413,10 @@ type OcrImageRequest struct {
 	// The images; at least one, at most the server's max_images_per_request.
 	Images []*Image `protobuf:"bytes,1,rep,name=images,proto3" json:"images,omitempty"`
 	// Decoding settings; unset fields take their defaults.
-	Options       *GenerationOptions `protobuf:"bytes,2,opt,name=options,proto3" json:"options,omitempty"`
+	Options *GenerationOptions `protobuf:"bytes,2,opt,name=options,proto3" json:"options,omitempty"`
+	// The model to run, by the name ListModels gives it; unset means the server's default model.
+	// A name the server does not have is NOT_FOUND, naming the models it has.
+	Model         string `protobuf:"bytes,3,opt,name=model,proto3" json:"model,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -440,6 +463,13 @@ func (x *OcrImageRequest) GetOptions() *GenerationOptions {
 		return x.Options
 	}
 	return nil
+}
+
+func (x *OcrImageRequest) GetModel() string {
+	if x != nil {
+		return x.Model
+	}
+	return ""
 }
 
 // Response of OcrImage.
@@ -503,7 +533,10 @@ type ParseDocumentRequest struct {
 	// The images; at least one, at most the server's max_images_per_request.
 	Images []*Image `protobuf:"bytes,1,rep,name=images,proto3" json:"images,omitempty"`
 	// Decoding settings; unset fields take their defaults.
-	Options       *GenerationOptions `protobuf:"bytes,2,opt,name=options,proto3" json:"options,omitempty"`
+	Options *GenerationOptions `protobuf:"bytes,2,opt,name=options,proto3" json:"options,omitempty"`
+	// The model to run, by the name ListModels gives it; unset means the server's default model.
+	// A name the server does not have is NOT_FOUND, naming the models it has.
+	Model         string `protobuf:"bytes,3,opt,name=model,proto3" json:"model,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -550,6 +583,13 @@ func (x *ParseDocumentRequest) GetOptions() *GenerationOptions {
 		return x.Options
 	}
 	return nil
+}
+
+func (x *ParseDocumentRequest) GetModel() string {
+	if x != nil {
+		return x.Model
+	}
+	return ""
 }
 
 // Response of ParseDocument.
@@ -615,7 +655,10 @@ type GroundPhraseRequest struct {
 	// The caption whose phrases to locate, e.g. "a dog chasing a ball"; must not be blank.
 	Phrase string `protobuf:"bytes,2,opt,name=phrase,proto3" json:"phrase,omitempty"`
 	// Decoding settings; unset fields take their defaults.
-	Options       *GenerationOptions `protobuf:"bytes,3,opt,name=options,proto3" json:"options,omitempty"`
+	Options *GenerationOptions `protobuf:"bytes,3,opt,name=options,proto3" json:"options,omitempty"`
+	// The model to run, by the name ListModels gives it; unset means the server's default model.
+	// A name the server does not have is NOT_FOUND, naming the models it has.
+	Model         string `protobuf:"bytes,4,opt,name=model,proto3" json:"model,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -669,6 +712,13 @@ func (x *GroundPhraseRequest) GetOptions() *GenerationOptions {
 		return x.Options
 	}
 	return nil
+}
+
+func (x *GroundPhraseRequest) GetModel() string {
+	if x != nil {
+		return x.Model
+	}
+	return ""
 }
 
 // Response of GroundPhrase.
@@ -734,7 +784,10 @@ type SegmentPhraseRequest struct {
 	// The referring expression, e.g. "the dog on the left"; must not be blank.
 	Phrase string `protobuf:"bytes,2,opt,name=phrase,proto3" json:"phrase,omitempty"`
 	// Decoding settings; unset fields take their defaults.
-	Options       *GenerationOptions `protobuf:"bytes,3,opt,name=options,proto3" json:"options,omitempty"`
+	Options *GenerationOptions `protobuf:"bytes,3,opt,name=options,proto3" json:"options,omitempty"`
+	// The model to run, by the name ListModels gives it; unset means the server's default model.
+	// A name the server does not have is NOT_FOUND, naming the models it has.
+	Model         string `protobuf:"bytes,4,opt,name=model,proto3" json:"model,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -788,6 +841,13 @@ func (x *SegmentPhraseRequest) GetOptions() *GenerationOptions {
 		return x.Options
 	}
 	return nil
+}
+
+func (x *SegmentPhraseRequest) GetModel() string {
+	if x != nil {
+		return x.Model
+	}
+	return ""
 }
 
 // Response of SegmentPhrase.
@@ -853,7 +913,10 @@ type SegmentRegionRequest struct {
 	// The region in pixels, applied to every image; required.
 	Region *BoundingBox `protobuf:"bytes,2,opt,name=region,proto3" json:"region,omitempty"`
 	// Decoding settings; unset fields take their defaults.
-	Options       *GenerationOptions `protobuf:"bytes,3,opt,name=options,proto3" json:"options,omitempty"`
+	Options *GenerationOptions `protobuf:"bytes,3,opt,name=options,proto3" json:"options,omitempty"`
+	// The model to run, by the name ListModels gives it; unset means the server's default model.
+	// A name the server does not have is NOT_FOUND, naming the models it has.
+	Model         string `protobuf:"bytes,4,opt,name=model,proto3" json:"model,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -907,6 +970,13 @@ func (x *SegmentRegionRequest) GetOptions() *GenerationOptions {
 		return x.Options
 	}
 	return nil
+}
+
+func (x *SegmentRegionRequest) GetModel() string {
+	if x != nil {
+		return x.Model
+	}
+	return ""
 }
 
 // Response of SegmentRegion.
@@ -972,7 +1042,10 @@ type ClassifyImageRegionRequest struct {
 	// The region in pixels, applied to every image; required.
 	Region *BoundingBox `protobuf:"bytes,2,opt,name=region,proto3" json:"region,omitempty"`
 	// Decoding settings; unset fields take their defaults.
-	Options       *GenerationOptions `protobuf:"bytes,3,opt,name=options,proto3" json:"options,omitempty"`
+	Options *GenerationOptions `protobuf:"bytes,3,opt,name=options,proto3" json:"options,omitempty"`
+	// The model to run, by the name ListModels gives it; unset means the server's default model.
+	// A name the server does not have is NOT_FOUND, naming the models it has.
+	Model         string `protobuf:"bytes,4,opt,name=model,proto3" json:"model,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1026,6 +1099,13 @@ func (x *ClassifyImageRegionRequest) GetOptions() *GenerationOptions {
 		return x.Options
 	}
 	return nil
+}
+
+func (x *ClassifyImageRegionRequest) GetModel() string {
+	if x != nil {
+		return x.Model
+	}
+	return ""
 }
 
 // Response of ClassifyImageRegion.
@@ -1091,7 +1171,10 @@ type CaptionImageRegionRequest struct {
 	// The region in pixels, applied to every image; required.
 	Region *BoundingBox `protobuf:"bytes,2,opt,name=region,proto3" json:"region,omitempty"`
 	// Decoding settings; unset fields take their defaults.
-	Options       *GenerationOptions `protobuf:"bytes,3,opt,name=options,proto3" json:"options,omitempty"`
+	Options *GenerationOptions `protobuf:"bytes,3,opt,name=options,proto3" json:"options,omitempty"`
+	// The model to run, by the name ListModels gives it; unset means the server's default model.
+	// A name the server does not have is NOT_FOUND, naming the models it has.
+	Model         string `protobuf:"bytes,4,opt,name=model,proto3" json:"model,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1145,6 +1228,13 @@ func (x *CaptionImageRegionRequest) GetOptions() *GenerationOptions {
 		return x.Options
 	}
 	return nil
+}
+
+func (x *CaptionImageRegionRequest) GetModel() string {
+	if x != nil {
+		return x.Model
+	}
+	return ""
 }
 
 // Response of CaptionImageRegion.
@@ -1210,7 +1300,10 @@ type OcrImageRegionRequest struct {
 	// The region in pixels, applied to every image; required.
 	Region *BoundingBox `protobuf:"bytes,2,opt,name=region,proto3" json:"region,omitempty"`
 	// Decoding settings; unset fields take their defaults.
-	Options       *GenerationOptions `protobuf:"bytes,3,opt,name=options,proto3" json:"options,omitempty"`
+	Options *GenerationOptions `protobuf:"bytes,3,opt,name=options,proto3" json:"options,omitempty"`
+	// The model to run, by the name ListModels gives it; unset means the server's default model.
+	// A name the server does not have is NOT_FOUND, naming the models it has.
+	Model         string `protobuf:"bytes,4,opt,name=model,proto3" json:"model,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1264,6 +1357,13 @@ func (x *OcrImageRegionRequest) GetOptions() *GenerationOptions {
 		return x.Options
 	}
 	return nil
+}
+
+func (x *OcrImageRegionRequest) GetModel() string {
+	if x != nil {
+		return x.Model
+	}
+	return ""
 }
 
 // Response of OcrImageRegion.
@@ -1333,7 +1433,10 @@ type RunRequest struct {
 	// The images; at least one, at most the server's max_images_per_request.
 	Images []*Image `protobuf:"bytes,4,rep,name=images,proto3" json:"images,omitempty"`
 	// Decoding settings; unset fields take their defaults.
-	Options       *GenerationOptions `protobuf:"bytes,5,opt,name=options,proto3" json:"options,omitempty"`
+	Options *GenerationOptions `protobuf:"bytes,5,opt,name=options,proto3" json:"options,omitempty"`
+	// The model to run, by the name ListModels gives it; unset means the server's default model.
+	// A name the server does not have is NOT_FOUND, naming the models it has.
+	Model         string `protobuf:"bytes,6,opt,name=model,proto3" json:"model,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1403,6 +1506,13 @@ func (x *RunRequest) GetOptions() *GenerationOptions {
 	return nil
 }
 
+func (x *RunRequest) GetModel() string {
+	if x != nil {
+		return x.Model
+	}
+	return ""
+}
+
 // Response of Run.
 type RunResponse struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -1466,7 +1576,10 @@ type RunTasksRequest struct {
 	// The tasks, at least one, at most the server's max_tasks_per_request.
 	Tasks []*TaskInput `protobuf:"bytes,2,rep,name=tasks,proto3" json:"tasks,omitempty"`
 	// Decoding settings, shared by all tasks; unset fields take their defaults.
-	Options       *GenerationOptions `protobuf:"bytes,3,opt,name=options,proto3" json:"options,omitempty"`
+	Options *GenerationOptions `protobuf:"bytes,3,opt,name=options,proto3" json:"options,omitempty"`
+	// The model to run, by the name ListModels gives it; unset means the server's default model.
+	// A name the server does not have is NOT_FOUND, naming the models it has.
+	Model         string `protobuf:"bytes,4,opt,name=model,proto3" json:"model,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1520,6 +1633,13 @@ func (x *RunTasksRequest) GetOptions() *GenerationOptions {
 		return x.Options
 	}
 	return nil
+}
+
+func (x *RunTasksRequest) GetModel() string {
+	if x != nil {
+		return x.Model
+	}
+	return ""
 }
 
 // Response of RunTasks.
@@ -1577,98 +1697,383 @@ func (x *RunTasksResponse) GetTimings() *Timings {
 	return nil
 }
 
+// Request of RunStream: the fields of RunRequest, and how often to send partial texts.
+type RunStreamRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The task; TASK_UNSPECIFIED is INVALID_ARGUMENT.
+	Task Task `protobuf:"varint,1,opt,name=task,proto3,enum=florence.v1.Task" json:"task,omitempty"`
+	// Text input of the tasks that need one (see Task); must not be blank there.
+	Text string `protobuf:"bytes,2,opt,name=text,proto3" json:"text,omitempty"`
+	// Region of the tasks that need one (see Task), in pixels, applied to every image.
+	Region *BoundingBox `protobuf:"bytes,3,opt,name=region,proto3" json:"region,omitempty"`
+	// The images; at least one, at most the server's max_images_per_request.
+	Images []*Image `protobuf:"bytes,4,rep,name=images,proto3" json:"images,omitempty"`
+	// Decoding settings; unset fields take their defaults.
+	Options *GenerationOptions `protobuf:"bytes,5,opt,name=options,proto3" json:"options,omitempty"`
+	// The model to run, by the name ListModels gives it; unset means the server's default model.
+	// A name the server does not have is NOT_FOUND, naming the models it has.
+	Model string `protobuf:"bytes,6,opt,name=model,proto3" json:"model,omitempty"`
+	// The least time between two partial messages of the same image, in milliseconds; unset means
+	// 100, 0 sends one after every generated token that changes the text. At most 60000.
+	PartialIntervalMs *uint32 `protobuf:"varint,7,opt,name=partial_interval_ms,json=partialIntervalMs,proto3,oneof" json:"partial_interval_ms,omitempty"`
+	unknownFields     protoimpl.UnknownFields
+	sizeCache         protoimpl.SizeCache
+}
+
+func (x *RunStreamRequest) Reset() {
+	*x = RunStreamRequest{}
+	mi := &file_florence_v1_florence_service_proto_msgTypes[24]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *RunStreamRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*RunStreamRequest) ProtoMessage() {}
+
+func (x *RunStreamRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_florence_v1_florence_service_proto_msgTypes[24]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use RunStreamRequest.ProtoReflect.Descriptor instead.
+func (*RunStreamRequest) Descriptor() ([]byte, []int) {
+	return file_florence_v1_florence_service_proto_rawDescGZIP(), []int{24}
+}
+
+func (x *RunStreamRequest) GetTask() Task {
+	if x != nil {
+		return x.Task
+	}
+	return Task_TASK_UNSPECIFIED
+}
+
+func (x *RunStreamRequest) GetText() string {
+	if x != nil {
+		return x.Text
+	}
+	return ""
+}
+
+func (x *RunStreamRequest) GetRegion() *BoundingBox {
+	if x != nil {
+		return x.Region
+	}
+	return nil
+}
+
+func (x *RunStreamRequest) GetImages() []*Image {
+	if x != nil {
+		return x.Images
+	}
+	return nil
+}
+
+func (x *RunStreamRequest) GetOptions() *GenerationOptions {
+	if x != nil {
+		return x.Options
+	}
+	return nil
+}
+
+func (x *RunStreamRequest) GetModel() string {
+	if x != nil {
+		return x.Model
+	}
+	return ""
+}
+
+func (x *RunStreamRequest) GetPartialIntervalMs() uint32 {
+	if x != nil && x.PartialIntervalMs != nil {
+		return *x.PartialIntervalMs
+	}
+	return 0
+}
+
+// The text generated so far for one image of a RunStream call.
+type PartialText struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Which image of the request, from 0.
+	ImageIndex uint32 `protobuf:"varint,1,opt,name=image_index,json=imageIndex,proto3" json:"image_index,omitempty"`
+	// The answer so far. It only grows, and is always a prefix of the final answer: of the result's
+	// text for text tasks (special and location tokens removed), of raw_text without <s>, </s> and
+	// <pad> for the others (location tokens kept). Characters that the next tokens may still change
+	// (trailing spaces, an unfinished UTF-8 character) wait for the next message. With beam search
+	// it holds only the tokens every beam agrees on, so it can lag behind the decoding.
+	Text string `protobuf:"bytes,2,opt,name=text,proto3" json:"text,omitempty"`
+	// Tokens generated so far for this image (forced <s> included).
+	GeneratedTokens uint32 `protobuf:"varint,3,opt,name=generated_tokens,json=generatedTokens,proto3" json:"generated_tokens,omitempty"`
+	unknownFields   protoimpl.UnknownFields
+	sizeCache       protoimpl.SizeCache
+}
+
+func (x *PartialText) Reset() {
+	*x = PartialText{}
+	mi := &file_florence_v1_florence_service_proto_msgTypes[25]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *PartialText) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*PartialText) ProtoMessage() {}
+
+func (x *PartialText) ProtoReflect() protoreflect.Message {
+	mi := &file_florence_v1_florence_service_proto_msgTypes[25]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use PartialText.ProtoReflect.Descriptor instead.
+func (*PartialText) Descriptor() ([]byte, []int) {
+	return file_florence_v1_florence_service_proto_rawDescGZIP(), []int{25}
+}
+
+func (x *PartialText) GetImageIndex() uint32 {
+	if x != nil {
+		return x.ImageIndex
+	}
+	return 0
+}
+
+func (x *PartialText) GetText() string {
+	if x != nil {
+		return x.Text
+	}
+	return ""
+}
+
+func (x *PartialText) GetGeneratedTokens() uint32 {
+	if x != nil {
+		return x.GeneratedTokens
+	}
+	return 0
+}
+
+// One message of RunStream: partial texts, then exactly one result.
+type RunStreamResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Types that are valid to be assigned to Message:
+	//
+	//	*RunStreamResponse_Partial
+	//	*RunStreamResponse_Result
+	Message       isRunStreamResponse_Message `protobuf_oneof:"message"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *RunStreamResponse) Reset() {
+	*x = RunStreamResponse{}
+	mi := &file_florence_v1_florence_service_proto_msgTypes[26]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *RunStreamResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*RunStreamResponse) ProtoMessage() {}
+
+func (x *RunStreamResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_florence_v1_florence_service_proto_msgTypes[26]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use RunStreamResponse.ProtoReflect.Descriptor instead.
+func (*RunStreamResponse) Descriptor() ([]byte, []int) {
+	return file_florence_v1_florence_service_proto_rawDescGZIP(), []int{26}
+}
+
+func (x *RunStreamResponse) GetMessage() isRunStreamResponse_Message {
+	if x != nil {
+		return x.Message
+	}
+	return nil
+}
+
+func (x *RunStreamResponse) GetPartial() *PartialText {
+	if x != nil {
+		if x, ok := x.Message.(*RunStreamResponse_Partial); ok {
+			return x.Partial
+		}
+	}
+	return nil
+}
+
+func (x *RunStreamResponse) GetResult() *RunResponse {
+	if x != nil {
+		if x, ok := x.Message.(*RunStreamResponse_Result); ok {
+			return x.Result
+		}
+	}
+	return nil
+}
+
+type isRunStreamResponse_Message interface {
+	isRunStreamResponse_Message()
+}
+
+type RunStreamResponse_Partial struct {
+	// The text generated so far for one image.
+	Partial *PartialText `protobuf:"bytes,1,opt,name=partial,proto3,oneof"`
+}
+
+type RunStreamResponse_Result struct {
+	// The last message: what Run answers for the same request, timings included.
+	Result *RunResponse `protobuf:"bytes,2,opt,name=result,proto3,oneof"`
+}
+
+func (*RunStreamResponse_Partial) isRunStreamResponse_Message() {}
+
+func (*RunStreamResponse_Result) isRunStreamResponse_Message() {}
+
 var File_florence_v1_florence_service_proto protoreflect.FileDescriptor
 
 const file_florence_v1_florence_service_proto_rawDesc = "" +
 	"\n" +
-	"\"florence/v1/florence_service.proto\x12\vflorence.v1\x1a\x18florence/v1/frames.proto\x1a\x1aflorence/v1/geometry.proto\x1a\x17florence/v1/image.proto\x1a\x19florence/v1/results.proto\x1a\x16florence/v1/task.proto\"\xbe\x01\n" +
+	"\"florence/v1/florence_service.proto\x12\vflorence.v1\x1a\x18florence/v1/frames.proto\x1a\x1aflorence/v1/geometry.proto\x1a\x17florence/v1/image.proto\x1a\x19florence/v1/results.proto\x1a\x16florence/v1/task.proto\"\xd4\x01\n" +
 	"\x13CaptionImageRequest\x12*\n" +
 	"\x06images\x18\x01 \x03(\v2\x12.florence.v1.ImageR\x06images\x12A\n" +
 	"\vgranularity\x18\x02 \x01(\x0e2\x1f.florence.v1.CaptionGranularityR\vgranularity\x128\n" +
-	"\aoptions\x18\x03 \x01(\v2\x1e.florence.v1.GenerationOptionsR\aoptions\"y\n" +
+	"\aoptions\x18\x03 \x01(\v2\x1e.florence.v1.GenerationOptionsR\aoptions\x12\x14\n" +
+	"\x05model\x18\x04 \x01(\tR\x05model\"y\n" +
 	"\x14CaptionImageResponse\x121\n" +
 	"\aresults\x18\x01 \x03(\v2\x17.florence.v1.TextResultR\aresults\x12.\n" +
-	"\atimings\x18\x02 \x01(\v2\x14.florence.v1.TimingsR\atimings\"\xd9\x01\n" +
+	"\atimings\x18\x02 \x01(\v2\x14.florence.v1.TimingsR\atimings\"\xef\x01\n" +
 	"\x14DetectObjectsRequest\x12*\n" +
 	"\x06images\x18\x01 \x03(\v2\x12.florence.v1.ImageR\x06images\x12A\n" +
 	"\vlabels_mode\x18\x02 \x01(\x0e2 .florence.v1.DetectionLabelsModeR\n" +
 	"labelsMode\x12\x18\n" +
 	"\aclasses\x18\x03 \x03(\tR\aclasses\x128\n" +
-	"\aoptions\x18\x04 \x01(\v2\x1e.florence.v1.GenerationOptionsR\aoptions\"\x80\x01\n" +
+	"\aoptions\x18\x04 \x01(\v2\x1e.florence.v1.GenerationOptionsR\aoptions\x12\x14\n" +
+	"\x05model\x18\x05 \x01(\tR\x05model\"\x80\x01\n" +
 	"\x15DetectObjectsResponse\x127\n" +
 	"\aresults\x18\x01 \x03(\v2\x1d.florence.v1.DetectionsResultR\aresults\x12.\n" +
-	"\atimings\x18\x02 \x01(\v2\x14.florence.v1.TimingsR\atimings\"w\n" +
+	"\atimings\x18\x02 \x01(\v2\x14.florence.v1.TimingsR\atimings\"\x8d\x01\n" +
 	"\x0fOcrImageRequest\x12*\n" +
 	"\x06images\x18\x01 \x03(\v2\x12.florence.v1.ImageR\x06images\x128\n" +
-	"\aoptions\x18\x02 \x01(\v2\x1e.florence.v1.GenerationOptionsR\aoptions\"u\n" +
+	"\aoptions\x18\x02 \x01(\v2\x1e.florence.v1.GenerationOptionsR\aoptions\x12\x14\n" +
+	"\x05model\x18\x03 \x01(\tR\x05model\"u\n" +
 	"\x10OcrImageResponse\x121\n" +
 	"\aresults\x18\x01 \x03(\v2\x17.florence.v1.TextResultR\aresults\x12.\n" +
-	"\atimings\x18\x02 \x01(\v2\x14.florence.v1.TimingsR\atimings\"|\n" +
+	"\atimings\x18\x02 \x01(\v2\x14.florence.v1.TimingsR\atimings\"\x92\x01\n" +
 	"\x14ParseDocumentRequest\x12*\n" +
 	"\x06images\x18\x01 \x03(\v2\x12.florence.v1.ImageR\x06images\x128\n" +
-	"\aoptions\x18\x02 \x01(\v2\x1e.florence.v1.GenerationOptionsR\aoptions\"y\n" +
+	"\aoptions\x18\x02 \x01(\v2\x1e.florence.v1.GenerationOptionsR\aoptions\x12\x14\n" +
+	"\x05model\x18\x03 \x01(\tR\x05model\"y\n" +
 	"\x15ParseDocumentResponse\x120\n" +
 	"\aresults\x18\x01 \x03(\v2\x16.florence.v1.OcrResultR\aresults\x12.\n" +
-	"\atimings\x18\x02 \x01(\v2\x14.florence.v1.TimingsR\atimings\"\x93\x01\n" +
+	"\atimings\x18\x02 \x01(\v2\x14.florence.v1.TimingsR\atimings\"\xa9\x01\n" +
 	"\x13GroundPhraseRequest\x12*\n" +
 	"\x06images\x18\x01 \x03(\v2\x12.florence.v1.ImageR\x06images\x12\x16\n" +
 	"\x06phrase\x18\x02 \x01(\tR\x06phrase\x128\n" +
-	"\aoptions\x18\x03 \x01(\v2\x1e.florence.v1.GenerationOptionsR\aoptions\"\x7f\n" +
+	"\aoptions\x18\x03 \x01(\v2\x1e.florence.v1.GenerationOptionsR\aoptions\x12\x14\n" +
+	"\x05model\x18\x04 \x01(\tR\x05model\"\x7f\n" +
 	"\x14GroundPhraseResponse\x127\n" +
 	"\aresults\x18\x01 \x03(\v2\x1d.florence.v1.DetectionsResultR\aresults\x12.\n" +
-	"\atimings\x18\x02 \x01(\v2\x14.florence.v1.TimingsR\atimings\"\x94\x01\n" +
+	"\atimings\x18\x02 \x01(\v2\x14.florence.v1.TimingsR\atimings\"\xaa\x01\n" +
 	"\x14SegmentPhraseRequest\x12*\n" +
 	"\x06images\x18\x01 \x03(\v2\x12.florence.v1.ImageR\x06images\x12\x16\n" +
 	"\x06phrase\x18\x02 \x01(\tR\x06phrase\x128\n" +
-	"\aoptions\x18\x03 \x01(\v2\x1e.florence.v1.GenerationOptionsR\aoptions\"\x82\x01\n" +
+	"\aoptions\x18\x03 \x01(\v2\x1e.florence.v1.GenerationOptionsR\aoptions\x12\x14\n" +
+	"\x05model\x18\x04 \x01(\tR\x05model\"\x82\x01\n" +
 	"\x15SegmentPhraseResponse\x129\n" +
 	"\aresults\x18\x01 \x03(\v2\x1f.florence.v1.SegmentationResultR\aresults\x12.\n" +
-	"\atimings\x18\x02 \x01(\v2\x14.florence.v1.TimingsR\atimings\"\xae\x01\n" +
+	"\atimings\x18\x02 \x01(\v2\x14.florence.v1.TimingsR\atimings\"\xc4\x01\n" +
 	"\x14SegmentRegionRequest\x12*\n" +
 	"\x06images\x18\x01 \x03(\v2\x12.florence.v1.ImageR\x06images\x120\n" +
 	"\x06region\x18\x02 \x01(\v2\x18.florence.v1.BoundingBoxR\x06region\x128\n" +
-	"\aoptions\x18\x03 \x01(\v2\x1e.florence.v1.GenerationOptionsR\aoptions\"\x82\x01\n" +
+	"\aoptions\x18\x03 \x01(\v2\x1e.florence.v1.GenerationOptionsR\aoptions\x12\x14\n" +
+	"\x05model\x18\x04 \x01(\tR\x05model\"\x82\x01\n" +
 	"\x15SegmentRegionResponse\x129\n" +
 	"\aresults\x18\x01 \x03(\v2\x1f.florence.v1.SegmentationResultR\aresults\x12.\n" +
-	"\atimings\x18\x02 \x01(\v2\x14.florence.v1.TimingsR\atimings\"\xb4\x01\n" +
+	"\atimings\x18\x02 \x01(\v2\x14.florence.v1.TimingsR\atimings\"\xca\x01\n" +
 	"\x1aClassifyImageRegionRequest\x12*\n" +
 	"\x06images\x18\x01 \x03(\v2\x12.florence.v1.ImageR\x06images\x120\n" +
 	"\x06region\x18\x02 \x01(\v2\x18.florence.v1.BoundingBoxR\x06region\x128\n" +
-	"\aoptions\x18\x03 \x01(\v2\x1e.florence.v1.GenerationOptionsR\aoptions\"\x80\x01\n" +
+	"\aoptions\x18\x03 \x01(\v2\x1e.florence.v1.GenerationOptionsR\aoptions\x12\x14\n" +
+	"\x05model\x18\x04 \x01(\tR\x05model\"\x80\x01\n" +
 	"\x1bClassifyImageRegionResponse\x121\n" +
 	"\aresults\x18\x01 \x03(\v2\x17.florence.v1.TextResultR\aresults\x12.\n" +
-	"\atimings\x18\x02 \x01(\v2\x14.florence.v1.TimingsR\atimings\"\xb3\x01\n" +
+	"\atimings\x18\x02 \x01(\v2\x14.florence.v1.TimingsR\atimings\"\xc9\x01\n" +
 	"\x19CaptionImageRegionRequest\x12*\n" +
 	"\x06images\x18\x01 \x03(\v2\x12.florence.v1.ImageR\x06images\x120\n" +
 	"\x06region\x18\x02 \x01(\v2\x18.florence.v1.BoundingBoxR\x06region\x128\n" +
-	"\aoptions\x18\x03 \x01(\v2\x1e.florence.v1.GenerationOptionsR\aoptions\"\x7f\n" +
+	"\aoptions\x18\x03 \x01(\v2\x1e.florence.v1.GenerationOptionsR\aoptions\x12\x14\n" +
+	"\x05model\x18\x04 \x01(\tR\x05model\"\x7f\n" +
 	"\x1aCaptionImageRegionResponse\x121\n" +
 	"\aresults\x18\x01 \x03(\v2\x17.florence.v1.TextResultR\aresults\x12.\n" +
-	"\atimings\x18\x02 \x01(\v2\x14.florence.v1.TimingsR\atimings\"\xaf\x01\n" +
+	"\atimings\x18\x02 \x01(\v2\x14.florence.v1.TimingsR\atimings\"\xc5\x01\n" +
 	"\x15OcrImageRegionRequest\x12*\n" +
 	"\x06images\x18\x01 \x03(\v2\x12.florence.v1.ImageR\x06images\x120\n" +
 	"\x06region\x18\x02 \x01(\v2\x18.florence.v1.BoundingBoxR\x06region\x128\n" +
-	"\aoptions\x18\x03 \x01(\v2\x1e.florence.v1.GenerationOptionsR\aoptions\"{\n" +
+	"\aoptions\x18\x03 \x01(\v2\x1e.florence.v1.GenerationOptionsR\aoptions\x12\x14\n" +
+	"\x05model\x18\x04 \x01(\tR\x05model\"{\n" +
 	"\x16OcrImageRegionResponse\x121\n" +
 	"\aresults\x18\x01 \x03(\v2\x17.florence.v1.TextResultR\aresults\x12.\n" +
-	"\atimings\x18\x02 \x01(\v2\x14.florence.v1.TimingsR\atimings\"\xdf\x01\n" +
+	"\atimings\x18\x02 \x01(\v2\x14.florence.v1.TimingsR\atimings\"\xf5\x01\n" +
 	"\n" +
 	"RunRequest\x12%\n" +
 	"\x04task\x18\x01 \x01(\x0e2\x11.florence.v1.TaskR\x04task\x12\x12\n" +
 	"\x04text\x18\x02 \x01(\tR\x04text\x120\n" +
 	"\x06region\x18\x03 \x01(\v2\x18.florence.v1.BoundingBoxR\x06region\x12*\n" +
 	"\x06images\x18\x04 \x03(\v2\x12.florence.v1.ImageR\x06images\x128\n" +
-	"\aoptions\x18\x05 \x01(\v2\x1e.florence.v1.GenerationOptionsR\aoptions\"p\n" +
+	"\aoptions\x18\x05 \x01(\v2\x1e.florence.v1.GenerationOptionsR\aoptions\x12\x14\n" +
+	"\x05model\x18\x06 \x01(\tR\x05model\"p\n" +
 	"\vRunResponse\x121\n" +
 	"\aresults\x18\x01 \x03(\v2\x17.florence.v1.TaskResultR\aresults\x12.\n" +
-	"\atimings\x18\x02 \x01(\v2\x14.florence.v1.TimingsR\atimings\"\xa3\x01\n" +
+	"\atimings\x18\x02 \x01(\v2\x14.florence.v1.TimingsR\atimings\"\xb9\x01\n" +
 	"\x0fRunTasksRequest\x12(\n" +
 	"\x05image\x18\x01 \x01(\v2\x12.florence.v1.ImageR\x05image\x12,\n" +
 	"\x05tasks\x18\x02 \x03(\v2\x16.florence.v1.TaskInputR\x05tasks\x128\n" +
-	"\aoptions\x18\x03 \x01(\v2\x1e.florence.v1.GenerationOptionsR\aoptions\"u\n" +
+	"\aoptions\x18\x03 \x01(\v2\x1e.florence.v1.GenerationOptionsR\aoptions\x12\x14\n" +
+	"\x05model\x18\x04 \x01(\tR\x05model\"u\n" +
 	"\x10RunTasksResponse\x121\n" +
 	"\aresults\x18\x01 \x03(\v2\x17.florence.v1.TaskResultR\aresults\x12.\n" +
-	"\atimings\x18\x02 \x01(\v2\x14.florence.v1.TimingsR\atimings*\xa2\x01\n" +
+	"\atimings\x18\x02 \x01(\v2\x14.florence.v1.TimingsR\atimings\"\xc8\x02\n" +
+	"\x10RunStreamRequest\x12%\n" +
+	"\x04task\x18\x01 \x01(\x0e2\x11.florence.v1.TaskR\x04task\x12\x12\n" +
+	"\x04text\x18\x02 \x01(\tR\x04text\x120\n" +
+	"\x06region\x18\x03 \x01(\v2\x18.florence.v1.BoundingBoxR\x06region\x12*\n" +
+	"\x06images\x18\x04 \x03(\v2\x12.florence.v1.ImageR\x06images\x128\n" +
+	"\aoptions\x18\x05 \x01(\v2\x1e.florence.v1.GenerationOptionsR\aoptions\x12\x14\n" +
+	"\x05model\x18\x06 \x01(\tR\x05model\x123\n" +
+	"\x13partial_interval_ms\x18\a \x01(\rH\x00R\x11partialIntervalMs\x88\x01\x01B\x16\n" +
+	"\x14_partial_interval_ms\"m\n" +
+	"\vPartialText\x12\x1f\n" +
+	"\vimage_index\x18\x01 \x01(\rR\n" +
+	"imageIndex\x12\x12\n" +
+	"\x04text\x18\x02 \x01(\tR\x04text\x12)\n" +
+	"\x10generated_tokens\x18\x03 \x01(\rR\x0fgeneratedTokens\"\x88\x01\n" +
+	"\x11RunStreamResponse\x124\n" +
+	"\apartial\x18\x01 \x01(\v2\x18.florence.v1.PartialTextH\x00R\apartial\x122\n" +
+	"\x06result\x18\x02 \x01(\v2\x18.florence.v1.RunResponseH\x00R\x06resultB\t\n" +
+	"\amessage*\xa2\x01\n" +
 	"\x12CaptionGranularity\x12#\n" +
 	"\x1fCAPTION_GRANULARITY_UNSPECIFIED\x10\x00\x12\x1e\n" +
 	"\x1aCAPTION_GRANULARITY_NORMAL\x10\x01\x12 \n" +
@@ -1678,7 +2083,7 @@ const file_florence_v1_florence_service_proto_rawDesc = "" +
 	"!DETECTION_LABELS_MODE_UNSPECIFIED\x10\x00\x12!\n" +
 	"\x1dDETECTION_LABELS_MODE_CLASSES\x10\x01\x12\"\n" +
 	"\x1eDETECTION_LABELS_MODE_CAPTIONS\x10\x02\x12\x1e\n" +
-	"\x1aDETECTION_LABELS_MODE_ROIS\x10\x032\x86\t\n" +
+	"\x1aDETECTION_LABELS_MODE_ROIS\x10\x032\xd6\t\n" +
 	"\x0fFlorenceService\x12U\n" +
 	"\fCaptionImage\x12 .florence.v1.CaptionImageRequest\x1a!.florence.v1.CaptionImageResponse\"\x00\x12X\n" +
 	"\rDetectObjects\x12!.florence.v1.DetectObjectsRequest\x1a\".florence.v1.DetectObjectsResponse\"\x00\x12I\n" +
@@ -1692,7 +2097,8 @@ const file_florence_v1_florence_service_proto_rawDesc = "" +
 	"\x0eOcrImageRegion\x12\".florence.v1.OcrImageRegionRequest\x1a#.florence.v1.OcrImageRegionResponse\"\x00\x12:\n" +
 	"\x03Run\x12\x17.florence.v1.RunRequest\x1a\x18.florence.v1.RunResponse\"\x00\x12I\n" +
 	"\bRunTasks\x12\x1c.florence.v1.RunTasksRequest\x1a\x1d.florence.v1.RunTasksResponse\"\x00\x12Y\n" +
-	"\fStreamFrames\x12 .florence.v1.StreamFramesRequest\x1a!.florence.v1.StreamFramesResponse\"\x00(\x010\x01B\xab\x01\n" +
+	"\fStreamFrames\x12 .florence.v1.StreamFramesRequest\x1a!.florence.v1.StreamFramesResponse\"\x00(\x010\x01\x12N\n" +
+	"\tRunStream\x12\x1d.florence.v1.RunStreamRequest\x1a\x1e.florence.v1.RunStreamResponse\"\x000\x01B\xab\x01\n" +
 	"\x0fcom.florence.v1B\x14FlorenceServiceProtoP\x01Z5florence2-grpc/examples/go/gen/florence/v1;florencev1\xa2\x02\x03FXX\xaa\x02\vFlorence.V1\xca\x02\vFlorence\\V1\xe2\x02\x17Florence\\V1\\GPBMetadata\xea\x02\fFlorence::V1b\x06proto3"
 
 var (
@@ -1708,7 +2114,7 @@ func file_florence_v1_florence_service_proto_rawDescGZIP() []byte {
 }
 
 var file_florence_v1_florence_service_proto_enumTypes = make([]protoimpl.EnumInfo, 2)
-var file_florence_v1_florence_service_proto_msgTypes = make([]protoimpl.MessageInfo, 24)
+var file_florence_v1_florence_service_proto_msgTypes = make([]protoimpl.MessageInfo, 27)
 var file_florence_v1_florence_service_proto_goTypes = []any{
 	(CaptionGranularity)(0),             // 0: florence.v1.CaptionGranularity
 	(DetectionLabelsMode)(0),            // 1: florence.v1.DetectionLabelsMode
@@ -1736,109 +2142,120 @@ var file_florence_v1_florence_service_proto_goTypes = []any{
 	(*RunResponse)(nil),                 // 23: florence.v1.RunResponse
 	(*RunTasksRequest)(nil),             // 24: florence.v1.RunTasksRequest
 	(*RunTasksResponse)(nil),            // 25: florence.v1.RunTasksResponse
-	(*Image)(nil),                       // 26: florence.v1.Image
-	(*GenerationOptions)(nil),           // 27: florence.v1.GenerationOptions
-	(*TextResult)(nil),                  // 28: florence.v1.TextResult
-	(*Timings)(nil),                     // 29: florence.v1.Timings
-	(*DetectionsResult)(nil),            // 30: florence.v1.DetectionsResult
-	(*OcrResult)(nil),                   // 31: florence.v1.OcrResult
-	(*SegmentationResult)(nil),          // 32: florence.v1.SegmentationResult
-	(*BoundingBox)(nil),                 // 33: florence.v1.BoundingBox
-	(Task)(0),                           // 34: florence.v1.Task
-	(*TaskResult)(nil),                  // 35: florence.v1.TaskResult
-	(*TaskInput)(nil),                   // 36: florence.v1.TaskInput
-	(*StreamFramesRequest)(nil),         // 37: florence.v1.StreamFramesRequest
-	(*StreamFramesResponse)(nil),        // 38: florence.v1.StreamFramesResponse
+	(*RunStreamRequest)(nil),            // 26: florence.v1.RunStreamRequest
+	(*PartialText)(nil),                 // 27: florence.v1.PartialText
+	(*RunStreamResponse)(nil),           // 28: florence.v1.RunStreamResponse
+	(*Image)(nil),                       // 29: florence.v1.Image
+	(*GenerationOptions)(nil),           // 30: florence.v1.GenerationOptions
+	(*TextResult)(nil),                  // 31: florence.v1.TextResult
+	(*Timings)(nil),                     // 32: florence.v1.Timings
+	(*DetectionsResult)(nil),            // 33: florence.v1.DetectionsResult
+	(*OcrResult)(nil),                   // 34: florence.v1.OcrResult
+	(*SegmentationResult)(nil),          // 35: florence.v1.SegmentationResult
+	(*BoundingBox)(nil),                 // 36: florence.v1.BoundingBox
+	(Task)(0),                           // 37: florence.v1.Task
+	(*TaskResult)(nil),                  // 38: florence.v1.TaskResult
+	(*TaskInput)(nil),                   // 39: florence.v1.TaskInput
+	(*StreamFramesRequest)(nil),         // 40: florence.v1.StreamFramesRequest
+	(*StreamFramesResponse)(nil),        // 41: florence.v1.StreamFramesResponse
 }
 var file_florence_v1_florence_service_proto_depIdxs = []int32{
-	26, // 0: florence.v1.CaptionImageRequest.images:type_name -> florence.v1.Image
+	29, // 0: florence.v1.CaptionImageRequest.images:type_name -> florence.v1.Image
 	0,  // 1: florence.v1.CaptionImageRequest.granularity:type_name -> florence.v1.CaptionGranularity
-	27, // 2: florence.v1.CaptionImageRequest.options:type_name -> florence.v1.GenerationOptions
-	28, // 3: florence.v1.CaptionImageResponse.results:type_name -> florence.v1.TextResult
-	29, // 4: florence.v1.CaptionImageResponse.timings:type_name -> florence.v1.Timings
-	26, // 5: florence.v1.DetectObjectsRequest.images:type_name -> florence.v1.Image
+	30, // 2: florence.v1.CaptionImageRequest.options:type_name -> florence.v1.GenerationOptions
+	31, // 3: florence.v1.CaptionImageResponse.results:type_name -> florence.v1.TextResult
+	32, // 4: florence.v1.CaptionImageResponse.timings:type_name -> florence.v1.Timings
+	29, // 5: florence.v1.DetectObjectsRequest.images:type_name -> florence.v1.Image
 	1,  // 6: florence.v1.DetectObjectsRequest.labels_mode:type_name -> florence.v1.DetectionLabelsMode
-	27, // 7: florence.v1.DetectObjectsRequest.options:type_name -> florence.v1.GenerationOptions
-	30, // 8: florence.v1.DetectObjectsResponse.results:type_name -> florence.v1.DetectionsResult
-	29, // 9: florence.v1.DetectObjectsResponse.timings:type_name -> florence.v1.Timings
-	26, // 10: florence.v1.OcrImageRequest.images:type_name -> florence.v1.Image
-	27, // 11: florence.v1.OcrImageRequest.options:type_name -> florence.v1.GenerationOptions
-	28, // 12: florence.v1.OcrImageResponse.results:type_name -> florence.v1.TextResult
-	29, // 13: florence.v1.OcrImageResponse.timings:type_name -> florence.v1.Timings
-	26, // 14: florence.v1.ParseDocumentRequest.images:type_name -> florence.v1.Image
-	27, // 15: florence.v1.ParseDocumentRequest.options:type_name -> florence.v1.GenerationOptions
-	31, // 16: florence.v1.ParseDocumentResponse.results:type_name -> florence.v1.OcrResult
-	29, // 17: florence.v1.ParseDocumentResponse.timings:type_name -> florence.v1.Timings
-	26, // 18: florence.v1.GroundPhraseRequest.images:type_name -> florence.v1.Image
-	27, // 19: florence.v1.GroundPhraseRequest.options:type_name -> florence.v1.GenerationOptions
-	30, // 20: florence.v1.GroundPhraseResponse.results:type_name -> florence.v1.DetectionsResult
-	29, // 21: florence.v1.GroundPhraseResponse.timings:type_name -> florence.v1.Timings
-	26, // 22: florence.v1.SegmentPhraseRequest.images:type_name -> florence.v1.Image
-	27, // 23: florence.v1.SegmentPhraseRequest.options:type_name -> florence.v1.GenerationOptions
-	32, // 24: florence.v1.SegmentPhraseResponse.results:type_name -> florence.v1.SegmentationResult
-	29, // 25: florence.v1.SegmentPhraseResponse.timings:type_name -> florence.v1.Timings
-	26, // 26: florence.v1.SegmentRegionRequest.images:type_name -> florence.v1.Image
-	33, // 27: florence.v1.SegmentRegionRequest.region:type_name -> florence.v1.BoundingBox
-	27, // 28: florence.v1.SegmentRegionRequest.options:type_name -> florence.v1.GenerationOptions
-	32, // 29: florence.v1.SegmentRegionResponse.results:type_name -> florence.v1.SegmentationResult
-	29, // 30: florence.v1.SegmentRegionResponse.timings:type_name -> florence.v1.Timings
-	26, // 31: florence.v1.ClassifyImageRegionRequest.images:type_name -> florence.v1.Image
-	33, // 32: florence.v1.ClassifyImageRegionRequest.region:type_name -> florence.v1.BoundingBox
-	27, // 33: florence.v1.ClassifyImageRegionRequest.options:type_name -> florence.v1.GenerationOptions
-	28, // 34: florence.v1.ClassifyImageRegionResponse.results:type_name -> florence.v1.TextResult
-	29, // 35: florence.v1.ClassifyImageRegionResponse.timings:type_name -> florence.v1.Timings
-	26, // 36: florence.v1.CaptionImageRegionRequest.images:type_name -> florence.v1.Image
-	33, // 37: florence.v1.CaptionImageRegionRequest.region:type_name -> florence.v1.BoundingBox
-	27, // 38: florence.v1.CaptionImageRegionRequest.options:type_name -> florence.v1.GenerationOptions
-	28, // 39: florence.v1.CaptionImageRegionResponse.results:type_name -> florence.v1.TextResult
-	29, // 40: florence.v1.CaptionImageRegionResponse.timings:type_name -> florence.v1.Timings
-	26, // 41: florence.v1.OcrImageRegionRequest.images:type_name -> florence.v1.Image
-	33, // 42: florence.v1.OcrImageRegionRequest.region:type_name -> florence.v1.BoundingBox
-	27, // 43: florence.v1.OcrImageRegionRequest.options:type_name -> florence.v1.GenerationOptions
-	28, // 44: florence.v1.OcrImageRegionResponse.results:type_name -> florence.v1.TextResult
-	29, // 45: florence.v1.OcrImageRegionResponse.timings:type_name -> florence.v1.Timings
-	34, // 46: florence.v1.RunRequest.task:type_name -> florence.v1.Task
-	33, // 47: florence.v1.RunRequest.region:type_name -> florence.v1.BoundingBox
-	26, // 48: florence.v1.RunRequest.images:type_name -> florence.v1.Image
-	27, // 49: florence.v1.RunRequest.options:type_name -> florence.v1.GenerationOptions
-	35, // 50: florence.v1.RunResponse.results:type_name -> florence.v1.TaskResult
-	29, // 51: florence.v1.RunResponse.timings:type_name -> florence.v1.Timings
-	26, // 52: florence.v1.RunTasksRequest.image:type_name -> florence.v1.Image
-	36, // 53: florence.v1.RunTasksRequest.tasks:type_name -> florence.v1.TaskInput
-	27, // 54: florence.v1.RunTasksRequest.options:type_name -> florence.v1.GenerationOptions
-	35, // 55: florence.v1.RunTasksResponse.results:type_name -> florence.v1.TaskResult
-	29, // 56: florence.v1.RunTasksResponse.timings:type_name -> florence.v1.Timings
-	2,  // 57: florence.v1.FlorenceService.CaptionImage:input_type -> florence.v1.CaptionImageRequest
-	4,  // 58: florence.v1.FlorenceService.DetectObjects:input_type -> florence.v1.DetectObjectsRequest
-	6,  // 59: florence.v1.FlorenceService.OcrImage:input_type -> florence.v1.OcrImageRequest
-	8,  // 60: florence.v1.FlorenceService.ParseDocument:input_type -> florence.v1.ParseDocumentRequest
-	10, // 61: florence.v1.FlorenceService.GroundPhrase:input_type -> florence.v1.GroundPhraseRequest
-	12, // 62: florence.v1.FlorenceService.SegmentPhrase:input_type -> florence.v1.SegmentPhraseRequest
-	14, // 63: florence.v1.FlorenceService.SegmentRegion:input_type -> florence.v1.SegmentRegionRequest
-	16, // 64: florence.v1.FlorenceService.ClassifyImageRegion:input_type -> florence.v1.ClassifyImageRegionRequest
-	18, // 65: florence.v1.FlorenceService.CaptionImageRegion:input_type -> florence.v1.CaptionImageRegionRequest
-	20, // 66: florence.v1.FlorenceService.OcrImageRegion:input_type -> florence.v1.OcrImageRegionRequest
-	22, // 67: florence.v1.FlorenceService.Run:input_type -> florence.v1.RunRequest
-	24, // 68: florence.v1.FlorenceService.RunTasks:input_type -> florence.v1.RunTasksRequest
-	37, // 69: florence.v1.FlorenceService.StreamFrames:input_type -> florence.v1.StreamFramesRequest
-	3,  // 70: florence.v1.FlorenceService.CaptionImage:output_type -> florence.v1.CaptionImageResponse
-	5,  // 71: florence.v1.FlorenceService.DetectObjects:output_type -> florence.v1.DetectObjectsResponse
-	7,  // 72: florence.v1.FlorenceService.OcrImage:output_type -> florence.v1.OcrImageResponse
-	9,  // 73: florence.v1.FlorenceService.ParseDocument:output_type -> florence.v1.ParseDocumentResponse
-	11, // 74: florence.v1.FlorenceService.GroundPhrase:output_type -> florence.v1.GroundPhraseResponse
-	13, // 75: florence.v1.FlorenceService.SegmentPhrase:output_type -> florence.v1.SegmentPhraseResponse
-	15, // 76: florence.v1.FlorenceService.SegmentRegion:output_type -> florence.v1.SegmentRegionResponse
-	17, // 77: florence.v1.FlorenceService.ClassifyImageRegion:output_type -> florence.v1.ClassifyImageRegionResponse
-	19, // 78: florence.v1.FlorenceService.CaptionImageRegion:output_type -> florence.v1.CaptionImageRegionResponse
-	21, // 79: florence.v1.FlorenceService.OcrImageRegion:output_type -> florence.v1.OcrImageRegionResponse
-	23, // 80: florence.v1.FlorenceService.Run:output_type -> florence.v1.RunResponse
-	25, // 81: florence.v1.FlorenceService.RunTasks:output_type -> florence.v1.RunTasksResponse
-	38, // 82: florence.v1.FlorenceService.StreamFrames:output_type -> florence.v1.StreamFramesResponse
-	70, // [70:83] is the sub-list for method output_type
-	57, // [57:70] is the sub-list for method input_type
-	57, // [57:57] is the sub-list for extension type_name
-	57, // [57:57] is the sub-list for extension extendee
-	0,  // [0:57] is the sub-list for field type_name
+	30, // 7: florence.v1.DetectObjectsRequest.options:type_name -> florence.v1.GenerationOptions
+	33, // 8: florence.v1.DetectObjectsResponse.results:type_name -> florence.v1.DetectionsResult
+	32, // 9: florence.v1.DetectObjectsResponse.timings:type_name -> florence.v1.Timings
+	29, // 10: florence.v1.OcrImageRequest.images:type_name -> florence.v1.Image
+	30, // 11: florence.v1.OcrImageRequest.options:type_name -> florence.v1.GenerationOptions
+	31, // 12: florence.v1.OcrImageResponse.results:type_name -> florence.v1.TextResult
+	32, // 13: florence.v1.OcrImageResponse.timings:type_name -> florence.v1.Timings
+	29, // 14: florence.v1.ParseDocumentRequest.images:type_name -> florence.v1.Image
+	30, // 15: florence.v1.ParseDocumentRequest.options:type_name -> florence.v1.GenerationOptions
+	34, // 16: florence.v1.ParseDocumentResponse.results:type_name -> florence.v1.OcrResult
+	32, // 17: florence.v1.ParseDocumentResponse.timings:type_name -> florence.v1.Timings
+	29, // 18: florence.v1.GroundPhraseRequest.images:type_name -> florence.v1.Image
+	30, // 19: florence.v1.GroundPhraseRequest.options:type_name -> florence.v1.GenerationOptions
+	33, // 20: florence.v1.GroundPhraseResponse.results:type_name -> florence.v1.DetectionsResult
+	32, // 21: florence.v1.GroundPhraseResponse.timings:type_name -> florence.v1.Timings
+	29, // 22: florence.v1.SegmentPhraseRequest.images:type_name -> florence.v1.Image
+	30, // 23: florence.v1.SegmentPhraseRequest.options:type_name -> florence.v1.GenerationOptions
+	35, // 24: florence.v1.SegmentPhraseResponse.results:type_name -> florence.v1.SegmentationResult
+	32, // 25: florence.v1.SegmentPhraseResponse.timings:type_name -> florence.v1.Timings
+	29, // 26: florence.v1.SegmentRegionRequest.images:type_name -> florence.v1.Image
+	36, // 27: florence.v1.SegmentRegionRequest.region:type_name -> florence.v1.BoundingBox
+	30, // 28: florence.v1.SegmentRegionRequest.options:type_name -> florence.v1.GenerationOptions
+	35, // 29: florence.v1.SegmentRegionResponse.results:type_name -> florence.v1.SegmentationResult
+	32, // 30: florence.v1.SegmentRegionResponse.timings:type_name -> florence.v1.Timings
+	29, // 31: florence.v1.ClassifyImageRegionRequest.images:type_name -> florence.v1.Image
+	36, // 32: florence.v1.ClassifyImageRegionRequest.region:type_name -> florence.v1.BoundingBox
+	30, // 33: florence.v1.ClassifyImageRegionRequest.options:type_name -> florence.v1.GenerationOptions
+	31, // 34: florence.v1.ClassifyImageRegionResponse.results:type_name -> florence.v1.TextResult
+	32, // 35: florence.v1.ClassifyImageRegionResponse.timings:type_name -> florence.v1.Timings
+	29, // 36: florence.v1.CaptionImageRegionRequest.images:type_name -> florence.v1.Image
+	36, // 37: florence.v1.CaptionImageRegionRequest.region:type_name -> florence.v1.BoundingBox
+	30, // 38: florence.v1.CaptionImageRegionRequest.options:type_name -> florence.v1.GenerationOptions
+	31, // 39: florence.v1.CaptionImageRegionResponse.results:type_name -> florence.v1.TextResult
+	32, // 40: florence.v1.CaptionImageRegionResponse.timings:type_name -> florence.v1.Timings
+	29, // 41: florence.v1.OcrImageRegionRequest.images:type_name -> florence.v1.Image
+	36, // 42: florence.v1.OcrImageRegionRequest.region:type_name -> florence.v1.BoundingBox
+	30, // 43: florence.v1.OcrImageRegionRequest.options:type_name -> florence.v1.GenerationOptions
+	31, // 44: florence.v1.OcrImageRegionResponse.results:type_name -> florence.v1.TextResult
+	32, // 45: florence.v1.OcrImageRegionResponse.timings:type_name -> florence.v1.Timings
+	37, // 46: florence.v1.RunRequest.task:type_name -> florence.v1.Task
+	36, // 47: florence.v1.RunRequest.region:type_name -> florence.v1.BoundingBox
+	29, // 48: florence.v1.RunRequest.images:type_name -> florence.v1.Image
+	30, // 49: florence.v1.RunRequest.options:type_name -> florence.v1.GenerationOptions
+	38, // 50: florence.v1.RunResponse.results:type_name -> florence.v1.TaskResult
+	32, // 51: florence.v1.RunResponse.timings:type_name -> florence.v1.Timings
+	29, // 52: florence.v1.RunTasksRequest.image:type_name -> florence.v1.Image
+	39, // 53: florence.v1.RunTasksRequest.tasks:type_name -> florence.v1.TaskInput
+	30, // 54: florence.v1.RunTasksRequest.options:type_name -> florence.v1.GenerationOptions
+	38, // 55: florence.v1.RunTasksResponse.results:type_name -> florence.v1.TaskResult
+	32, // 56: florence.v1.RunTasksResponse.timings:type_name -> florence.v1.Timings
+	37, // 57: florence.v1.RunStreamRequest.task:type_name -> florence.v1.Task
+	36, // 58: florence.v1.RunStreamRequest.region:type_name -> florence.v1.BoundingBox
+	29, // 59: florence.v1.RunStreamRequest.images:type_name -> florence.v1.Image
+	30, // 60: florence.v1.RunStreamRequest.options:type_name -> florence.v1.GenerationOptions
+	27, // 61: florence.v1.RunStreamResponse.partial:type_name -> florence.v1.PartialText
+	23, // 62: florence.v1.RunStreamResponse.result:type_name -> florence.v1.RunResponse
+	2,  // 63: florence.v1.FlorenceService.CaptionImage:input_type -> florence.v1.CaptionImageRequest
+	4,  // 64: florence.v1.FlorenceService.DetectObjects:input_type -> florence.v1.DetectObjectsRequest
+	6,  // 65: florence.v1.FlorenceService.OcrImage:input_type -> florence.v1.OcrImageRequest
+	8,  // 66: florence.v1.FlorenceService.ParseDocument:input_type -> florence.v1.ParseDocumentRequest
+	10, // 67: florence.v1.FlorenceService.GroundPhrase:input_type -> florence.v1.GroundPhraseRequest
+	12, // 68: florence.v1.FlorenceService.SegmentPhrase:input_type -> florence.v1.SegmentPhraseRequest
+	14, // 69: florence.v1.FlorenceService.SegmentRegion:input_type -> florence.v1.SegmentRegionRequest
+	16, // 70: florence.v1.FlorenceService.ClassifyImageRegion:input_type -> florence.v1.ClassifyImageRegionRequest
+	18, // 71: florence.v1.FlorenceService.CaptionImageRegion:input_type -> florence.v1.CaptionImageRegionRequest
+	20, // 72: florence.v1.FlorenceService.OcrImageRegion:input_type -> florence.v1.OcrImageRegionRequest
+	22, // 73: florence.v1.FlorenceService.Run:input_type -> florence.v1.RunRequest
+	24, // 74: florence.v1.FlorenceService.RunTasks:input_type -> florence.v1.RunTasksRequest
+	40, // 75: florence.v1.FlorenceService.StreamFrames:input_type -> florence.v1.StreamFramesRequest
+	26, // 76: florence.v1.FlorenceService.RunStream:input_type -> florence.v1.RunStreamRequest
+	3,  // 77: florence.v1.FlorenceService.CaptionImage:output_type -> florence.v1.CaptionImageResponse
+	5,  // 78: florence.v1.FlorenceService.DetectObjects:output_type -> florence.v1.DetectObjectsResponse
+	7,  // 79: florence.v1.FlorenceService.OcrImage:output_type -> florence.v1.OcrImageResponse
+	9,  // 80: florence.v1.FlorenceService.ParseDocument:output_type -> florence.v1.ParseDocumentResponse
+	11, // 81: florence.v1.FlorenceService.GroundPhrase:output_type -> florence.v1.GroundPhraseResponse
+	13, // 82: florence.v1.FlorenceService.SegmentPhrase:output_type -> florence.v1.SegmentPhraseResponse
+	15, // 83: florence.v1.FlorenceService.SegmentRegion:output_type -> florence.v1.SegmentRegionResponse
+	17, // 84: florence.v1.FlorenceService.ClassifyImageRegion:output_type -> florence.v1.ClassifyImageRegionResponse
+	19, // 85: florence.v1.FlorenceService.CaptionImageRegion:output_type -> florence.v1.CaptionImageRegionResponse
+	21, // 86: florence.v1.FlorenceService.OcrImageRegion:output_type -> florence.v1.OcrImageRegionResponse
+	23, // 87: florence.v1.FlorenceService.Run:output_type -> florence.v1.RunResponse
+	25, // 88: florence.v1.FlorenceService.RunTasks:output_type -> florence.v1.RunTasksResponse
+	41, // 89: florence.v1.FlorenceService.StreamFrames:output_type -> florence.v1.StreamFramesResponse
+	28, // 90: florence.v1.FlorenceService.RunStream:output_type -> florence.v1.RunStreamResponse
+	77, // [77:91] is the sub-list for method output_type
+	63, // [63:77] is the sub-list for method input_type
+	63, // [63:63] is the sub-list for extension type_name
+	63, // [63:63] is the sub-list for extension extendee
+	0,  // [0:63] is the sub-list for field type_name
 }
 
 func init() { file_florence_v1_florence_service_proto_init() }
@@ -1851,13 +2268,18 @@ func file_florence_v1_florence_service_proto_init() {
 	file_florence_v1_image_proto_init()
 	file_florence_v1_results_proto_init()
 	file_florence_v1_task_proto_init()
+	file_florence_v1_florence_service_proto_msgTypes[24].OneofWrappers = []any{}
+	file_florence_v1_florence_service_proto_msgTypes[26].OneofWrappers = []any{
+		(*RunStreamResponse_Partial)(nil),
+		(*RunStreamResponse_Result)(nil),
+	}
 	type x struct{}
 	out := protoimpl.TypeBuilder{
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_florence_v1_florence_service_proto_rawDesc), len(file_florence_v1_florence_service_proto_rawDesc)),
 			NumEnums:      2,
-			NumMessages:   24,
+			NumMessages:   27,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

@@ -32,6 +32,7 @@ const (
 	FlorenceService_Run_FullMethodName                 = "/florence.v1.FlorenceService/Run"
 	FlorenceService_RunTasks_FullMethodName            = "/florence.v1.FlorenceService/RunTasks"
 	FlorenceService_StreamFrames_FullMethodName        = "/florence.v1.FlorenceService/StreamFrames"
+	FlorenceService_RunStream_FullMethodName           = "/florence.v1.FlorenceService/RunStream"
 )
 
 // FlorenceServiceClient is the client API for FlorenceService service.
@@ -49,6 +50,7 @@ const (
 // Common status codes: INVALID_ARGUMENT (bad image, region, text or option: fix the request),
 // RESOURCE_EXHAUSTED (server queue or stream limit reached: retry with backoff),
 // UNAVAILABLE (model still loading or server draining: retry, possibly elsewhere),
+// NOT_FOUND (the request's `model` names a model this server does not have),
 // DEADLINE_EXCEEDED / CANCELLED (the call's deadline or cancellation stopped the work).
 type FlorenceServiceClient interface {
 	// Unary. Captions each image: <CAPTION>, <DETAILED_CAPTION> or <MORE_DETAILED_CAPTION>
@@ -84,6 +86,11 @@ type FlorenceServiceClient interface {
 	// does not end the stream. The stream ends with an error status only for problems with the
 	// stream itself (missing or invalid config, stream limit reached, server draining).
 	StreamFrames(ctx context.Context, opts ...grpc.CallOption) (grpc.BidiStreamingClient[StreamFramesRequest, StreamFramesResponse], error)
+	// Server streaming. Run with the text as it is generated: zero or more `partial` messages, at
+	// most one per image every `partial_interval_ms`, then exactly one `result`, the RunResponse
+	// that Run answers for the same request. Cancelling the call (or its deadline, or the client
+	// going away) stops the decoding. Errors end the stream with the statuses Run answers with.
+	RunStream(ctx context.Context, in *RunStreamRequest, opts ...grpc.CallOption) (grpc.ServerStreamingClient[RunStreamResponse], error)
 }
 
 type florenceServiceClient struct {
@@ -227,6 +234,25 @@ func (c *florenceServiceClient) StreamFrames(ctx context.Context, opts ...grpc.C
 // This type alias is provided for backwards compatibility with existing code that references the prior non-generic stream type by name.
 type FlorenceService_StreamFramesClient = grpc.BidiStreamingClient[StreamFramesRequest, StreamFramesResponse]
 
+func (c *florenceServiceClient) RunStream(ctx context.Context, in *RunStreamRequest, opts ...grpc.CallOption) (grpc.ServerStreamingClient[RunStreamResponse], error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	stream, err := c.cc.NewStream(ctx, &FlorenceService_ServiceDesc.Streams[1], FlorenceService_RunStream_FullMethodName, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	x := &grpc.GenericClientStream[RunStreamRequest, RunStreamResponse]{ClientStream: stream}
+	if err := x.ClientStream.SendMsg(in); err != nil {
+		return nil, err
+	}
+	if err := x.ClientStream.CloseSend(); err != nil {
+		return nil, err
+	}
+	return x, nil
+}
+
+// This type alias is provided for backwards compatibility with existing code that references the prior non-generic stream type by name.
+type FlorenceService_RunStreamClient = grpc.ServerStreamingClient[RunStreamResponse]
+
 // FlorenceServiceServer is the server API for FlorenceService service.
 // All implementations must embed UnimplementedFlorenceServiceServer
 // for forward compatibility.
@@ -242,6 +268,7 @@ type FlorenceService_StreamFramesClient = grpc.BidiStreamingClient[StreamFramesR
 // Common status codes: INVALID_ARGUMENT (bad image, region, text or option: fix the request),
 // RESOURCE_EXHAUSTED (server queue or stream limit reached: retry with backoff),
 // UNAVAILABLE (model still loading or server draining: retry, possibly elsewhere),
+// NOT_FOUND (the request's `model` names a model this server does not have),
 // DEADLINE_EXCEEDED / CANCELLED (the call's deadline or cancellation stopped the work).
 type FlorenceServiceServer interface {
 	// Unary. Captions each image: <CAPTION>, <DETAILED_CAPTION> or <MORE_DETAILED_CAPTION>
@@ -277,6 +304,11 @@ type FlorenceServiceServer interface {
 	// does not end the stream. The stream ends with an error status only for problems with the
 	// stream itself (missing or invalid config, stream limit reached, server draining).
 	StreamFrames(grpc.BidiStreamingServer[StreamFramesRequest, StreamFramesResponse]) error
+	// Server streaming. Run with the text as it is generated: zero or more `partial` messages, at
+	// most one per image every `partial_interval_ms`, then exactly one `result`, the RunResponse
+	// that Run answers for the same request. Cancelling the call (or its deadline, or the client
+	// going away) stops the decoding. Errors end the stream with the statuses Run answers with.
+	RunStream(*RunStreamRequest, grpc.ServerStreamingServer[RunStreamResponse]) error
 	mustEmbedUnimplementedFlorenceServiceServer()
 }
 
@@ -325,6 +357,9 @@ func (UnimplementedFlorenceServiceServer) RunTasks(context.Context, *RunTasksReq
 }
 func (UnimplementedFlorenceServiceServer) StreamFrames(grpc.BidiStreamingServer[StreamFramesRequest, StreamFramesResponse]) error {
 	return status.Error(codes.Unimplemented, "method StreamFrames not implemented")
+}
+func (UnimplementedFlorenceServiceServer) RunStream(*RunStreamRequest, grpc.ServerStreamingServer[RunStreamResponse]) error {
+	return status.Error(codes.Unimplemented, "method RunStream not implemented")
 }
 func (UnimplementedFlorenceServiceServer) mustEmbedUnimplementedFlorenceServiceServer() {}
 func (UnimplementedFlorenceServiceServer) testEmbeddedByValue()                         {}
@@ -570,6 +605,17 @@ func _FlorenceService_StreamFrames_Handler(srv interface{}, stream grpc.ServerSt
 // This type alias is provided for backwards compatibility with existing code that references the prior non-generic stream type by name.
 type FlorenceService_StreamFramesServer = grpc.BidiStreamingServer[StreamFramesRequest, StreamFramesResponse]
 
+func _FlorenceService_RunStream_Handler(srv interface{}, stream grpc.ServerStream) error {
+	m := new(RunStreamRequest)
+	if err := stream.RecvMsg(m); err != nil {
+		return err
+	}
+	return srv.(FlorenceServiceServer).RunStream(m, &grpc.GenericServerStream[RunStreamRequest, RunStreamResponse]{ServerStream: stream})
+}
+
+// This type alias is provided for backwards compatibility with existing code that references the prior non-generic stream type by name.
+type FlorenceService_RunStreamServer = grpc.ServerStreamingServer[RunStreamResponse]
+
 // FlorenceService_ServiceDesc is the grpc.ServiceDesc for FlorenceService service.
 // It's only intended for direct use with grpc.RegisterService,
 // and not to be introspected or modified (even as a copy)
@@ -632,6 +678,11 @@ var FlorenceService_ServiceDesc = grpc.ServiceDesc{
 			Handler:       _FlorenceService_StreamFrames_Handler,
 			ServerStreams: true,
 			ClientStreams: true,
+		},
+		{
+			StreamName:    "RunStream",
+			Handler:       _FlorenceService_RunStream_Handler,
+			ServerStreams: true,
 		},
 	},
 	Metadata: "florence/v1/florence_service.proto",

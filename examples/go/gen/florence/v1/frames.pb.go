@@ -178,9 +178,20 @@ type StreamConfig struct {
 	// Frames of this stream the server works on at once (QUEUE: also the most unanswered frames
 	// it reads ahead). 0 means 1; values above the server's max_frames_in_flight_per_stream are
 	// INVALID_ARGUMENT.
-	MaxInFlight   uint32 `protobuf:"varint,4,opt,name=max_in_flight,json=maxInFlight,proto3" json:"max_in_flight,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	MaxInFlight uint32 `protobuf:"varint,4,opt,name=max_in_flight,json=maxInFlight,proto3" json:"max_in_flight,omitempty"`
+	// The model every frame of the stream runs on, by the name ListModels gives it; unset means the
+	// server's default model. A name the server does not have ends the stream with NOT_FOUND.
+	Model string `protobuf:"bytes,5,opt,name=model,proto3" json:"model,omitempty"`
+	// Skip unchanged frames: each frame is reduced to a 32x32 grayscale thumbnail, and a frame whose
+	// thumbnail differs from that of the stream's last inferred frame by less than this (the mean
+	// absolute difference of the gray levels, as a fraction in 0..1; e.g. 0.02) is not run: it is
+	// answered with that frame's result, marked by StreamFramesResponse.reused. Frames of another
+	// size, or with another task, always run. A frame arriving while that frame is still running
+	// waits for its result (answers come in frame order anyway). 0 (the default) runs every frame;
+	// values outside [0, 1) are INVALID_ARGUMENT.
+	ChangeThreshold float32 `protobuf:"fixed32,6,opt,name=change_threshold,json=changeThreshold,proto3" json:"change_threshold,omitempty"`
+	unknownFields   protoimpl.UnknownFields
+	sizeCache       protoimpl.SizeCache
 }
 
 func (x *StreamConfig) Reset() {
@@ -237,6 +248,20 @@ func (x *StreamConfig) GetBackpressure() BackpressureMode {
 func (x *StreamConfig) GetMaxInFlight() uint32 {
 	if x != nil {
 		return x.MaxInFlight
+	}
+	return 0
+}
+
+func (x *StreamConfig) GetModel() string {
+	if x != nil {
+		return x.Model
+	}
+	return ""
+}
+
+func (x *StreamConfig) GetChangeThreshold() float32 {
+	if x != nil {
+		return x.ChangeThreshold
 	}
 	return 0
 }
@@ -326,7 +351,7 @@ type StreamFramesResponse struct {
 	TimestampUs int64 `protobuf:"varint,2,opt,name=timestamp_us,json=timestampUs,proto3" json:"timestamp_us,omitempty"`
 	// The task that was (or would have been) run on this frame.
 	Task Task `protobuf:"varint,3,opt,name=task,proto3,enum=florence.v1.Task" json:"task,omitempty"`
-	// Time spent on this frame; all zero for skipped frames.
+	// Time spent on this frame; all zero for skipped and reused frames.
 	Timings *Timings `protobuf:"bytes,4,opt,name=timings,proto3" json:"timings,omitempty"`
 	// Exactly one is set.
 	//
@@ -335,7 +360,12 @@ type StreamFramesResponse struct {
 	//	*StreamFramesResponse_Result
 	//	*StreamFramesResponse_Skipped
 	//	*StreamFramesResponse_Error
-	Outcome       isStreamFramesResponse_Outcome `protobuf_oneof:"outcome"`
+	Outcome isStreamFramesResponse_Outcome `protobuf_oneof:"outcome"`
+	// Set only with a result, when that result is another frame's: StreamConfig.change_threshold found
+	// this frame unchanged, so it did not run (timings are all zero). A frame waiting on a frame
+	// whose run then fails gets that frame's error instead (its message names the frame); one
+	// waiting on a LATEST frame that was superseded is skipped with it.
+	Reused        *FrameReused `protobuf:"bytes,8,opt,name=reused,proto3" json:"reused,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -432,6 +462,13 @@ func (x *StreamFramesResponse) GetError() *FrameError {
 	return nil
 }
 
+func (x *StreamFramesResponse) GetReused() *FrameReused {
+	if x != nil {
+		return x.Reused
+	}
+	return nil
+}
+
 type isStreamFramesResponse_Outcome interface {
 	isStreamFramesResponse_Outcome()
 }
@@ -457,6 +494,62 @@ func (*StreamFramesResponse_Skipped) isStreamFramesResponse_Outcome() {}
 
 func (*StreamFramesResponse_Error) isStreamFramesResponse_Outcome() {}
 
+// Where a reused answer came from.
+type FrameReused struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The frame whose result this frame reuses: the stream's last inferred frame.
+	FrameId uint64 `protobuf:"varint,1,opt,name=frame_id,json=frameId,proto3" json:"frame_id,omitempty"`
+	// How much this frame differs from that one (mean absolute difference of the thumbnails, 0..1),
+	// always below the stream's change_threshold.
+	Difference    float32 `protobuf:"fixed32,2,opt,name=difference,proto3" json:"difference,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *FrameReused) Reset() {
+	*x = FrameReused{}
+	mi := &file_florence_v1_frames_proto_msgTypes[4]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *FrameReused) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*FrameReused) ProtoMessage() {}
+
+func (x *FrameReused) ProtoReflect() protoreflect.Message {
+	mi := &file_florence_v1_frames_proto_msgTypes[4]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use FrameReused.ProtoReflect.Descriptor instead.
+func (*FrameReused) Descriptor() ([]byte, []int) {
+	return file_florence_v1_frames_proto_rawDescGZIP(), []int{4}
+}
+
+func (x *FrameReused) GetFrameId() uint64 {
+	if x != nil {
+		return x.FrameId
+	}
+	return 0
+}
+
+func (x *FrameReused) GetDifference() float32 {
+	if x != nil {
+		return x.Difference
+	}
+	return 0
+}
+
 // Why a frame was not processed.
 type FrameSkipped struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -470,7 +563,7 @@ type FrameSkipped struct {
 
 func (x *FrameSkipped) Reset() {
 	*x = FrameSkipped{}
-	mi := &file_florence_v1_frames_proto_msgTypes[4]
+	mi := &file_florence_v1_frames_proto_msgTypes[5]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -482,7 +575,7 @@ func (x *FrameSkipped) String() string {
 func (*FrameSkipped) ProtoMessage() {}
 
 func (x *FrameSkipped) ProtoReflect() protoreflect.Message {
-	mi := &file_florence_v1_frames_proto_msgTypes[4]
+	mi := &file_florence_v1_frames_proto_msgTypes[5]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -495,7 +588,7 @@ func (x *FrameSkipped) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use FrameSkipped.ProtoReflect.Descriptor instead.
 func (*FrameSkipped) Descriptor() ([]byte, []int) {
-	return file_florence_v1_frames_proto_rawDescGZIP(), []int{4}
+	return file_florence_v1_frames_proto_rawDescGZIP(), []int{5}
 }
 
 func (x *FrameSkipped) GetReason() string {
@@ -529,7 +622,7 @@ type FrameError struct {
 
 func (x *FrameError) Reset() {
 	*x = FrameError{}
-	mi := &file_florence_v1_frames_proto_msgTypes[5]
+	mi := &file_florence_v1_frames_proto_msgTypes[6]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -541,7 +634,7 @@ func (x *FrameError) String() string {
 func (*FrameError) ProtoMessage() {}
 
 func (x *FrameError) ProtoReflect() protoreflect.Message {
-	mi := &file_florence_v1_frames_proto_msgTypes[5]
+	mi := &file_florence_v1_frames_proto_msgTypes[6]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -554,7 +647,7 @@ func (x *FrameError) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use FrameError.ProtoReflect.Descriptor instead.
 func (*FrameError) Descriptor() ([]byte, []int) {
-	return file_florence_v1_frames_proto_rawDescGZIP(), []int{5}
+	return file_florence_v1_frames_proto_rawDescGZIP(), []int{6}
 }
 
 func (x *FrameError) GetCode() int32 {
@@ -593,17 +686,19 @@ const file_florence_v1_frames_proto_rawDesc = "" +
 	"\x13StreamFramesRequest\x123\n" +
 	"\x06config\x18\x01 \x01(\v2\x19.florence.v1.StreamConfigH\x00R\x06config\x12*\n" +
 	"\x05frame\x18\x02 \x01(\v2\x12.florence.v1.FrameH\x00R\x05frameB\t\n" +
-	"\amessage\"\xdb\x01\n" +
+	"\amessage\"\x9c\x02\n" +
 	"\fStreamConfig\x12*\n" +
 	"\x04task\x18\x01 \x01(\v2\x16.florence.v1.TaskInputR\x04task\x128\n" +
 	"\aoptions\x18\x02 \x01(\v2\x1e.florence.v1.GenerationOptionsR\aoptions\x12A\n" +
 	"\fbackpressure\x18\x03 \x01(\x0e2\x1d.florence.v1.BackpressureModeR\fbackpressure\x12\"\n" +
-	"\rmax_in_flight\x18\x04 \x01(\rR\vmaxInFlight\"\x9b\x01\n" +
+	"\rmax_in_flight\x18\x04 \x01(\rR\vmaxInFlight\x12\x14\n" +
+	"\x05model\x18\x05 \x01(\tR\x05model\x12)\n" +
+	"\x10change_threshold\x18\x06 \x01(\x02R\x0fchangeThreshold\"\x9b\x01\n" +
 	"\x05Frame\x12\x19\n" +
 	"\bframe_id\x18\x01 \x01(\x04R\aframeId\x12!\n" +
 	"\ftimestamp_us\x18\x02 \x01(\x03R\vtimestampUs\x12(\n" +
 	"\x05image\x18\x03 \x01(\v2\x12.florence.v1.ImageR\x05image\x12*\n" +
-	"\x04task\x18\x04 \x01(\v2\x16.florence.v1.TaskInputR\x04task\"\xd1\x02\n" +
+	"\x04task\x18\x04 \x01(\v2\x16.florence.v1.TaskInputR\x04task\"\x83\x03\n" +
 	"\x14StreamFramesResponse\x12\x19\n" +
 	"\bframe_id\x18\x01 \x01(\x04R\aframeId\x12!\n" +
 	"\ftimestamp_us\x18\x02 \x01(\x03R\vtimestampUs\x12%\n" +
@@ -611,8 +706,14 @@ const file_florence_v1_frames_proto_rawDesc = "" +
 	"\atimings\x18\x04 \x01(\v2\x14.florence.v1.TimingsR\atimings\x121\n" +
 	"\x06result\x18\x05 \x01(\v2\x17.florence.v1.TaskResultH\x00R\x06result\x125\n" +
 	"\askipped\x18\x06 \x01(\v2\x19.florence.v1.FrameSkippedH\x00R\askipped\x12/\n" +
-	"\x05error\x18\a \x01(\v2\x17.florence.v1.FrameErrorH\x00R\x05errorB\t\n" +
-	"\aoutcome\"K\n" +
+	"\x05error\x18\a \x01(\v2\x17.florence.v1.FrameErrorH\x00R\x05error\x120\n" +
+	"\x06reused\x18\b \x01(\v2\x18.florence.v1.FrameReusedR\x06reusedB\t\n" +
+	"\aoutcome\"H\n" +
+	"\vFrameReused\x12\x19\n" +
+	"\bframe_id\x18\x01 \x01(\x04R\aframeId\x12\x1e\n" +
+	"\n" +
+	"difference\x18\x02 \x01(\x02R\n" +
+	"difference\"K\n" +
 	"\fFrameSkipped\x12\x16\n" +
 	"\x06reason\x18\x01 \x01(\tR\x06reason\x12#\n" +
 	"\rsuperseded_by\x18\x02 \x01(\x04R\fsupersededBy\"\xa4\x01\n" +
@@ -641,42 +742,44 @@ func file_florence_v1_frames_proto_rawDescGZIP() []byte {
 }
 
 var file_florence_v1_frames_proto_enumTypes = make([]protoimpl.EnumInfo, 1)
-var file_florence_v1_frames_proto_msgTypes = make([]protoimpl.MessageInfo, 6)
+var file_florence_v1_frames_proto_msgTypes = make([]protoimpl.MessageInfo, 7)
 var file_florence_v1_frames_proto_goTypes = []any{
 	(BackpressureMode)(0),                        // 0: florence.v1.BackpressureMode
 	(*StreamFramesRequest)(nil),                  // 1: florence.v1.StreamFramesRequest
 	(*StreamConfig)(nil),                         // 2: florence.v1.StreamConfig
 	(*Frame)(nil),                                // 3: florence.v1.Frame
 	(*StreamFramesResponse)(nil),                 // 4: florence.v1.StreamFramesResponse
-	(*FrameSkipped)(nil),                         // 5: florence.v1.FrameSkipped
-	(*FrameError)(nil),                           // 6: florence.v1.FrameError
-	(*TaskInput)(nil),                            // 7: florence.v1.TaskInput
-	(*GenerationOptions)(nil),                    // 8: florence.v1.GenerationOptions
-	(*Image)(nil),                                // 9: florence.v1.Image
-	(Task)(0),                                    // 10: florence.v1.Task
-	(*Timings)(nil),                              // 11: florence.v1.Timings
-	(*TaskResult)(nil),                           // 12: florence.v1.TaskResult
-	(*errdetails.BadRequest_FieldViolation)(nil), // 13: google.rpc.BadRequest.FieldViolation
+	(*FrameReused)(nil),                          // 5: florence.v1.FrameReused
+	(*FrameSkipped)(nil),                         // 6: florence.v1.FrameSkipped
+	(*FrameError)(nil),                           // 7: florence.v1.FrameError
+	(*TaskInput)(nil),                            // 8: florence.v1.TaskInput
+	(*GenerationOptions)(nil),                    // 9: florence.v1.GenerationOptions
+	(*Image)(nil),                                // 10: florence.v1.Image
+	(Task)(0),                                    // 11: florence.v1.Task
+	(*Timings)(nil),                              // 12: florence.v1.Timings
+	(*TaskResult)(nil),                           // 13: florence.v1.TaskResult
+	(*errdetails.BadRequest_FieldViolation)(nil), // 14: google.rpc.BadRequest.FieldViolation
 }
 var file_florence_v1_frames_proto_depIdxs = []int32{
 	2,  // 0: florence.v1.StreamFramesRequest.config:type_name -> florence.v1.StreamConfig
 	3,  // 1: florence.v1.StreamFramesRequest.frame:type_name -> florence.v1.Frame
-	7,  // 2: florence.v1.StreamConfig.task:type_name -> florence.v1.TaskInput
-	8,  // 3: florence.v1.StreamConfig.options:type_name -> florence.v1.GenerationOptions
+	8,  // 2: florence.v1.StreamConfig.task:type_name -> florence.v1.TaskInput
+	9,  // 3: florence.v1.StreamConfig.options:type_name -> florence.v1.GenerationOptions
 	0,  // 4: florence.v1.StreamConfig.backpressure:type_name -> florence.v1.BackpressureMode
-	9,  // 5: florence.v1.Frame.image:type_name -> florence.v1.Image
-	7,  // 6: florence.v1.Frame.task:type_name -> florence.v1.TaskInput
-	10, // 7: florence.v1.StreamFramesResponse.task:type_name -> florence.v1.Task
-	11, // 8: florence.v1.StreamFramesResponse.timings:type_name -> florence.v1.Timings
-	12, // 9: florence.v1.StreamFramesResponse.result:type_name -> florence.v1.TaskResult
-	5,  // 10: florence.v1.StreamFramesResponse.skipped:type_name -> florence.v1.FrameSkipped
-	6,  // 11: florence.v1.StreamFramesResponse.error:type_name -> florence.v1.FrameError
-	13, // 12: florence.v1.FrameError.field_violations:type_name -> google.rpc.BadRequest.FieldViolation
-	13, // [13:13] is the sub-list for method output_type
-	13, // [13:13] is the sub-list for method input_type
-	13, // [13:13] is the sub-list for extension type_name
-	13, // [13:13] is the sub-list for extension extendee
-	0,  // [0:13] is the sub-list for field type_name
+	10, // 5: florence.v1.Frame.image:type_name -> florence.v1.Image
+	8,  // 6: florence.v1.Frame.task:type_name -> florence.v1.TaskInput
+	11, // 7: florence.v1.StreamFramesResponse.task:type_name -> florence.v1.Task
+	12, // 8: florence.v1.StreamFramesResponse.timings:type_name -> florence.v1.Timings
+	13, // 9: florence.v1.StreamFramesResponse.result:type_name -> florence.v1.TaskResult
+	6,  // 10: florence.v1.StreamFramesResponse.skipped:type_name -> florence.v1.FrameSkipped
+	7,  // 11: florence.v1.StreamFramesResponse.error:type_name -> florence.v1.FrameError
+	5,  // 12: florence.v1.StreamFramesResponse.reused:type_name -> florence.v1.FrameReused
+	14, // 13: florence.v1.FrameError.field_violations:type_name -> google.rpc.BadRequest.FieldViolation
+	14, // [14:14] is the sub-list for method output_type
+	14, // [14:14] is the sub-list for method input_type
+	14, // [14:14] is the sub-list for extension type_name
+	14, // [14:14] is the sub-list for extension extendee
+	0,  // [0:14] is the sub-list for field type_name
 }
 
 func init() { file_florence_v1_frames_proto_init() }
@@ -702,7 +805,7 @@ func file_florence_v1_frames_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_florence_v1_frames_proto_rawDesc), len(file_florence_v1_frames_proto_rawDesc)),
 			NumEnums:      1,
-			NumMessages:   6,
+			NumMessages:   7,
 			NumExtensions: 0,
 			NumServices:   0,
 		},

@@ -21,6 +21,67 @@ const (
 	_ = protoimpl.EnforceVersion(protoimpl.MaxVersion - 20)
 )
 
+// Where a configured model is in its life cycle.
+type ModelState int32
+
+const (
+	// Not reported.
+	ModelState_MODEL_STATE_UNSPECIFIED ModelState = 0
+	// Not in memory: the next request (or LoadModel) loads it.
+	ModelState_MODEL_STATE_UNLOADED ModelState = 1
+	// Being loaded; requests for it wait for the load, bounded by their deadlines.
+	ModelState_MODEL_STATE_LOADING ModelState = 2
+	// In memory and answering.
+	ModelState_MODEL_STATE_LOADED ModelState = 3
+	// Its last load failed (see ModelInfo.load_error); the next request or LoadModel tries again.
+	ModelState_MODEL_STATE_FAILED ModelState = 4
+)
+
+// Enum value maps for ModelState.
+var (
+	ModelState_name = map[int32]string{
+		0: "MODEL_STATE_UNSPECIFIED",
+		1: "MODEL_STATE_UNLOADED",
+		2: "MODEL_STATE_LOADING",
+		3: "MODEL_STATE_LOADED",
+		4: "MODEL_STATE_FAILED",
+	}
+	ModelState_value = map[string]int32{
+		"MODEL_STATE_UNSPECIFIED": 0,
+		"MODEL_STATE_UNLOADED":    1,
+		"MODEL_STATE_LOADING":     2,
+		"MODEL_STATE_LOADED":      3,
+		"MODEL_STATE_FAILED":      4,
+	}
+)
+
+func (x ModelState) Enum() *ModelState {
+	p := new(ModelState)
+	*p = x
+	return p
+}
+
+func (x ModelState) String() string {
+	return protoimpl.X.EnumStringOf(x.Descriptor(), protoreflect.EnumNumber(x))
+}
+
+func (ModelState) Descriptor() protoreflect.EnumDescriptor {
+	return file_florence_v1_model_service_proto_enumTypes[0].Descriptor()
+}
+
+func (ModelState) Type() protoreflect.EnumType {
+	return &file_florence_v1_model_service_proto_enumTypes[0]
+}
+
+func (x ModelState) Number() protoreflect.EnumNumber {
+	return protoreflect.EnumNumber(x)
+}
+
+// Deprecated: Use ModelState.Descriptor instead.
+func (ModelState) EnumDescriptor() ([]byte, []int) {
+	return file_florence_v1_model_service_proto_rawDescGZIP(), []int{0}
+}
+
 // Numeric precision of the model files.
 type ModelDtype int32
 
@@ -82,11 +143,11 @@ func (x ModelDtype) String() string {
 }
 
 func (ModelDtype) Descriptor() protoreflect.EnumDescriptor {
-	return file_florence_v1_model_service_proto_enumTypes[0].Descriptor()
+	return file_florence_v1_model_service_proto_enumTypes[1].Descriptor()
 }
 
 func (ModelDtype) Type() protoreflect.EnumType {
-	return &file_florence_v1_model_service_proto_enumTypes[0]
+	return &file_florence_v1_model_service_proto_enumTypes[1]
 }
 
 func (x ModelDtype) Number() protoreflect.EnumNumber {
@@ -95,7 +156,7 @@ func (x ModelDtype) Number() protoreflect.EnumNumber {
 
 // Deprecated: Use ModelDtype.Descriptor instead.
 func (ModelDtype) EnumDescriptor() ([]byte, []int) {
-	return file_florence_v1_model_service_proto_rawDescGZIP(), []int{0}
+	return file_florence_v1_model_service_proto_rawDescGZIP(), []int{1}
 }
 
 // Where inference runs.
@@ -139,11 +200,11 @@ func (x ExecutionProvider) String() string {
 }
 
 func (ExecutionProvider) Descriptor() protoreflect.EnumDescriptor {
-	return file_florence_v1_model_service_proto_enumTypes[1].Descriptor()
+	return file_florence_v1_model_service_proto_enumTypes[2].Descriptor()
 }
 
 func (ExecutionProvider) Type() protoreflect.EnumType {
-	return &file_florence_v1_model_service_proto_enumTypes[1]
+	return &file_florence_v1_model_service_proto_enumTypes[2]
 }
 
 func (x ExecutionProvider) Number() protoreflect.EnumNumber {
@@ -152,7 +213,7 @@ func (x ExecutionProvider) Number() protoreflect.EnumNumber {
 
 // Deprecated: Use ExecutionProvider.Descriptor instead.
 func (ExecutionProvider) EnumDescriptor() ([]byte, []int) {
-	return file_florence_v1_model_service_proto_rawDescGZIP(), []int{1}
+	return file_florence_v1_model_service_proto_rawDescGZIP(), []int{2}
 }
 
 // Request of ListModels.
@@ -195,7 +256,7 @@ func (*ListModelsRequest) Descriptor() ([]byte, []int) {
 // Response of ListModels.
 type ListModelsResponse struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
-	// The loaded models (currently always exactly one).
+	// Every configured model; the default model first.
 	Models []*ModelInfo `protobuf:"bytes,1,rep,name=models,proto3" json:"models,omitempty"`
 	// Limits the server enforces on every request.
 	Limits        *ServerLimits `protobuf:"bytes,2,opt,name=limits,proto3" json:"limits,omitempty"`
@@ -247,7 +308,191 @@ func (x *ListModelsResponse) GetLimits() *ServerLimits {
 	return nil
 }
 
-// One loaded model.
+// Request of LoadModel.
+type LoadModelRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The model's name, as ListModels gives it; required.
+	Model         string `protobuf:"bytes,1,opt,name=model,proto3" json:"model,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *LoadModelRequest) Reset() {
+	*x = LoadModelRequest{}
+	mi := &file_florence_v1_model_service_proto_msgTypes[2]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *LoadModelRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*LoadModelRequest) ProtoMessage() {}
+
+func (x *LoadModelRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_florence_v1_model_service_proto_msgTypes[2]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use LoadModelRequest.ProtoReflect.Descriptor instead.
+func (*LoadModelRequest) Descriptor() ([]byte, []int) {
+	return file_florence_v1_model_service_proto_rawDescGZIP(), []int{2}
+}
+
+func (x *LoadModelRequest) GetModel() string {
+	if x != nil {
+		return x.Model
+	}
+	return ""
+}
+
+// Response of LoadModel.
+type LoadModelResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The model, loaded.
+	Model         *ModelInfo `protobuf:"bytes,1,opt,name=model,proto3" json:"model,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *LoadModelResponse) Reset() {
+	*x = LoadModelResponse{}
+	mi := &file_florence_v1_model_service_proto_msgTypes[3]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *LoadModelResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*LoadModelResponse) ProtoMessage() {}
+
+func (x *LoadModelResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_florence_v1_model_service_proto_msgTypes[3]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use LoadModelResponse.ProtoReflect.Descriptor instead.
+func (*LoadModelResponse) Descriptor() ([]byte, []int) {
+	return file_florence_v1_model_service_proto_rawDescGZIP(), []int{3}
+}
+
+func (x *LoadModelResponse) GetModel() *ModelInfo {
+	if x != nil {
+		return x.Model
+	}
+	return nil
+}
+
+// Request of UnloadModel.
+type UnloadModelRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The model's name, as ListModels gives it; required.
+	Model         string `protobuf:"bytes,1,opt,name=model,proto3" json:"model,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *UnloadModelRequest) Reset() {
+	*x = UnloadModelRequest{}
+	mi := &file_florence_v1_model_service_proto_msgTypes[4]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *UnloadModelRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*UnloadModelRequest) ProtoMessage() {}
+
+func (x *UnloadModelRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_florence_v1_model_service_proto_msgTypes[4]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use UnloadModelRequest.ProtoReflect.Descriptor instead.
+func (*UnloadModelRequest) Descriptor() ([]byte, []int) {
+	return file_florence_v1_model_service_proto_rawDescGZIP(), []int{4}
+}
+
+func (x *UnloadModelRequest) GetModel() string {
+	if x != nil {
+		return x.Model
+	}
+	return ""
+}
+
+// Response of UnloadModel.
+type UnloadModelResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The model, now unloaded.
+	Model         *ModelInfo `protobuf:"bytes,1,opt,name=model,proto3" json:"model,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *UnloadModelResponse) Reset() {
+	*x = UnloadModelResponse{}
+	mi := &file_florence_v1_model_service_proto_msgTypes[5]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *UnloadModelResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*UnloadModelResponse) ProtoMessage() {}
+
+func (x *UnloadModelResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_florence_v1_model_service_proto_msgTypes[5]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use UnloadModelResponse.ProtoReflect.Descriptor instead.
+func (*UnloadModelResponse) Descriptor() ([]byte, []int) {
+	return file_florence_v1_model_service_proto_rawDescGZIP(), []int{5}
+}
+
+func (x *UnloadModelResponse) GetModel() *ModelInfo {
+	if x != nil {
+		return x.Model
+	}
+	return nil
+}
+
+// One model the server is configured with.
 type ModelInfo struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// The model's name: "florence-2-base", "owner/name", or for a local folder its last path
@@ -279,14 +524,27 @@ type ModelInfo struct {
 	MaxNewTokens uint32 `protobuf:"varint,11,opt,name=max_new_tokens,json=maxNewTokens,proto3" json:"max_new_tokens,omitempty"`
 	// Longest text input (a phrase, the class names joined, a free text) in UTF-8 bytes that can fit
 	// in a prompt of this model; a longer one is INVALID_ARGUMENT before it is tokenized.
-	MaxTextBytes  uint32 `protobuf:"varint,12,opt,name=max_text_bytes,json=maxTextBytes,proto3" json:"max_text_bytes,omitempty"`
+	MaxTextBytes uint32 `protobuf:"varint,12,opt,name=max_text_bytes,json=maxTextBytes,proto3" json:"max_text_bytes,omitempty"`
+	// The name requests use in their `model` field: the NAME of `--model NAME=SOURCE`, else the
+	// model's id. Set for every configured model, loaded or not.
+	Name string `protobuf:"bytes,13,opt,name=name,proto3" json:"name,omitempty"`
+	// Where the model is in its life cycle.
+	State ModelState `protobuf:"varint,14,opt,name=state,proto3,enum=florence.v1.ModelState" json:"state,omitempty"`
+	// True for the model requests without a `model` field run on.
+	Default bool `protobuf:"varint,15,opt,name=default,proto3" json:"default,omitempty"`
+	// When state is FAILED: why the last load failed, as a client may read it.
+	LoadError string `protobuf:"bytes,16,opt,name=load_error,json=loadError,proto3" json:"load_error,omitempty"`
+	// Times the model was loaded and unloaded since the server started (an unload makes room for
+	// another model, or was asked for with UnloadModel).
+	Loads         uint64 `protobuf:"varint,17,opt,name=loads,proto3" json:"loads,omitempty"`
+	Unloads       uint64 `protobuf:"varint,18,opt,name=unloads,proto3" json:"unloads,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
 
 func (x *ModelInfo) Reset() {
 	*x = ModelInfo{}
-	mi := &file_florence_v1_model_service_proto_msgTypes[2]
+	mi := &file_florence_v1_model_service_proto_msgTypes[6]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -298,7 +556,7 @@ func (x *ModelInfo) String() string {
 func (*ModelInfo) ProtoMessage() {}
 
 func (x *ModelInfo) ProtoReflect() protoreflect.Message {
-	mi := &file_florence_v1_model_service_proto_msgTypes[2]
+	mi := &file_florence_v1_model_service_proto_msgTypes[6]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -311,7 +569,7 @@ func (x *ModelInfo) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ModelInfo.ProtoReflect.Descriptor instead.
 func (*ModelInfo) Descriptor() ([]byte, []int) {
-	return file_florence_v1_model_service_proto_rawDescGZIP(), []int{2}
+	return file_florence_v1_model_service_proto_rawDescGZIP(), []int{6}
 }
 
 func (x *ModelInfo) GetId() string {
@@ -399,6 +657,48 @@ func (x *ModelInfo) GetMaxTextBytes() uint32 {
 	return 0
 }
 
+func (x *ModelInfo) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+func (x *ModelInfo) GetState() ModelState {
+	if x != nil {
+		return x.State
+	}
+	return ModelState_MODEL_STATE_UNSPECIFIED
+}
+
+func (x *ModelInfo) GetDefault() bool {
+	if x != nil {
+		return x.Default
+	}
+	return false
+}
+
+func (x *ModelInfo) GetLoadError() string {
+	if x != nil {
+		return x.LoadError
+	}
+	return ""
+}
+
+func (x *ModelInfo) GetLoads() uint64 {
+	if x != nil {
+		return x.Loads
+	}
+	return 0
+}
+
+func (x *ModelInfo) GetUnloads() uint64 {
+	if x != nil {
+		return x.Unloads
+	}
+	return 0
+}
+
 // Counters since the model loaded, summed over the inference workers.
 type ModelStats struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -435,7 +735,7 @@ type ModelStats struct {
 
 func (x *ModelStats) Reset() {
 	*x = ModelStats{}
-	mi := &file_florence_v1_model_service_proto_msgTypes[3]
+	mi := &file_florence_v1_model_service_proto_msgTypes[7]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -447,7 +747,7 @@ func (x *ModelStats) String() string {
 func (*ModelStats) ProtoMessage() {}
 
 func (x *ModelStats) ProtoReflect() protoreflect.Message {
-	mi := &file_florence_v1_model_service_proto_msgTypes[3]
+	mi := &file_florence_v1_model_service_proto_msgTypes[7]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -460,7 +760,7 @@ func (x *ModelStats) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ModelStats.ProtoReflect.Descriptor instead.
 func (*ModelStats) Descriptor() ([]byte, []int) {
-	return file_florence_v1_model_service_proto_rawDescGZIP(), []int{3}
+	return file_florence_v1_model_service_proto_rawDescGZIP(), []int{7}
 }
 
 func (x *ModelStats) GetBatches() uint64 {
@@ -592,7 +892,7 @@ type ServerLimits struct {
 
 func (x *ServerLimits) Reset() {
 	*x = ServerLimits{}
-	mi := &file_florence_v1_model_service_proto_msgTypes[4]
+	mi := &file_florence_v1_model_service_proto_msgTypes[8]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -604,7 +904,7 @@ func (x *ServerLimits) String() string {
 func (*ServerLimits) ProtoMessage() {}
 
 func (x *ServerLimits) ProtoReflect() protoreflect.Message {
-	mi := &file_florence_v1_model_service_proto_msgTypes[4]
+	mi := &file_florence_v1_model_service_proto_msgTypes[8]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -617,7 +917,7 @@ func (x *ServerLimits) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ServerLimits.ProtoReflect.Descriptor instead.
 func (*ServerLimits) Descriptor() ([]byte, []int) {
-	return file_florence_v1_model_service_proto_rawDescGZIP(), []int{4}
+	return file_florence_v1_model_service_proto_rawDescGZIP(), []int{8}
 }
 
 func (x *ServerLimits) GetReadMaxBytes() uint64 {
@@ -698,7 +998,15 @@ const file_florence_v1_model_service_proto_rawDesc = "" +
 	"\x11ListModelsRequest\"w\n" +
 	"\x12ListModelsResponse\x12.\n" +
 	"\x06models\x18\x01 \x03(\v2\x16.florence.v1.ModelInfoR\x06models\x121\n" +
-	"\x06limits\x18\x02 \x01(\v2\x19.florence.v1.ServerLimitsR\x06limits\"\xfe\x03\n" +
+	"\x06limits\x18\x02 \x01(\v2\x19.florence.v1.ServerLimitsR\x06limits\"(\n" +
+	"\x10LoadModelRequest\x12\x14\n" +
+	"\x05model\x18\x01 \x01(\tR\x05model\"A\n" +
+	"\x11LoadModelResponse\x12,\n" +
+	"\x05model\x18\x01 \x01(\v2\x16.florence.v1.ModelInfoR\x05model\"*\n" +
+	"\x12UnloadModelRequest\x12\x14\n" +
+	"\x05model\x18\x01 \x01(\tR\x05model\"C\n" +
+	"\x13UnloadModelResponse\x12,\n" +
+	"\x05model\x18\x01 \x01(\v2\x16.florence.v1.ModelInfoR\x05model\"\xaa\x05\n" +
 	"\tModelInfo\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x12\x16\n" +
 	"\x04path\x18\x02 \x01(\tB\x02\x18\x01R\x04path\x12'\n" +
@@ -714,7 +1022,14 @@ const file_florence_v1_model_service_proto_rawDesc = "" +
 	"\x05stats\x18\n" +
 	" \x01(\v2\x17.florence.v1.ModelStatsR\x05stats\x12$\n" +
 	"\x0emax_new_tokens\x18\v \x01(\rR\fmaxNewTokens\x12$\n" +
-	"\x0emax_text_bytes\x18\f \x01(\rR\fmaxTextBytes\"\xcb\x04\n" +
+	"\x0emax_text_bytes\x18\f \x01(\rR\fmaxTextBytes\x12\x12\n" +
+	"\x04name\x18\r \x01(\tR\x04name\x12-\n" +
+	"\x05state\x18\x0e \x01(\x0e2\x17.florence.v1.ModelStateR\x05state\x12\x18\n" +
+	"\adefault\x18\x0f \x01(\bR\adefault\x12\x1d\n" +
+	"\n" +
+	"load_error\x18\x10 \x01(\tR\tloadError\x12\x14\n" +
+	"\x05loads\x18\x11 \x01(\x04R\x05loads\x12\x18\n" +
+	"\aunloads\x18\x12 \x01(\x04R\aunloads\"\xcb\x04\n" +
 	"\n" +
 	"ModelStats\x12\x18\n" +
 	"\abatches\x18\x01 \x01(\x04R\abatches\x12#\n" +
@@ -743,7 +1058,14 @@ const file_florence_v1_model_service_proto_rawDesc = "" +
 	"\rmax_num_beams\x18\b \x01(\rR\vmaxNumBeams\x12$\n" +
 	"\x0emax_new_tokens\x18\t \x01(\rR\fmaxNewTokens\x124\n" +
 	"\x16max_request_megapixels\x18\n" +
-	" \x01(\rR\x14maxRequestMegapixels*\xd7\x01\n" +
+	" \x01(\rR\x14maxRequestMegapixels*\x8c\x01\n" +
+	"\n" +
+	"ModelState\x12\x1b\n" +
+	"\x17MODEL_STATE_UNSPECIFIED\x10\x00\x12\x18\n" +
+	"\x14MODEL_STATE_UNLOADED\x10\x01\x12\x17\n" +
+	"\x13MODEL_STATE_LOADING\x10\x02\x12\x16\n" +
+	"\x12MODEL_STATE_LOADED\x10\x03\x12\x16\n" +
+	"\x12MODEL_STATE_FAILED\x10\x04*\xd7\x01\n" +
 	"\n" +
 	"ModelDtype\x12\x1b\n" +
 	"\x17MODEL_DTYPE_UNSPECIFIED\x10\x00\x12\x14\n" +
@@ -759,10 +1081,12 @@ const file_florence_v1_model_service_proto_rawDesc = "" +
 	"\x1eEXECUTION_PROVIDER_UNSPECIFIED\x10\x00\x12\x1a\n" +
 	"\x16EXECUTION_PROVIDER_CPU\x10\x01\x12\x1b\n" +
 	"\x17EXECUTION_PROVIDER_CUDA\x10\x02\x12\x1d\n" +
-	"\x19EXECUTION_PROVIDER_WEBGPU\x10\x032_\n" +
+	"\x19EXECUTION_PROVIDER_WEBGPU\x10\x032\x81\x02\n" +
 	"\fModelService\x12O\n" +
 	"\n" +
-	"ListModels\x12\x1e.florence.v1.ListModelsRequest\x1a\x1f.florence.v1.ListModelsResponse\"\x00B\xa8\x01\n" +
+	"ListModels\x12\x1e.florence.v1.ListModelsRequest\x1a\x1f.florence.v1.ListModelsResponse\"\x00\x12L\n" +
+	"\tLoadModel\x12\x1d.florence.v1.LoadModelRequest\x1a\x1e.florence.v1.LoadModelResponse\"\x00\x12R\n" +
+	"\vUnloadModel\x12\x1f.florence.v1.UnloadModelRequest\x1a .florence.v1.UnloadModelResponse\"\x00B\xa8\x01\n" +
 	"\x0fcom.florence.v1B\x11ModelServiceProtoP\x01Z5florence2-grpc/examples/go/gen/florence/v1;florencev1\xa2\x02\x03FXX\xaa\x02\vFlorence.V1\xca\x02\vFlorence\\V1\xe2\x02\x17Florence\\V1\\GPBMetadata\xea\x02\fFlorence::V1b\x06proto3"
 
 var (
@@ -777,34 +1101,46 @@ func file_florence_v1_model_service_proto_rawDescGZIP() []byte {
 	return file_florence_v1_model_service_proto_rawDescData
 }
 
-var file_florence_v1_model_service_proto_enumTypes = make([]protoimpl.EnumInfo, 2)
-var file_florence_v1_model_service_proto_msgTypes = make([]protoimpl.MessageInfo, 5)
+var file_florence_v1_model_service_proto_enumTypes = make([]protoimpl.EnumInfo, 3)
+var file_florence_v1_model_service_proto_msgTypes = make([]protoimpl.MessageInfo, 9)
 var file_florence_v1_model_service_proto_goTypes = []any{
-	(ModelDtype)(0),            // 0: florence.v1.ModelDtype
-	(ExecutionProvider)(0),     // 1: florence.v1.ExecutionProvider
-	(*ListModelsRequest)(nil),  // 2: florence.v1.ListModelsRequest
-	(*ListModelsResponse)(nil), // 3: florence.v1.ListModelsResponse
-	(*ModelInfo)(nil),          // 4: florence.v1.ModelInfo
-	(*ModelStats)(nil),         // 5: florence.v1.ModelStats
-	(*ServerLimits)(nil),       // 6: florence.v1.ServerLimits
-	(Task)(0),                  // 7: florence.v1.Task
-	(*ImageSize)(nil),          // 8: florence.v1.ImageSize
+	(ModelState)(0),             // 0: florence.v1.ModelState
+	(ModelDtype)(0),             // 1: florence.v1.ModelDtype
+	(ExecutionProvider)(0),      // 2: florence.v1.ExecutionProvider
+	(*ListModelsRequest)(nil),   // 3: florence.v1.ListModelsRequest
+	(*ListModelsResponse)(nil),  // 4: florence.v1.ListModelsResponse
+	(*LoadModelRequest)(nil),    // 5: florence.v1.LoadModelRequest
+	(*LoadModelResponse)(nil),   // 6: florence.v1.LoadModelResponse
+	(*UnloadModelRequest)(nil),  // 7: florence.v1.UnloadModelRequest
+	(*UnloadModelResponse)(nil), // 8: florence.v1.UnloadModelResponse
+	(*ModelInfo)(nil),           // 9: florence.v1.ModelInfo
+	(*ModelStats)(nil),          // 10: florence.v1.ModelStats
+	(*ServerLimits)(nil),        // 11: florence.v1.ServerLimits
+	(Task)(0),                   // 12: florence.v1.Task
+	(*ImageSize)(nil),           // 13: florence.v1.ImageSize
 }
 var file_florence_v1_model_service_proto_depIdxs = []int32{
-	4, // 0: florence.v1.ListModelsResponse.models:type_name -> florence.v1.ModelInfo
-	6, // 1: florence.v1.ListModelsResponse.limits:type_name -> florence.v1.ServerLimits
-	7, // 2: florence.v1.ModelInfo.tasks:type_name -> florence.v1.Task
-	0, // 3: florence.v1.ModelInfo.dtype:type_name -> florence.v1.ModelDtype
-	1, // 4: florence.v1.ModelInfo.execution_provider:type_name -> florence.v1.ExecutionProvider
-	8, // 5: florence.v1.ModelInfo.image_size:type_name -> florence.v1.ImageSize
-	5, // 6: florence.v1.ModelInfo.stats:type_name -> florence.v1.ModelStats
-	2, // 7: florence.v1.ModelService.ListModels:input_type -> florence.v1.ListModelsRequest
-	3, // 8: florence.v1.ModelService.ListModels:output_type -> florence.v1.ListModelsResponse
-	8, // [8:9] is the sub-list for method output_type
-	7, // [7:8] is the sub-list for method input_type
-	7, // [7:7] is the sub-list for extension type_name
-	7, // [7:7] is the sub-list for extension extendee
-	0, // [0:7] is the sub-list for field type_name
+	9,  // 0: florence.v1.ListModelsResponse.models:type_name -> florence.v1.ModelInfo
+	11, // 1: florence.v1.ListModelsResponse.limits:type_name -> florence.v1.ServerLimits
+	9,  // 2: florence.v1.LoadModelResponse.model:type_name -> florence.v1.ModelInfo
+	9,  // 3: florence.v1.UnloadModelResponse.model:type_name -> florence.v1.ModelInfo
+	12, // 4: florence.v1.ModelInfo.tasks:type_name -> florence.v1.Task
+	1,  // 5: florence.v1.ModelInfo.dtype:type_name -> florence.v1.ModelDtype
+	2,  // 6: florence.v1.ModelInfo.execution_provider:type_name -> florence.v1.ExecutionProvider
+	13, // 7: florence.v1.ModelInfo.image_size:type_name -> florence.v1.ImageSize
+	10, // 8: florence.v1.ModelInfo.stats:type_name -> florence.v1.ModelStats
+	0,  // 9: florence.v1.ModelInfo.state:type_name -> florence.v1.ModelState
+	3,  // 10: florence.v1.ModelService.ListModels:input_type -> florence.v1.ListModelsRequest
+	5,  // 11: florence.v1.ModelService.LoadModel:input_type -> florence.v1.LoadModelRequest
+	7,  // 12: florence.v1.ModelService.UnloadModel:input_type -> florence.v1.UnloadModelRequest
+	4,  // 13: florence.v1.ModelService.ListModels:output_type -> florence.v1.ListModelsResponse
+	6,  // 14: florence.v1.ModelService.LoadModel:output_type -> florence.v1.LoadModelResponse
+	8,  // 15: florence.v1.ModelService.UnloadModel:output_type -> florence.v1.UnloadModelResponse
+	13, // [13:16] is the sub-list for method output_type
+	10, // [10:13] is the sub-list for method input_type
+	10, // [10:10] is the sub-list for extension type_name
+	10, // [10:10] is the sub-list for extension extendee
+	0,  // [0:10] is the sub-list for field type_name
 }
 
 func init() { file_florence_v1_model_service_proto_init() }
@@ -819,8 +1155,8 @@ func file_florence_v1_model_service_proto_init() {
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_florence_v1_model_service_proto_rawDesc), len(file_florence_v1_model_service_proto_rawDesc)),
-			NumEnums:      2,
-			NumMessages:   5,
+			NumEnums:      3,
+			NumMessages:   9,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

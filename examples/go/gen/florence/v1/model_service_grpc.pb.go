@@ -19,17 +19,32 @@ import (
 const _ = grpc.SupportPackageIsVersion9
 
 const (
-	ModelService_ListModels_FullMethodName = "/florence.v1.ModelService/ListModels"
+	ModelService_ListModels_FullMethodName  = "/florence.v1.ModelService/ListModels"
+	ModelService_LoadModel_FullMethodName   = "/florence.v1.ModelService/LoadModel"
+	ModelService_UnloadModel_FullMethodName = "/florence.v1.ModelService/UnloadModel"
 )
 
 // ModelServiceClient is the client API for ModelService service.
 //
 // For semantics around ctx use and closing/ending streaming RPCs, please refer to https://pkg.go.dev/google.golang.org/grpc/?tab=doc#ClientConn.NewStream.
 //
-// ModelService describes what the server has loaded and the limits it enforces.
+// ModelService describes the models the server has and the limits it enforces, and lets an
+// operator load and unload models. When the server has a tokens file, these calls need a token
+// like every other call.
 type ModelServiceClient interface {
-	// Unary. The loaded models and the server's limits. UNAVAILABLE while the model is still loading.
+	// Unary. Every model the server is configured with, loaded or not, with its state, and the
+	// server's limits. A loaded model has every ModelInfo field; one that is not loaded has
+	// `name`, `state`, `default`, `loads`, `unloads` and, when failed, `load_error` only.
 	ListModels(ctx context.Context, in *ListModelsRequest, opts ...grpc.CallOption) (*ListModelsResponse, error)
+	// Unary. Loads a model now and answers once it is loaded (bounded by the call's deadline; the
+	// load goes on when the deadline stops the wait). Already loaded: answers at once. Loading it
+	// may unload the least recently used idle model to stay within the server's model budget.
+	// Unknown name: NOT_FOUND. A load that fails: UNAVAILABLE or FAILED_PRECONDITION with the
+	// load error's message; a later call tries again.
+	LoadModel(ctx context.Context, in *LoadModelRequest, opts ...grpc.CallOption) (*LoadModelResponse, error)
+	// Unary. Unloads a model, freeing its memory; the next request for it loads it again.
+	// FAILED_PRECONDITION while calls or streams are using it (retry once they end).
+	UnloadModel(ctx context.Context, in *UnloadModelRequest, opts ...grpc.CallOption) (*UnloadModelResponse, error)
 }
 
 type modelServiceClient struct {
@@ -50,14 +65,47 @@ func (c *modelServiceClient) ListModels(ctx context.Context, in *ListModelsReque
 	return out, nil
 }
 
+func (c *modelServiceClient) LoadModel(ctx context.Context, in *LoadModelRequest, opts ...grpc.CallOption) (*LoadModelResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(LoadModelResponse)
+	err := c.cc.Invoke(ctx, ModelService_LoadModel_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *modelServiceClient) UnloadModel(ctx context.Context, in *UnloadModelRequest, opts ...grpc.CallOption) (*UnloadModelResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(UnloadModelResponse)
+	err := c.cc.Invoke(ctx, ModelService_UnloadModel_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // ModelServiceServer is the server API for ModelService service.
 // All implementations must embed UnimplementedModelServiceServer
 // for forward compatibility.
 //
-// ModelService describes what the server has loaded and the limits it enforces.
+// ModelService describes the models the server has and the limits it enforces, and lets an
+// operator load and unload models. When the server has a tokens file, these calls need a token
+// like every other call.
 type ModelServiceServer interface {
-	// Unary. The loaded models and the server's limits. UNAVAILABLE while the model is still loading.
+	// Unary. Every model the server is configured with, loaded or not, with its state, and the
+	// server's limits. A loaded model has every ModelInfo field; one that is not loaded has
+	// `name`, `state`, `default`, `loads`, `unloads` and, when failed, `load_error` only.
 	ListModels(context.Context, *ListModelsRequest) (*ListModelsResponse, error)
+	// Unary. Loads a model now and answers once it is loaded (bounded by the call's deadline; the
+	// load goes on when the deadline stops the wait). Already loaded: answers at once. Loading it
+	// may unload the least recently used idle model to stay within the server's model budget.
+	// Unknown name: NOT_FOUND. A load that fails: UNAVAILABLE or FAILED_PRECONDITION with the
+	// load error's message; a later call tries again.
+	LoadModel(context.Context, *LoadModelRequest) (*LoadModelResponse, error)
+	// Unary. Unloads a model, freeing its memory; the next request for it loads it again.
+	// FAILED_PRECONDITION while calls or streams are using it (retry once they end).
+	UnloadModel(context.Context, *UnloadModelRequest) (*UnloadModelResponse, error)
 	mustEmbedUnimplementedModelServiceServer()
 }
 
@@ -70,6 +118,12 @@ type UnimplementedModelServiceServer struct{}
 
 func (UnimplementedModelServiceServer) ListModels(context.Context, *ListModelsRequest) (*ListModelsResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method ListModels not implemented")
+}
+func (UnimplementedModelServiceServer) LoadModel(context.Context, *LoadModelRequest) (*LoadModelResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method LoadModel not implemented")
+}
+func (UnimplementedModelServiceServer) UnloadModel(context.Context, *UnloadModelRequest) (*UnloadModelResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method UnloadModel not implemented")
 }
 func (UnimplementedModelServiceServer) mustEmbedUnimplementedModelServiceServer() {}
 func (UnimplementedModelServiceServer) testEmbeddedByValue()                      {}
@@ -110,6 +164,42 @@ func _ModelService_ListModels_Handler(srv interface{}, ctx context.Context, dec 
 	return interceptor(ctx, in, info, handler)
 }
 
+func _ModelService_LoadModel_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(LoadModelRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(ModelServiceServer).LoadModel(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: ModelService_LoadModel_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(ModelServiceServer).LoadModel(ctx, req.(*LoadModelRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _ModelService_UnloadModel_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(UnloadModelRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(ModelServiceServer).UnloadModel(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: ModelService_UnloadModel_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(ModelServiceServer).UnloadModel(ctx, req.(*UnloadModelRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 // ModelService_ServiceDesc is the grpc.ServiceDesc for ModelService service.
 // It's only intended for direct use with grpc.RegisterService,
 // and not to be introspected or modified (even as a copy)
@@ -120,6 +210,14 @@ var ModelService_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "ListModels",
 			Handler:    _ModelService_ListModels_Handler,
+		},
+		{
+			MethodName: "LoadModel",
+			Handler:    _ModelService_LoadModel_Handler,
+		},
+		{
+			MethodName: "UnloadModel",
+			Handler:    _ModelService_UnloadModel_Handler,
 		},
 	},
 	Streams:  []grpc.StreamDesc{},

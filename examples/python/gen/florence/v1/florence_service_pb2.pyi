@@ -35,14 +35,16 @@ DETECTION_LABELS_MODE_CAPTIONS: DetectionLabelsMode
 DETECTION_LABELS_MODE_ROIS: DetectionLabelsMode
 
 class CaptionImageRequest(_message.Message):
-    __slots__ = ("images", "granularity", "options")
+    __slots__ = ("images", "granularity", "options", "model")
     IMAGES_FIELD_NUMBER: _ClassVar[int]
     GRANULARITY_FIELD_NUMBER: _ClassVar[int]
     OPTIONS_FIELD_NUMBER: _ClassVar[int]
+    MODEL_FIELD_NUMBER: _ClassVar[int]
     images: _containers.RepeatedCompositeFieldContainer[_image_pb2.Image]
     granularity: CaptionGranularity
     options: _task_pb2.GenerationOptions
-    def __init__(self, images: _Optional[_Iterable[_Union[_image_pb2.Image, _Mapping]]] = ..., granularity: _Optional[_Union[CaptionGranularity, str]] = ..., options: _Optional[_Union[_task_pb2.GenerationOptions, _Mapping]] = ...) -> None: ...
+    model: str
+    def __init__(self, images: _Optional[_Iterable[_Union[_image_pb2.Image, _Mapping]]] = ..., granularity: _Optional[_Union[CaptionGranularity, str]] = ..., options: _Optional[_Union[_task_pb2.GenerationOptions, _Mapping]] = ..., model: _Optional[str] = ...) -> None: ...
 
 class CaptionImageResponse(_message.Message):
     __slots__ = ("results", "timings")
@@ -53,16 +55,18 @@ class CaptionImageResponse(_message.Message):
     def __init__(self, results: _Optional[_Iterable[_Union[_results_pb2.TextResult, _Mapping]]] = ..., timings: _Optional[_Union[_task_pb2.Timings, _Mapping]] = ...) -> None: ...
 
 class DetectObjectsRequest(_message.Message):
-    __slots__ = ("images", "labels_mode", "classes", "options")
+    __slots__ = ("images", "labels_mode", "classes", "options", "model")
     IMAGES_FIELD_NUMBER: _ClassVar[int]
     LABELS_MODE_FIELD_NUMBER: _ClassVar[int]
     CLASSES_FIELD_NUMBER: _ClassVar[int]
     OPTIONS_FIELD_NUMBER: _ClassVar[int]
+    MODEL_FIELD_NUMBER: _ClassVar[int]
     images: _containers.RepeatedCompositeFieldContainer[_image_pb2.Image]
     labels_mode: DetectionLabelsMode
     classes: _containers.RepeatedScalarFieldContainer[str]
     options: _task_pb2.GenerationOptions
-    def __init__(self, images: _Optional[_Iterable[_Union[_image_pb2.Image, _Mapping]]] = ..., labels_mode: _Optional[_Union[DetectionLabelsMode, str]] = ..., classes: _Optional[_Iterable[str]] = ..., options: _Optional[_Union[_task_pb2.GenerationOptions, _Mapping]] = ...) -> None: ...
+    model: str
+    def __init__(self, images: _Optional[_Iterable[_Union[_image_pb2.Image, _Mapping]]] = ..., labels_mode: _Optional[_Union[DetectionLabelsMode, str]] = ..., classes: _Optional[_Iterable[str]] = ..., options: _Optional[_Union[_task_pb2.GenerationOptions, _Mapping]] = ..., model: _Optional[str] = ...) -> None: ...
 
 class DetectObjectsResponse(_message.Message):
     __slots__ = ("results", "timings")
@@ -73,12 +77,14 @@ class DetectObjectsResponse(_message.Message):
     def __init__(self, results: _Optional[_Iterable[_Union[_results_pb2.DetectionsResult, _Mapping]]] = ..., timings: _Optional[_Union[_task_pb2.Timings, _Mapping]] = ...) -> None: ...
 
 class OcrImageRequest(_message.Message):
-    __slots__ = ("images", "options")
+    __slots__ = ("images", "options", "model")
     IMAGES_FIELD_NUMBER: _ClassVar[int]
     OPTIONS_FIELD_NUMBER: _ClassVar[int]
+    MODEL_FIELD_NUMBER: _ClassVar[int]
     images: _containers.RepeatedCompositeFieldContainer[_image_pb2.Image]
     options: _task_pb2.GenerationOptions
-    def __init__(self, images: _Optional[_Iterable[_Union[_image_pb2.Image, _Mapping]]] = ..., options: _Optional[_Union[_task_pb2.GenerationOptions, _Mapping]] = ...) -> None: ...
+    model: str
+    def __init__(self, images: _Optional[_Iterable[_Union[_image_pb2.Image, _Mapping]]] = ..., options: _Optional[_Union[_task_pb2.GenerationOptions, _Mapping]] = ..., model: _Optional[str] = ...) -> None: ...
 
 class OcrImageResponse(_message.Message):
     __slots__ = ("results", "timings")
@@ -89,12 +95,14 @@ class OcrImageResponse(_message.Message):
     def __init__(self, results: _Optional[_Iterable[_Union[_results_pb2.TextResult, _Mapping]]] = ..., timings: _Optional[_Union[_task_pb2.Timings, _Mapping]] = ...) -> None: ...
 
 class ParseDocumentRequest(_message.Message):
-    __slots__ = ("images", "options")
+    __slots__ = ("images", "options", "model")
     IMAGES_FIELD_NUMBER: _ClassVar[int]
     OPTIONS_FIELD_NUMBER: _ClassVar[int]
+    MODEL_FIELD_NUMBER: _ClassVar[int]
     images: _containers.RepeatedCompositeFieldContainer[_image_pb2.Image]
     options: _task_pb2.GenerationOptions
-    def __init__(self, images: _Optional[_Iterable[_Union[_image_pb2.Image, _Mapping]]] = ..., options: _Optional[_Union[_task_pb2.GenerationOptions, _Mapping]] = ...) -> None: ...
+    model: str
+    def __init__(self, images: _Optional[_Iterable[_Union[_image_pb2.Image, _Mapping]]] = ..., options: _Optional[_Union[_task_pb2.GenerationOptions, _Mapping]] = ..., model: _Optional[str] = ...) -> None: ...
 
 class ParseDocumentResponse(_message.Message):
     __slots__ = ("results", "timings")
@@ -105,14 +113,16 @@ class ParseDocumentResponse(_message.Message):
     def __init__(self, results: _Optional[_Iterable[_Union[_results_pb2.OcrResult, _Mapping]]] = ..., timings: _Optional[_Union[_task_pb2.Timings, _Mapping]] = ...) -> None: ...
 
 class GroundPhraseRequest(_message.Message):
-    __slots__ = ("images", "phrase", "options")
+    __slots__ = ("images", "phrase", "options", "model")
     IMAGES_FIELD_NUMBER: _ClassVar[int]
     PHRASE_FIELD_NUMBER: _ClassVar[int]
     OPTIONS_FIELD_NUMBER: _ClassVar[int]
+    MODEL_FIELD_NUMBER: _ClassVar[int]
     images: _containers.RepeatedCompositeFieldContainer[_image_pb2.Image]
     phrase: str
     options: _task_pb2.GenerationOptions
-    def __init__(self, images: _Optional[_Iterable[_Union[_image_pb2.Image, _Mapping]]] = ..., phrase: _Optional[str] = ..., options: _Optional[_Union[_task_pb2.GenerationOptions, _Mapping]] = ...) -> None: ...
+    model: str
+    def __init__(self, images: _Optional[_Iterable[_Union[_image_pb2.Image, _Mapping]]] = ..., phrase: _Optional[str] = ..., options: _Optional[_Union[_task_pb2.GenerationOptions, _Mapping]] = ..., model: _Optional[str] = ...) -> None: ...
 
 class GroundPhraseResponse(_message.Message):
     __slots__ = ("results", "timings")
@@ -123,14 +133,16 @@ class GroundPhraseResponse(_message.Message):
     def __init__(self, results: _Optional[_Iterable[_Union[_results_pb2.DetectionsResult, _Mapping]]] = ..., timings: _Optional[_Union[_task_pb2.Timings, _Mapping]] = ...) -> None: ...
 
 class SegmentPhraseRequest(_message.Message):
-    __slots__ = ("images", "phrase", "options")
+    __slots__ = ("images", "phrase", "options", "model")
     IMAGES_FIELD_NUMBER: _ClassVar[int]
     PHRASE_FIELD_NUMBER: _ClassVar[int]
     OPTIONS_FIELD_NUMBER: _ClassVar[int]
+    MODEL_FIELD_NUMBER: _ClassVar[int]
     images: _containers.RepeatedCompositeFieldContainer[_image_pb2.Image]
     phrase: str
     options: _task_pb2.GenerationOptions
-    def __init__(self, images: _Optional[_Iterable[_Union[_image_pb2.Image, _Mapping]]] = ..., phrase: _Optional[str] = ..., options: _Optional[_Union[_task_pb2.GenerationOptions, _Mapping]] = ...) -> None: ...
+    model: str
+    def __init__(self, images: _Optional[_Iterable[_Union[_image_pb2.Image, _Mapping]]] = ..., phrase: _Optional[str] = ..., options: _Optional[_Union[_task_pb2.GenerationOptions, _Mapping]] = ..., model: _Optional[str] = ...) -> None: ...
 
 class SegmentPhraseResponse(_message.Message):
     __slots__ = ("results", "timings")
@@ -141,14 +153,16 @@ class SegmentPhraseResponse(_message.Message):
     def __init__(self, results: _Optional[_Iterable[_Union[_results_pb2.SegmentationResult, _Mapping]]] = ..., timings: _Optional[_Union[_task_pb2.Timings, _Mapping]] = ...) -> None: ...
 
 class SegmentRegionRequest(_message.Message):
-    __slots__ = ("images", "region", "options")
+    __slots__ = ("images", "region", "options", "model")
     IMAGES_FIELD_NUMBER: _ClassVar[int]
     REGION_FIELD_NUMBER: _ClassVar[int]
     OPTIONS_FIELD_NUMBER: _ClassVar[int]
+    MODEL_FIELD_NUMBER: _ClassVar[int]
     images: _containers.RepeatedCompositeFieldContainer[_image_pb2.Image]
     region: _geometry_pb2.BoundingBox
     options: _task_pb2.GenerationOptions
-    def __init__(self, images: _Optional[_Iterable[_Union[_image_pb2.Image, _Mapping]]] = ..., region: _Optional[_Union[_geometry_pb2.BoundingBox, _Mapping]] = ..., options: _Optional[_Union[_task_pb2.GenerationOptions, _Mapping]] = ...) -> None: ...
+    model: str
+    def __init__(self, images: _Optional[_Iterable[_Union[_image_pb2.Image, _Mapping]]] = ..., region: _Optional[_Union[_geometry_pb2.BoundingBox, _Mapping]] = ..., options: _Optional[_Union[_task_pb2.GenerationOptions, _Mapping]] = ..., model: _Optional[str] = ...) -> None: ...
 
 class SegmentRegionResponse(_message.Message):
     __slots__ = ("results", "timings")
@@ -159,14 +173,16 @@ class SegmentRegionResponse(_message.Message):
     def __init__(self, results: _Optional[_Iterable[_Union[_results_pb2.SegmentationResult, _Mapping]]] = ..., timings: _Optional[_Union[_task_pb2.Timings, _Mapping]] = ...) -> None: ...
 
 class ClassifyImageRegionRequest(_message.Message):
-    __slots__ = ("images", "region", "options")
+    __slots__ = ("images", "region", "options", "model")
     IMAGES_FIELD_NUMBER: _ClassVar[int]
     REGION_FIELD_NUMBER: _ClassVar[int]
     OPTIONS_FIELD_NUMBER: _ClassVar[int]
+    MODEL_FIELD_NUMBER: _ClassVar[int]
     images: _containers.RepeatedCompositeFieldContainer[_image_pb2.Image]
     region: _geometry_pb2.BoundingBox
     options: _task_pb2.GenerationOptions
-    def __init__(self, images: _Optional[_Iterable[_Union[_image_pb2.Image, _Mapping]]] = ..., region: _Optional[_Union[_geometry_pb2.BoundingBox, _Mapping]] = ..., options: _Optional[_Union[_task_pb2.GenerationOptions, _Mapping]] = ...) -> None: ...
+    model: str
+    def __init__(self, images: _Optional[_Iterable[_Union[_image_pb2.Image, _Mapping]]] = ..., region: _Optional[_Union[_geometry_pb2.BoundingBox, _Mapping]] = ..., options: _Optional[_Union[_task_pb2.GenerationOptions, _Mapping]] = ..., model: _Optional[str] = ...) -> None: ...
 
 class ClassifyImageRegionResponse(_message.Message):
     __slots__ = ("results", "timings")
@@ -177,14 +193,16 @@ class ClassifyImageRegionResponse(_message.Message):
     def __init__(self, results: _Optional[_Iterable[_Union[_results_pb2.TextResult, _Mapping]]] = ..., timings: _Optional[_Union[_task_pb2.Timings, _Mapping]] = ...) -> None: ...
 
 class CaptionImageRegionRequest(_message.Message):
-    __slots__ = ("images", "region", "options")
+    __slots__ = ("images", "region", "options", "model")
     IMAGES_FIELD_NUMBER: _ClassVar[int]
     REGION_FIELD_NUMBER: _ClassVar[int]
     OPTIONS_FIELD_NUMBER: _ClassVar[int]
+    MODEL_FIELD_NUMBER: _ClassVar[int]
     images: _containers.RepeatedCompositeFieldContainer[_image_pb2.Image]
     region: _geometry_pb2.BoundingBox
     options: _task_pb2.GenerationOptions
-    def __init__(self, images: _Optional[_Iterable[_Union[_image_pb2.Image, _Mapping]]] = ..., region: _Optional[_Union[_geometry_pb2.BoundingBox, _Mapping]] = ..., options: _Optional[_Union[_task_pb2.GenerationOptions, _Mapping]] = ...) -> None: ...
+    model: str
+    def __init__(self, images: _Optional[_Iterable[_Union[_image_pb2.Image, _Mapping]]] = ..., region: _Optional[_Union[_geometry_pb2.BoundingBox, _Mapping]] = ..., options: _Optional[_Union[_task_pb2.GenerationOptions, _Mapping]] = ..., model: _Optional[str] = ...) -> None: ...
 
 class CaptionImageRegionResponse(_message.Message):
     __slots__ = ("results", "timings")
@@ -195,14 +213,16 @@ class CaptionImageRegionResponse(_message.Message):
     def __init__(self, results: _Optional[_Iterable[_Union[_results_pb2.TextResult, _Mapping]]] = ..., timings: _Optional[_Union[_task_pb2.Timings, _Mapping]] = ...) -> None: ...
 
 class OcrImageRegionRequest(_message.Message):
-    __slots__ = ("images", "region", "options")
+    __slots__ = ("images", "region", "options", "model")
     IMAGES_FIELD_NUMBER: _ClassVar[int]
     REGION_FIELD_NUMBER: _ClassVar[int]
     OPTIONS_FIELD_NUMBER: _ClassVar[int]
+    MODEL_FIELD_NUMBER: _ClassVar[int]
     images: _containers.RepeatedCompositeFieldContainer[_image_pb2.Image]
     region: _geometry_pb2.BoundingBox
     options: _task_pb2.GenerationOptions
-    def __init__(self, images: _Optional[_Iterable[_Union[_image_pb2.Image, _Mapping]]] = ..., region: _Optional[_Union[_geometry_pb2.BoundingBox, _Mapping]] = ..., options: _Optional[_Union[_task_pb2.GenerationOptions, _Mapping]] = ...) -> None: ...
+    model: str
+    def __init__(self, images: _Optional[_Iterable[_Union[_image_pb2.Image, _Mapping]]] = ..., region: _Optional[_Union[_geometry_pb2.BoundingBox, _Mapping]] = ..., options: _Optional[_Union[_task_pb2.GenerationOptions, _Mapping]] = ..., model: _Optional[str] = ...) -> None: ...
 
 class OcrImageRegionResponse(_message.Message):
     __slots__ = ("results", "timings")
@@ -213,18 +233,20 @@ class OcrImageRegionResponse(_message.Message):
     def __init__(self, results: _Optional[_Iterable[_Union[_results_pb2.TextResult, _Mapping]]] = ..., timings: _Optional[_Union[_task_pb2.Timings, _Mapping]] = ...) -> None: ...
 
 class RunRequest(_message.Message):
-    __slots__ = ("task", "text", "region", "images", "options")
+    __slots__ = ("task", "text", "region", "images", "options", "model")
     TASK_FIELD_NUMBER: _ClassVar[int]
     TEXT_FIELD_NUMBER: _ClassVar[int]
     REGION_FIELD_NUMBER: _ClassVar[int]
     IMAGES_FIELD_NUMBER: _ClassVar[int]
     OPTIONS_FIELD_NUMBER: _ClassVar[int]
+    MODEL_FIELD_NUMBER: _ClassVar[int]
     task: _task_pb2.Task
     text: str
     region: _geometry_pb2.BoundingBox
     images: _containers.RepeatedCompositeFieldContainer[_image_pb2.Image]
     options: _task_pb2.GenerationOptions
-    def __init__(self, task: _Optional[_Union[_task_pb2.Task, str]] = ..., text: _Optional[str] = ..., region: _Optional[_Union[_geometry_pb2.BoundingBox, _Mapping]] = ..., images: _Optional[_Iterable[_Union[_image_pb2.Image, _Mapping]]] = ..., options: _Optional[_Union[_task_pb2.GenerationOptions, _Mapping]] = ...) -> None: ...
+    model: str
+    def __init__(self, task: _Optional[_Union[_task_pb2.Task, str]] = ..., text: _Optional[str] = ..., region: _Optional[_Union[_geometry_pb2.BoundingBox, _Mapping]] = ..., images: _Optional[_Iterable[_Union[_image_pb2.Image, _Mapping]]] = ..., options: _Optional[_Union[_task_pb2.GenerationOptions, _Mapping]] = ..., model: _Optional[str] = ...) -> None: ...
 
 class RunResponse(_message.Message):
     __slots__ = ("results", "timings")
@@ -235,14 +257,16 @@ class RunResponse(_message.Message):
     def __init__(self, results: _Optional[_Iterable[_Union[_results_pb2.TaskResult, _Mapping]]] = ..., timings: _Optional[_Union[_task_pb2.Timings, _Mapping]] = ...) -> None: ...
 
 class RunTasksRequest(_message.Message):
-    __slots__ = ("image", "tasks", "options")
+    __slots__ = ("image", "tasks", "options", "model")
     IMAGE_FIELD_NUMBER: _ClassVar[int]
     TASKS_FIELD_NUMBER: _ClassVar[int]
     OPTIONS_FIELD_NUMBER: _ClassVar[int]
+    MODEL_FIELD_NUMBER: _ClassVar[int]
     image: _image_pb2.Image
     tasks: _containers.RepeatedCompositeFieldContainer[_task_pb2.TaskInput]
     options: _task_pb2.GenerationOptions
-    def __init__(self, image: _Optional[_Union[_image_pb2.Image, _Mapping]] = ..., tasks: _Optional[_Iterable[_Union[_task_pb2.TaskInput, _Mapping]]] = ..., options: _Optional[_Union[_task_pb2.GenerationOptions, _Mapping]] = ...) -> None: ...
+    model: str
+    def __init__(self, image: _Optional[_Union[_image_pb2.Image, _Mapping]] = ..., tasks: _Optional[_Iterable[_Union[_task_pb2.TaskInput, _Mapping]]] = ..., options: _Optional[_Union[_task_pb2.GenerationOptions, _Mapping]] = ..., model: _Optional[str] = ...) -> None: ...
 
 class RunTasksResponse(_message.Message):
     __slots__ = ("results", "timings")
@@ -251,3 +275,39 @@ class RunTasksResponse(_message.Message):
     results: _containers.RepeatedCompositeFieldContainer[_results_pb2.TaskResult]
     timings: _task_pb2.Timings
     def __init__(self, results: _Optional[_Iterable[_Union[_results_pb2.TaskResult, _Mapping]]] = ..., timings: _Optional[_Union[_task_pb2.Timings, _Mapping]] = ...) -> None: ...
+
+class RunStreamRequest(_message.Message):
+    __slots__ = ("task", "text", "region", "images", "options", "model", "partial_interval_ms")
+    TASK_FIELD_NUMBER: _ClassVar[int]
+    TEXT_FIELD_NUMBER: _ClassVar[int]
+    REGION_FIELD_NUMBER: _ClassVar[int]
+    IMAGES_FIELD_NUMBER: _ClassVar[int]
+    OPTIONS_FIELD_NUMBER: _ClassVar[int]
+    MODEL_FIELD_NUMBER: _ClassVar[int]
+    PARTIAL_INTERVAL_MS_FIELD_NUMBER: _ClassVar[int]
+    task: _task_pb2.Task
+    text: str
+    region: _geometry_pb2.BoundingBox
+    images: _containers.RepeatedCompositeFieldContainer[_image_pb2.Image]
+    options: _task_pb2.GenerationOptions
+    model: str
+    partial_interval_ms: int
+    def __init__(self, task: _Optional[_Union[_task_pb2.Task, str]] = ..., text: _Optional[str] = ..., region: _Optional[_Union[_geometry_pb2.BoundingBox, _Mapping]] = ..., images: _Optional[_Iterable[_Union[_image_pb2.Image, _Mapping]]] = ..., options: _Optional[_Union[_task_pb2.GenerationOptions, _Mapping]] = ..., model: _Optional[str] = ..., partial_interval_ms: _Optional[int] = ...) -> None: ...
+
+class PartialText(_message.Message):
+    __slots__ = ("image_index", "text", "generated_tokens")
+    IMAGE_INDEX_FIELD_NUMBER: _ClassVar[int]
+    TEXT_FIELD_NUMBER: _ClassVar[int]
+    GENERATED_TOKENS_FIELD_NUMBER: _ClassVar[int]
+    image_index: int
+    text: str
+    generated_tokens: int
+    def __init__(self, image_index: _Optional[int] = ..., text: _Optional[str] = ..., generated_tokens: _Optional[int] = ...) -> None: ...
+
+class RunStreamResponse(_message.Message):
+    __slots__ = ("partial", "result")
+    PARTIAL_FIELD_NUMBER: _ClassVar[int]
+    RESULT_FIELD_NUMBER: _ClassVar[int]
+    partial: PartialText
+    result: RunResponse
+    def __init__(self, partial: _Optional[_Union[PartialText, _Mapping]] = ..., result: _Optional[_Union[RunResponse, _Mapping]] = ...) -> None: ...

@@ -38,6 +38,7 @@ class FlorenceServiceStub:
     Common status codes: INVALID_ARGUMENT (bad image, region, text or option: fix the request),
     RESOURCE_EXHAUSTED (server queue or stream limit reached: retry with backoff),
     UNAVAILABLE (model still loading or server draining: retry, possibly elsewhere),
+    NOT_FOUND (the request's `model` names a model this server does not have),
     DEADLINE_EXCEEDED / CANCELLED (the call's deadline or cancellation stopped the work).
     """
 
@@ -112,6 +113,11 @@ class FlorenceServiceStub:
                 request_serializer=florence_dot_v1_dot_frames__pb2.StreamFramesRequest.SerializeToString,
                 response_deserializer=florence_dot_v1_dot_frames__pb2.StreamFramesResponse.FromString,
                 _registered_method=True)
+        self.RunStream = channel.unary_stream(
+                '/florence.v1.FlorenceService/RunStream',
+                request_serializer=florence_dot_v1_dot_florence__service__pb2.RunStreamRequest.SerializeToString,
+                response_deserializer=florence_dot_v1_dot_florence__service__pb2.RunStreamResponse.FromString,
+                _registered_method=True)
 
 
 class FlorenceServiceServicer:
@@ -126,6 +132,7 @@ class FlorenceServiceServicer:
     Common status codes: INVALID_ARGUMENT (bad image, region, text or option: fix the request),
     RESOURCE_EXHAUSTED (server queue or stream limit reached: retry with backoff),
     UNAVAILABLE (model still loading or server draining: retry, possibly elsewhere),
+    NOT_FOUND (the request's `model` names a model this server does not have),
     DEADLINE_EXCEEDED / CANCELLED (the call's deadline or cancellation stopped the work).
     """
 
@@ -227,6 +234,16 @@ class FlorenceServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def RunStream(self, request, context):
+        """Server streaming. Run with the text as it is generated: zero or more `partial` messages, at
+        most one per image every `partial_interval_ms`, then exactly one `result`, the RunResponse
+        that Run answers for the same request. Cancelling the call (or its deadline, or the client
+        going away) stops the decoding. Errors end the stream with the statuses Run answers with.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_FlorenceServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -295,6 +312,11 @@ def add_FlorenceServiceServicer_to_server(servicer, server):
                     request_deserializer=florence_dot_v1_dot_frames__pb2.StreamFramesRequest.FromString,
                     response_serializer=florence_dot_v1_dot_frames__pb2.StreamFramesResponse.SerializeToString,
             ),
+            'RunStream': grpc.unary_stream_rpc_method_handler(
+                    servicer.RunStream,
+                    request_deserializer=florence_dot_v1_dot_florence__service__pb2.RunStreamRequest.FromString,
+                    response_serializer=florence_dot_v1_dot_florence__service__pb2.RunStreamResponse.SerializeToString,
+            ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
             'florence.v1.FlorenceService', rpc_method_handlers)
@@ -315,6 +337,7 @@ class FlorenceService:
     Common status codes: INVALID_ARGUMENT (bad image, region, text or option: fix the request),
     RESOURCE_EXHAUSTED (server queue or stream limit reached: retry with backoff),
     UNAVAILABLE (model still loading or server draining: retry, possibly elsewhere),
+    NOT_FOUND (the request's `model` names a model this server does not have),
     DEADLINE_EXCEEDED / CANCELLED (the call's deadline or cancellation stopped the work).
     """
 
@@ -659,6 +682,33 @@ class FlorenceService:
             '/florence.v1.FlorenceService/StreamFrames',
             florence_dot_v1_dot_frames__pb2.StreamFramesRequest.SerializeToString,
             florence_dot_v1_dot_frames__pb2.StreamFramesResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def RunStream(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_stream(
+            request,
+            target,
+            '/florence.v1.FlorenceService/RunStream',
+            florence_dot_v1_dot_florence__service__pb2.RunStreamRequest.SerializeToString,
+            florence_dot_v1_dot_florence__service__pb2.RunStreamResponse.FromString,
             options,
             channel_credentials,
             insecure,

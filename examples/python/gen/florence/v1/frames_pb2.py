@@ -28,25 +28,27 @@ from florence.v1 import task_pb2 as florence_dot_v1_dot_task__pb2
 from google.rpc import error_details_pb2 as google_dot_rpc_dot_error__details__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x18\x66lorence/v1/frames.proto\x12\x0b\x66lorence.v1\x1a\x17\x66lorence/v1/image.proto\x1a\x19\x66lorence/v1/results.proto\x1a\x16\x66lorence/v1/task.proto\x1a\x1egoogle/rpc/error_details.proto\"r\n\x13StreamFramesRequest\x12+\n\x06\x63onfig\x18\x01 \x01(\x0b\x32\x19.florence.v1.StreamConfigH\x00\x12#\n\x05\x66rame\x18\x02 \x01(\x0b\x32\x12.florence.v1.FrameH\x00\x42\t\n\x07message\"\xb1\x01\n\x0cStreamConfig\x12$\n\x04task\x18\x01 \x01(\x0b\x32\x16.florence.v1.TaskInput\x12/\n\x07options\x18\x02 \x01(\x0b\x32\x1e.florence.v1.GenerationOptions\x12\x33\n\x0c\x62\x61\x63kpressure\x18\x03 \x01(\x0e\x32\x1d.florence.v1.BackpressureMode\x12\x15\n\rmax_in_flight\x18\x04 \x01(\r\"x\n\x05\x46rame\x12\x10\n\x08\x66rame_id\x18\x01 \x01(\x04\x12\x14\n\x0ctimestamp_us\x18\x02 \x01(\x03\x12!\n\x05image\x18\x03 \x01(\x0b\x32\x12.florence.v1.Image\x12$\n\x04task\x18\x04 \x01(\x0b\x32\x16.florence.v1.TaskInput\"\x94\x02\n\x14StreamFramesResponse\x12\x10\n\x08\x66rame_id\x18\x01 \x01(\x04\x12\x14\n\x0ctimestamp_us\x18\x02 \x01(\x03\x12\x1f\n\x04task\x18\x03 \x01(\x0e\x32\x11.florence.v1.Task\x12%\n\x07timings\x18\x04 \x01(\x0b\x32\x14.florence.v1.Timings\x12)\n\x06result\x18\x05 \x01(\x0b\x32\x17.florence.v1.TaskResultH\x00\x12,\n\x07skipped\x18\x06 \x01(\x0b\x32\x19.florence.v1.FrameSkippedH\x00\x12(\n\x05\x65rror\x18\x07 \x01(\x0b\x32\x17.florence.v1.FrameErrorH\x00\x42\t\n\x07outcome\"5\n\x0c\x46rameSkipped\x12\x0e\n\x06reason\x18\x01 \x01(\t\x12\x15\n\rsuperseded_by\x18\x02 \x01(\x04\"|\n\nFrameError\x12\x0c\n\x04\x63ode\x18\x01 \x01(\x05\x12\x0f\n\x07message\x18\x02 \x01(\t\x12\x0e\n\x06reason\x18\x03 \x01(\t\x12?\n\x10\x66ield_violations\x18\x04 \x03(\x0b\x32%.google.rpc.BadRequest.FieldViolation*p\n\x10\x42\x61\x63kpressureMode\x12!\n\x1d\x42\x41\x43KPRESSURE_MODE_UNSPECIFIED\x10\x00\x12\x1b\n\x17\x42\x41\x43KPRESSURE_MODE_QUEUE\x10\x01\x12\x1c\n\x18\x42\x41\x43KPRESSURE_MODE_LATEST\x10\x02\x62\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x18\x66lorence/v1/frames.proto\x12\x0b\x66lorence.v1\x1a\x17\x66lorence/v1/image.proto\x1a\x19\x66lorence/v1/results.proto\x1a\x16\x66lorence/v1/task.proto\x1a\x1egoogle/rpc/error_details.proto\"r\n\x13StreamFramesRequest\x12+\n\x06\x63onfig\x18\x01 \x01(\x0b\x32\x19.florence.v1.StreamConfigH\x00\x12#\n\x05\x66rame\x18\x02 \x01(\x0b\x32\x12.florence.v1.FrameH\x00\x42\t\n\x07message\"\xda\x01\n\x0cStreamConfig\x12$\n\x04task\x18\x01 \x01(\x0b\x32\x16.florence.v1.TaskInput\x12/\n\x07options\x18\x02 \x01(\x0b\x32\x1e.florence.v1.GenerationOptions\x12\x33\n\x0c\x62\x61\x63kpressure\x18\x03 \x01(\x0e\x32\x1d.florence.v1.BackpressureMode\x12\x15\n\rmax_in_flight\x18\x04 \x01(\r\x12\r\n\x05model\x18\x05 \x01(\t\x12\x18\n\x10\x63hange_threshold\x18\x06 \x01(\x02\"x\n\x05\x46rame\x12\x10\n\x08\x66rame_id\x18\x01 \x01(\x04\x12\x14\n\x0ctimestamp_us\x18\x02 \x01(\x03\x12!\n\x05image\x18\x03 \x01(\x0b\x32\x12.florence.v1.Image\x12$\n\x04task\x18\x04 \x01(\x0b\x32\x16.florence.v1.TaskInput\"\xbe\x02\n\x14StreamFramesResponse\x12\x10\n\x08\x66rame_id\x18\x01 \x01(\x04\x12\x14\n\x0ctimestamp_us\x18\x02 \x01(\x03\x12\x1f\n\x04task\x18\x03 \x01(\x0e\x32\x11.florence.v1.Task\x12%\n\x07timings\x18\x04 \x01(\x0b\x32\x14.florence.v1.Timings\x12)\n\x06result\x18\x05 \x01(\x0b\x32\x17.florence.v1.TaskResultH\x00\x12,\n\x07skipped\x18\x06 \x01(\x0b\x32\x19.florence.v1.FrameSkippedH\x00\x12(\n\x05\x65rror\x18\x07 \x01(\x0b\x32\x17.florence.v1.FrameErrorH\x00\x12(\n\x06reused\x18\x08 \x01(\x0b\x32\x18.florence.v1.FrameReusedB\t\n\x07outcome\"3\n\x0b\x46rameReused\x12\x10\n\x08\x66rame_id\x18\x01 \x01(\x04\x12\x12\n\ndifference\x18\x02 \x01(\x02\"5\n\x0c\x46rameSkipped\x12\x0e\n\x06reason\x18\x01 \x01(\t\x12\x15\n\rsuperseded_by\x18\x02 \x01(\x04\"|\n\nFrameError\x12\x0c\n\x04\x63ode\x18\x01 \x01(\x05\x12\x0f\n\x07message\x18\x02 \x01(\t\x12\x0e\n\x06reason\x18\x03 \x01(\t\x12?\n\x10\x66ield_violations\x18\x04 \x03(\x0b\x32%.google.rpc.BadRequest.FieldViolation*p\n\x10\x42\x61\x63kpressureMode\x12!\n\x1d\x42\x41\x43KPRESSURE_MODE_UNSPECIFIED\x10\x00\x12\x1b\n\x17\x42\x41\x43KPRESSURE_MODE_QUEUE\x10\x01\x12\x1c\n\x18\x42\x41\x43KPRESSURE_MODE_LATEST\x10\x02\x62\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'florence.v1.frames_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
-  _globals['_BACKPRESSUREMODE']._serialized_start=1027
-  _globals['_BACKPRESSUREMODE']._serialized_end=1139
+  _globals['_BACKPRESSUREMODE']._serialized_start=1163
+  _globals['_BACKPRESSUREMODE']._serialized_end=1275
   _globals['_STREAMFRAMESREQUEST']._serialized_start=149
   _globals['_STREAMFRAMESREQUEST']._serialized_end=263
   _globals['_STREAMCONFIG']._serialized_start=266
-  _globals['_STREAMCONFIG']._serialized_end=443
-  _globals['_FRAME']._serialized_start=445
-  _globals['_FRAME']._serialized_end=565
-  _globals['_STREAMFRAMESRESPONSE']._serialized_start=568
-  _globals['_STREAMFRAMESRESPONSE']._serialized_end=844
-  _globals['_FRAMESKIPPED']._serialized_start=846
-  _globals['_FRAMESKIPPED']._serialized_end=899
-  _globals['_FRAMEERROR']._serialized_start=901
-  _globals['_FRAMEERROR']._serialized_end=1025
+  _globals['_STREAMCONFIG']._serialized_end=484
+  _globals['_FRAME']._serialized_start=486
+  _globals['_FRAME']._serialized_end=606
+  _globals['_STREAMFRAMESRESPONSE']._serialized_start=609
+  _globals['_STREAMFRAMESRESPONSE']._serialized_end=927
+  _globals['_FRAMEREUSED']._serialized_start=929
+  _globals['_FRAMEREUSED']._serialized_end=980
+  _globals['_FRAMESKIPPED']._serialized_start=982
+  _globals['_FRAMESKIPPED']._serialized_end=1035
+  _globals['_FRAMEERROR']._serialized_start=1037
+  _globals['_FRAMEERROR']._serialized_end=1161
 # @@protoc_insertion_point(module_scope)

@@ -29,16 +29,20 @@ class StreamFramesRequest(_message.Message):
     def __init__(self, config: _Optional[_Union[StreamConfig, _Mapping]] = ..., frame: _Optional[_Union[Frame, _Mapping]] = ...) -> None: ...
 
 class StreamConfig(_message.Message):
-    __slots__ = ("task", "options", "backpressure", "max_in_flight")
+    __slots__ = ("task", "options", "backpressure", "max_in_flight", "model", "change_threshold")
     TASK_FIELD_NUMBER: _ClassVar[int]
     OPTIONS_FIELD_NUMBER: _ClassVar[int]
     BACKPRESSURE_FIELD_NUMBER: _ClassVar[int]
     MAX_IN_FLIGHT_FIELD_NUMBER: _ClassVar[int]
+    MODEL_FIELD_NUMBER: _ClassVar[int]
+    CHANGE_THRESHOLD_FIELD_NUMBER: _ClassVar[int]
     task: _task_pb2.TaskInput
     options: _task_pb2.GenerationOptions
     backpressure: BackpressureMode
     max_in_flight: int
-    def __init__(self, task: _Optional[_Union[_task_pb2.TaskInput, _Mapping]] = ..., options: _Optional[_Union[_task_pb2.GenerationOptions, _Mapping]] = ..., backpressure: _Optional[_Union[BackpressureMode, str]] = ..., max_in_flight: _Optional[int] = ...) -> None: ...
+    model: str
+    change_threshold: float
+    def __init__(self, task: _Optional[_Union[_task_pb2.TaskInput, _Mapping]] = ..., options: _Optional[_Union[_task_pb2.GenerationOptions, _Mapping]] = ..., backpressure: _Optional[_Union[BackpressureMode, str]] = ..., max_in_flight: _Optional[int] = ..., model: _Optional[str] = ..., change_threshold: _Optional[float] = ...) -> None: ...
 
 class Frame(_message.Message):
     __slots__ = ("frame_id", "timestamp_us", "image", "task")
@@ -53,7 +57,7 @@ class Frame(_message.Message):
     def __init__(self, frame_id: _Optional[int] = ..., timestamp_us: _Optional[int] = ..., image: _Optional[_Union[_image_pb2.Image, _Mapping]] = ..., task: _Optional[_Union[_task_pb2.TaskInput, _Mapping]] = ...) -> None: ...
 
 class StreamFramesResponse(_message.Message):
-    __slots__ = ("frame_id", "timestamp_us", "task", "timings", "result", "skipped", "error")
+    __slots__ = ("frame_id", "timestamp_us", "task", "timings", "result", "skipped", "error", "reused")
     FRAME_ID_FIELD_NUMBER: _ClassVar[int]
     TIMESTAMP_US_FIELD_NUMBER: _ClassVar[int]
     TASK_FIELD_NUMBER: _ClassVar[int]
@@ -61,6 +65,7 @@ class StreamFramesResponse(_message.Message):
     RESULT_FIELD_NUMBER: _ClassVar[int]
     SKIPPED_FIELD_NUMBER: _ClassVar[int]
     ERROR_FIELD_NUMBER: _ClassVar[int]
+    REUSED_FIELD_NUMBER: _ClassVar[int]
     frame_id: int
     timestamp_us: int
     task: _task_pb2.Task
@@ -68,7 +73,16 @@ class StreamFramesResponse(_message.Message):
     result: _results_pb2.TaskResult
     skipped: FrameSkipped
     error: FrameError
-    def __init__(self, frame_id: _Optional[int] = ..., timestamp_us: _Optional[int] = ..., task: _Optional[_Union[_task_pb2.Task, str]] = ..., timings: _Optional[_Union[_task_pb2.Timings, _Mapping]] = ..., result: _Optional[_Union[_results_pb2.TaskResult, _Mapping]] = ..., skipped: _Optional[_Union[FrameSkipped, _Mapping]] = ..., error: _Optional[_Union[FrameError, _Mapping]] = ...) -> None: ...
+    reused: FrameReused
+    def __init__(self, frame_id: _Optional[int] = ..., timestamp_us: _Optional[int] = ..., task: _Optional[_Union[_task_pb2.Task, str]] = ..., timings: _Optional[_Union[_task_pb2.Timings, _Mapping]] = ..., result: _Optional[_Union[_results_pb2.TaskResult, _Mapping]] = ..., skipped: _Optional[_Union[FrameSkipped, _Mapping]] = ..., error: _Optional[_Union[FrameError, _Mapping]] = ..., reused: _Optional[_Union[FrameReused, _Mapping]] = ...) -> None: ...
+
+class FrameReused(_message.Message):
+    __slots__ = ("frame_id", "difference")
+    FRAME_ID_FIELD_NUMBER: _ClassVar[int]
+    DIFFERENCE_FIELD_NUMBER: _ClassVar[int]
+    frame_id: int
+    difference: float
+    def __init__(self, frame_id: _Optional[int] = ..., difference: _Optional[float] = ...) -> None: ...
 
 class FrameSkipped(_message.Message):
     __slots__ = ("reason", "superseded_by")

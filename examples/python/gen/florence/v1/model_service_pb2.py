@@ -26,7 +26,7 @@ from florence.v1 import image_pb2 as florence_dot_v1_dot_image__pb2
 from florence.v1 import task_pb2 as florence_dot_v1_dot_task__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1f\x66lorence/v1/model_service.proto\x12\x0b\x66lorence.v1\x1a\x17\x66lorence/v1/image.proto\x1a\x16\x66lorence/v1/task.proto\"\x13\n\x11ListModelsRequest\"g\n\x12ListModelsResponse\x12&\n\x06models\x18\x01 \x03(\x0b\x32\x16.florence.v1.ModelInfo\x12)\n\x06limits\x18\x02 \x01(\x0b\x32\x19.florence.v1.ServerLimits\"\xfa\x02\n\tModelInfo\x12\n\n\x02id\x18\x01 \x01(\t\x12\x10\n\x04path\x18\x02 \x01(\tB\x02\x18\x01\x12 \n\x05tasks\x18\x03 \x03(\x0e\x32\x11.florence.v1.Task\x12&\n\x05\x64type\x18\x04 \x01(\x0e\x32\x17.florence.v1.ModelDtype\x12:\n\x12\x65xecution_provider\x18\x05 \x01(\x0e\x32\x1e.florence.v1.ExecutionProvider\x12*\n\nimage_size\x18\x06 \x01(\x0b\x32\x16.florence.v1.ImageSize\x12\x12\n\nvocab_size\x18\x07 \x01(\r\x12\x16\n\x0e\x64\x65\x63oder_layers\x18\x08 \x01(\r\x12\x19\n\x11max_prompt_tokens\x18\t \x01(\r\x12&\n\x05stats\x18\n \x01(\x0b\x32\x17.florence.v1.ModelStats\x12\x16\n\x0emax_new_tokens\x18\x0b \x01(\r\x12\x16\n\x0emax_text_bytes\x18\x0c \x01(\r\"\xed\x02\n\nModelStats\x12\x0f\n\x07\x62\x61tches\x18\x01 \x01(\x04\x12\x15\n\rbatched_items\x18\x02 \x01(\x04\x12\x15\n\rlargest_batch\x18\x03 \x01(\r\x12\x14\n\x0cqueued_items\x18\x04 \x01(\r\x12\x15\n\rdecoder_steps\x18\x05 \x01(\x04\x12\x14\n\x0c\x64\x65\x63oder_rows\x18\x06 \x01(\x04\x12\x15\n\rvision_images\x18\x07 \x01(\x04\x12\x19\n\x11vision_cache_hits\x18\x08 \x01(\x04\x12\x1b\n\x13vision_cache_misses\x18\t \x01(\x04\x12\x1e\n\x16vision_cache_evictions\x18\n \x01(\x04\x12\x1a\n\x12vision_cache_bytes\x18\x0b \x01(\x04\x12\x1e\n\x16vision_cache_max_bytes\x18\x0c \x01(\x04\x12\x17\n\x0fworker_restarts\x18\r \x01(\x04\x12\x19\n\x11workers_available\x18\x0e \x01(\r\"\xbb\x02\n\x0cServerLimits\x12\x16\n\x0eread_max_bytes\x18\x01 \x01(\x04\x12\x1e\n\x16max_images_per_request\x18\x02 \x01(\r\x12\x1d\n\x15max_tasks_per_request\x18\x03 \x01(\r\x12\x1f\n\x17max_concurrent_requests\x18\x04 \x01(\r\x12\x1b\n\x13max_queued_requests\x18\x05 \x01(\r\x12\x1e\n\x16max_concurrent_streams\x18\x06 \x01(\r\x12\'\n\x1fmax_frames_in_flight_per_stream\x18\x07 \x01(\r\x12\x15\n\rmax_num_beams\x18\x08 \x01(\r\x12\x16\n\x0emax_new_tokens\x18\t \x01(\r\x12\x1e\n\x16max_request_megapixels\x18\n \x01(\r*\xd7\x01\n\nModelDtype\x12\x1b\n\x17MODEL_DTYPE_UNSPECIFIED\x10\x00\x12\x14\n\x10MODEL_DTYPE_FP32\x10\x01\x12\x14\n\x10MODEL_DTYPE_FP16\x10\x02\x12\x12\n\x0eMODEL_DTYPE_Q8\x10\x03\x12\x14\n\x10MODEL_DTYPE_INT8\x10\x04\x12\x15\n\x11MODEL_DTYPE_UINT8\x10\x05\x12\x12\n\x0eMODEL_DTYPE_Q4\x10\x06\x12\x15\n\x11MODEL_DTYPE_Q4F16\x10\x07\x12\x14\n\x10MODEL_DTYPE_BNB4\x10\x08*\x8f\x01\n\x11\x45xecutionProvider\x12\"\n\x1e\x45XECUTION_PROVIDER_UNSPECIFIED\x10\x00\x12\x1a\n\x16\x45XECUTION_PROVIDER_CPU\x10\x01\x12\x1b\n\x17\x45XECUTION_PROVIDER_CUDA\x10\x02\x12\x1d\n\x19\x45XECUTION_PROVIDER_WEBGPU\x10\x03\x32_\n\x0cModelService\x12O\n\nListModels\x12\x1e.florence.v1.ListModelsRequest\x1a\x1f.florence.v1.ListModelsResponse\"\x00\x62\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1f\x66lorence/v1/model_service.proto\x12\x0b\x66lorence.v1\x1a\x17\x66lorence/v1/image.proto\x1a\x16\x66lorence/v1/task.proto\"\x13\n\x11ListModelsRequest\"g\n\x12ListModelsResponse\x12&\n\x06models\x18\x01 \x03(\x0b\x32\x16.florence.v1.ModelInfo\x12)\n\x06limits\x18\x02 \x01(\x0b\x32\x19.florence.v1.ServerLimits\"!\n\x10LoadModelRequest\x12\r\n\x05model\x18\x01 \x01(\t\":\n\x11LoadModelResponse\x12%\n\x05model\x18\x01 \x01(\x0b\x32\x16.florence.v1.ModelInfo\"#\n\x12UnloadModelRequest\x12\r\n\x05model\x18\x01 \x01(\t\"<\n\x13UnloadModelResponse\x12%\n\x05model\x18\x01 \x01(\x0b\x32\x16.florence.v1.ModelInfo\"\xf5\x03\n\tModelInfo\x12\n\n\x02id\x18\x01 \x01(\t\x12\x10\n\x04path\x18\x02 \x01(\tB\x02\x18\x01\x12 \n\x05tasks\x18\x03 \x03(\x0e\x32\x11.florence.v1.Task\x12&\n\x05\x64type\x18\x04 \x01(\x0e\x32\x17.florence.v1.ModelDtype\x12:\n\x12\x65xecution_provider\x18\x05 \x01(\x0e\x32\x1e.florence.v1.ExecutionProvider\x12*\n\nimage_size\x18\x06 \x01(\x0b\x32\x16.florence.v1.ImageSize\x12\x12\n\nvocab_size\x18\x07 \x01(\r\x12\x16\n\x0e\x64\x65\x63oder_layers\x18\x08 \x01(\r\x12\x19\n\x11max_prompt_tokens\x18\t \x01(\r\x12&\n\x05stats\x18\n \x01(\x0b\x32\x17.florence.v1.ModelStats\x12\x16\n\x0emax_new_tokens\x18\x0b \x01(\r\x12\x16\n\x0emax_text_bytes\x18\x0c \x01(\r\x12\x0c\n\x04name\x18\r \x01(\t\x12&\n\x05state\x18\x0e \x01(\x0e\x32\x17.florence.v1.ModelState\x12\x0f\n\x07\x64\x65\x66\x61ult\x18\x0f \x01(\x08\x12\x12\n\nload_error\x18\x10 \x01(\t\x12\r\n\x05loads\x18\x11 \x01(\x04\x12\x0f\n\x07unloads\x18\x12 \x01(\x04\"\xed\x02\n\nModelStats\x12\x0f\n\x07\x62\x61tches\x18\x01 \x01(\x04\x12\x15\n\rbatched_items\x18\x02 \x01(\x04\x12\x15\n\rlargest_batch\x18\x03 \x01(\r\x12\x14\n\x0cqueued_items\x18\x04 \x01(\r\x12\x15\n\rdecoder_steps\x18\x05 \x01(\x04\x12\x14\n\x0c\x64\x65\x63oder_rows\x18\x06 \x01(\x04\x12\x15\n\rvision_images\x18\x07 \x01(\x04\x12\x19\n\x11vision_cache_hits\x18\x08 \x01(\x04\x12\x1b\n\x13vision_cache_misses\x18\t \x01(\x04\x12\x1e\n\x16vision_cache_evictions\x18\n \x01(\x04\x12\x1a\n\x12vision_cache_bytes\x18\x0b \x01(\x04\x12\x1e\n\x16vision_cache_max_bytes\x18\x0c \x01(\x04\x12\x17\n\x0fworker_restarts\x18\r \x01(\x04\x12\x19\n\x11workers_available\x18\x0e \x01(\r\"\xbb\x02\n\x0cServerLimits\x12\x16\n\x0eread_max_bytes\x18\x01 \x01(\x04\x12\x1e\n\x16max_images_per_request\x18\x02 \x01(\r\x12\x1d\n\x15max_tasks_per_request\x18\x03 \x01(\r\x12\x1f\n\x17max_concurrent_requests\x18\x04 \x01(\r\x12\x1b\n\x13max_queued_requests\x18\x05 \x01(\r\x12\x1e\n\x16max_concurrent_streams\x18\x06 \x01(\r\x12\'\n\x1fmax_frames_in_flight_per_stream\x18\x07 \x01(\r\x12\x15\n\rmax_num_beams\x18\x08 \x01(\r\x12\x16\n\x0emax_new_tokens\x18\t \x01(\r\x12\x1e\n\x16max_request_megapixels\x18\n \x01(\r*\x8c\x01\n\nModelState\x12\x1b\n\x17MODEL_STATE_UNSPECIFIED\x10\x00\x12\x18\n\x14MODEL_STATE_UNLOADED\x10\x01\x12\x17\n\x13MODEL_STATE_LOADING\x10\x02\x12\x16\n\x12MODEL_STATE_LOADED\x10\x03\x12\x16\n\x12MODEL_STATE_FAILED\x10\x04*\xd7\x01\n\nModelDtype\x12\x1b\n\x17MODEL_DTYPE_UNSPECIFIED\x10\x00\x12\x14\n\x10MODEL_DTYPE_FP32\x10\x01\x12\x14\n\x10MODEL_DTYPE_FP16\x10\x02\x12\x12\n\x0eMODEL_DTYPE_Q8\x10\x03\x12\x14\n\x10MODEL_DTYPE_INT8\x10\x04\x12\x15\n\x11MODEL_DTYPE_UINT8\x10\x05\x12\x12\n\x0eMODEL_DTYPE_Q4\x10\x06\x12\x15\n\x11MODEL_DTYPE_Q4F16\x10\x07\x12\x14\n\x10MODEL_DTYPE_BNB4\x10\x08*\x8f\x01\n\x11\x45xecutionProvider\x12\"\n\x1e\x45XECUTION_PROVIDER_UNSPECIFIED\x10\x00\x12\x1a\n\x16\x45XECUTION_PROVIDER_CPU\x10\x01\x12\x1b\n\x17\x45XECUTION_PROVIDER_CUDA\x10\x02\x12\x1d\n\x19\x45XECUTION_PROVIDER_WEBGPU\x10\x03\x32\x81\x02\n\x0cModelService\x12O\n\nListModels\x12\x1e.florence.v1.ListModelsRequest\x1a\x1f.florence.v1.ListModelsResponse\"\x00\x12L\n\tLoadModel\x12\x1d.florence.v1.LoadModelRequest\x1a\x1e.florence.v1.LoadModelResponse\"\x00\x12R\n\x0bUnloadModel\x12\x1f.florence.v1.UnloadModelRequest\x1a .florence.v1.UnloadModelResponse\"\x00\x62\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -35,20 +35,30 @@ if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
   _globals['_MODELINFO'].fields_by_name['path']._loaded_options = None
   _globals['_MODELINFO'].fields_by_name['path']._serialized_options = b'\030\001'
-  _globals['_MODELDTYPE']._serialized_start=1291
-  _globals['_MODELDTYPE']._serialized_end=1506
-  _globals['_EXECUTIONPROVIDER']._serialized_start=1509
-  _globals['_EXECUTIONPROVIDER']._serialized_end=1652
+  _globals['_MODELSTATE']._serialized_start=1608
+  _globals['_MODELSTATE']._serialized_end=1748
+  _globals['_MODELDTYPE']._serialized_start=1751
+  _globals['_MODELDTYPE']._serialized_end=1966
+  _globals['_EXECUTIONPROVIDER']._serialized_start=1969
+  _globals['_EXECUTIONPROVIDER']._serialized_end=2112
   _globals['_LISTMODELSREQUEST']._serialized_start=97
   _globals['_LISTMODELSREQUEST']._serialized_end=116
   _globals['_LISTMODELSRESPONSE']._serialized_start=118
   _globals['_LISTMODELSRESPONSE']._serialized_end=221
-  _globals['_MODELINFO']._serialized_start=224
-  _globals['_MODELINFO']._serialized_end=602
-  _globals['_MODELSTATS']._serialized_start=605
-  _globals['_MODELSTATS']._serialized_end=970
-  _globals['_SERVERLIMITS']._serialized_start=973
-  _globals['_SERVERLIMITS']._serialized_end=1288
-  _globals['_MODELSERVICE']._serialized_start=1654
-  _globals['_MODELSERVICE']._serialized_end=1749
+  _globals['_LOADMODELREQUEST']._serialized_start=223
+  _globals['_LOADMODELREQUEST']._serialized_end=256
+  _globals['_LOADMODELRESPONSE']._serialized_start=258
+  _globals['_LOADMODELRESPONSE']._serialized_end=316
+  _globals['_UNLOADMODELREQUEST']._serialized_start=318
+  _globals['_UNLOADMODELREQUEST']._serialized_end=353
+  _globals['_UNLOADMODELRESPONSE']._serialized_start=355
+  _globals['_UNLOADMODELRESPONSE']._serialized_end=415
+  _globals['_MODELINFO']._serialized_start=418
+  _globals['_MODELINFO']._serialized_end=919
+  _globals['_MODELSTATS']._serialized_start=922
+  _globals['_MODELSTATS']._serialized_end=1287
+  _globals['_SERVERLIMITS']._serialized_start=1290
+  _globals['_SERVERLIMITS']._serialized_end=1605
+  _globals['_MODELSERVICE']._serialized_start=2115
+  _globals['_MODELSERVICE']._serialized_end=2372
 # @@protoc_insertion_point(module_scope)

@@ -9,6 +9,14 @@ from typing import ClassVar as _ClassVar, Optional as _Optional, Union as _Union
 
 DESCRIPTOR: _descriptor.FileDescriptor
 
+class ModelState(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+    __slots__ = ()
+    MODEL_STATE_UNSPECIFIED: _ClassVar[ModelState]
+    MODEL_STATE_UNLOADED: _ClassVar[ModelState]
+    MODEL_STATE_LOADING: _ClassVar[ModelState]
+    MODEL_STATE_LOADED: _ClassVar[ModelState]
+    MODEL_STATE_FAILED: _ClassVar[ModelState]
+
 class ModelDtype(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     __slots__ = ()
     MODEL_DTYPE_UNSPECIFIED: _ClassVar[ModelDtype]
@@ -27,6 +35,11 @@ class ExecutionProvider(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     EXECUTION_PROVIDER_CPU: _ClassVar[ExecutionProvider]
     EXECUTION_PROVIDER_CUDA: _ClassVar[ExecutionProvider]
     EXECUTION_PROVIDER_WEBGPU: _ClassVar[ExecutionProvider]
+MODEL_STATE_UNSPECIFIED: ModelState
+MODEL_STATE_UNLOADED: ModelState
+MODEL_STATE_LOADING: ModelState
+MODEL_STATE_LOADED: ModelState
+MODEL_STATE_FAILED: ModelState
 MODEL_DTYPE_UNSPECIFIED: ModelDtype
 MODEL_DTYPE_FP32: ModelDtype
 MODEL_DTYPE_FP16: ModelDtype
@@ -53,8 +66,32 @@ class ListModelsResponse(_message.Message):
     limits: ServerLimits
     def __init__(self, models: _Optional[_Iterable[_Union[ModelInfo, _Mapping]]] = ..., limits: _Optional[_Union[ServerLimits, _Mapping]] = ...) -> None: ...
 
+class LoadModelRequest(_message.Message):
+    __slots__ = ("model",)
+    MODEL_FIELD_NUMBER: _ClassVar[int]
+    model: str
+    def __init__(self, model: _Optional[str] = ...) -> None: ...
+
+class LoadModelResponse(_message.Message):
+    __slots__ = ("model",)
+    MODEL_FIELD_NUMBER: _ClassVar[int]
+    model: ModelInfo
+    def __init__(self, model: _Optional[_Union[ModelInfo, _Mapping]] = ...) -> None: ...
+
+class UnloadModelRequest(_message.Message):
+    __slots__ = ("model",)
+    MODEL_FIELD_NUMBER: _ClassVar[int]
+    model: str
+    def __init__(self, model: _Optional[str] = ...) -> None: ...
+
+class UnloadModelResponse(_message.Message):
+    __slots__ = ("model",)
+    MODEL_FIELD_NUMBER: _ClassVar[int]
+    model: ModelInfo
+    def __init__(self, model: _Optional[_Union[ModelInfo, _Mapping]] = ...) -> None: ...
+
 class ModelInfo(_message.Message):
-    __slots__ = ("id", "path", "tasks", "dtype", "execution_provider", "image_size", "vocab_size", "decoder_layers", "max_prompt_tokens", "stats", "max_new_tokens", "max_text_bytes")
+    __slots__ = ("id", "path", "tasks", "dtype", "execution_provider", "image_size", "vocab_size", "decoder_layers", "max_prompt_tokens", "stats", "max_new_tokens", "max_text_bytes", "name", "state", "default", "load_error", "loads", "unloads")
     ID_FIELD_NUMBER: _ClassVar[int]
     PATH_FIELD_NUMBER: _ClassVar[int]
     TASKS_FIELD_NUMBER: _ClassVar[int]
@@ -67,6 +104,12 @@ class ModelInfo(_message.Message):
     STATS_FIELD_NUMBER: _ClassVar[int]
     MAX_NEW_TOKENS_FIELD_NUMBER: _ClassVar[int]
     MAX_TEXT_BYTES_FIELD_NUMBER: _ClassVar[int]
+    NAME_FIELD_NUMBER: _ClassVar[int]
+    STATE_FIELD_NUMBER: _ClassVar[int]
+    DEFAULT_FIELD_NUMBER: _ClassVar[int]
+    LOAD_ERROR_FIELD_NUMBER: _ClassVar[int]
+    LOADS_FIELD_NUMBER: _ClassVar[int]
+    UNLOADS_FIELD_NUMBER: _ClassVar[int]
     id: str
     path: str
     tasks: _containers.RepeatedScalarFieldContainer[_task_pb2.Task]
@@ -79,7 +122,13 @@ class ModelInfo(_message.Message):
     stats: ModelStats
     max_new_tokens: int
     max_text_bytes: int
-    def __init__(self, id: _Optional[str] = ..., path: _Optional[str] = ..., tasks: _Optional[_Iterable[_Union[_task_pb2.Task, str]]] = ..., dtype: _Optional[_Union[ModelDtype, str]] = ..., execution_provider: _Optional[_Union[ExecutionProvider, str]] = ..., image_size: _Optional[_Union[_image_pb2.ImageSize, _Mapping]] = ..., vocab_size: _Optional[int] = ..., decoder_layers: _Optional[int] = ..., max_prompt_tokens: _Optional[int] = ..., stats: _Optional[_Union[ModelStats, _Mapping]] = ..., max_new_tokens: _Optional[int] = ..., max_text_bytes: _Optional[int] = ...) -> None: ...
+    name: str
+    state: ModelState
+    default: bool
+    load_error: str
+    loads: int
+    unloads: int
+    def __init__(self, id: _Optional[str] = ..., path: _Optional[str] = ..., tasks: _Optional[_Iterable[_Union[_task_pb2.Task, str]]] = ..., dtype: _Optional[_Union[ModelDtype, str]] = ..., execution_provider: _Optional[_Union[ExecutionProvider, str]] = ..., image_size: _Optional[_Union[_image_pb2.ImageSize, _Mapping]] = ..., vocab_size: _Optional[int] = ..., decoder_layers: _Optional[int] = ..., max_prompt_tokens: _Optional[int] = ..., stats: _Optional[_Union[ModelStats, _Mapping]] = ..., max_new_tokens: _Optional[int] = ..., max_text_bytes: _Optional[int] = ..., name: _Optional[str] = ..., state: _Optional[_Union[ModelState, str]] = ..., default: _Optional[bool] = ..., load_error: _Optional[str] = ..., loads: _Optional[int] = ..., unloads: _Optional[int] = ...) -> None: ...
 
 class ModelStats(_message.Message):
     __slots__ = ("batches", "batched_items", "largest_batch", "queued_items", "decoder_steps", "decoder_rows", "vision_images", "vision_cache_hits", "vision_cache_misses", "vision_cache_evictions", "vision_cache_bytes", "vision_cache_max_bytes", "worker_restarts", "workers_available")

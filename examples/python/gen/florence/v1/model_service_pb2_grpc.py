@@ -26,7 +26,9 @@ if _version_not_supported:
 
 
 class ModelServiceStub:
-    """ModelService describes what the server has loaded and the limits it enforces.
+    """ModelService describes the models the server has and the limits it enforces, and lets an
+    operator load and unload models. When the server has a tokens file, these calls need a token
+    like every other call.
     """
 
     def __init__(self, channel):
@@ -40,14 +42,47 @@ class ModelServiceStub:
                 request_serializer=florence_dot_v1_dot_model__service__pb2.ListModelsRequest.SerializeToString,
                 response_deserializer=florence_dot_v1_dot_model__service__pb2.ListModelsResponse.FromString,
                 _registered_method=True)
+        self.LoadModel = channel.unary_unary(
+                '/florence.v1.ModelService/LoadModel',
+                request_serializer=florence_dot_v1_dot_model__service__pb2.LoadModelRequest.SerializeToString,
+                response_deserializer=florence_dot_v1_dot_model__service__pb2.LoadModelResponse.FromString,
+                _registered_method=True)
+        self.UnloadModel = channel.unary_unary(
+                '/florence.v1.ModelService/UnloadModel',
+                request_serializer=florence_dot_v1_dot_model__service__pb2.UnloadModelRequest.SerializeToString,
+                response_deserializer=florence_dot_v1_dot_model__service__pb2.UnloadModelResponse.FromString,
+                _registered_method=True)
 
 
 class ModelServiceServicer:
-    """ModelService describes what the server has loaded and the limits it enforces.
+    """ModelService describes the models the server has and the limits it enforces, and lets an
+    operator load and unload models. When the server has a tokens file, these calls need a token
+    like every other call.
     """
 
     def ListModels(self, request, context):
-        """Unary. The loaded models and the server's limits. UNAVAILABLE while the model is still loading.
+        """Unary. Every model the server is configured with, loaded or not, with its state, and the
+        server's limits. A loaded model has every ModelInfo field; one that is not loaded has
+        `name`, `state`, `default`, `loads`, `unloads` and, when failed, `load_error` only.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def LoadModel(self, request, context):
+        """Unary. Loads a model now and answers once it is loaded (bounded by the call's deadline; the
+        load goes on when the deadline stops the wait). Already loaded: answers at once. Loading it
+        may unload the least recently used idle model to stay within the server's model budget.
+        Unknown name: NOT_FOUND. A load that fails: UNAVAILABLE or FAILED_PRECONDITION with the
+        load error's message; a later call tries again.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def UnloadModel(self, request, context):
+        """Unary. Unloads a model, freeing its memory; the next request for it loads it again.
+        FAILED_PRECONDITION while calls or streams are using it (retry once they end).
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -61,6 +96,16 @@ def add_ModelServiceServicer_to_server(servicer, server):
                     request_deserializer=florence_dot_v1_dot_model__service__pb2.ListModelsRequest.FromString,
                     response_serializer=florence_dot_v1_dot_model__service__pb2.ListModelsResponse.SerializeToString,
             ),
+            'LoadModel': grpc.unary_unary_rpc_method_handler(
+                    servicer.LoadModel,
+                    request_deserializer=florence_dot_v1_dot_model__service__pb2.LoadModelRequest.FromString,
+                    response_serializer=florence_dot_v1_dot_model__service__pb2.LoadModelResponse.SerializeToString,
+            ),
+            'UnloadModel': grpc.unary_unary_rpc_method_handler(
+                    servicer.UnloadModel,
+                    request_deserializer=florence_dot_v1_dot_model__service__pb2.UnloadModelRequest.FromString,
+                    response_serializer=florence_dot_v1_dot_model__service__pb2.UnloadModelResponse.SerializeToString,
+            ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
             'florence.v1.ModelService', rpc_method_handlers)
@@ -70,7 +115,9 @@ def add_ModelServiceServicer_to_server(servicer, server):
 
  # This class is part of an EXPERIMENTAL API.
 class ModelService:
-    """ModelService describes what the server has loaded and the limits it enforces.
+    """ModelService describes the models the server has and the limits it enforces, and lets an
+    operator load and unload models. When the server has a tokens file, these calls need a token
+    like every other call.
     """
 
     @staticmethod
@@ -90,6 +137,60 @@ class ModelService:
             '/florence.v1.ModelService/ListModels',
             florence_dot_v1_dot_model__service__pb2.ListModelsRequest.SerializeToString,
             florence_dot_v1_dot_model__service__pb2.ListModelsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def LoadModel(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/florence.v1.ModelService/LoadModel',
+            florence_dot_v1_dot_model__service__pb2.LoadModelRequest.SerializeToString,
+            florence_dot_v1_dot_model__service__pb2.LoadModelResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def UnloadModel(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/florence.v1.ModelService/UnloadModel',
+            florence_dot_v1_dot_model__service__pb2.UnloadModelRequest.SerializeToString,
+            florence_dot_v1_dot_model__service__pb2.UnloadModelResponse.FromString,
             options,
             channel_credentials,
             insecure,
