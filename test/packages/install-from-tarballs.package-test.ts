@@ -138,11 +138,20 @@ describe("the tarballs", () => {
     expect(serverFiles).toEqual(expect.arrayContaining(["dist/cli/main.js", "README.md", "package.json"]));
     expect(serverFiles).toEqual(expect.arrayContaining(["proto/florence/v1/florence_service.proto", "buf.yaml"]));
     expect(serverFiles.filter((p) => p.startsWith("third_party/proto/google/rpc/")).length).toBeGreaterThan(0);
+    // The two tools the server's commands run: `npm run gpu:install` and `florence2 export`.
+    expect(serverFiles).toEqual(
+      expect.arrayContaining([
+        "tools/gpu/install",
+        "tools/export/florence2_export.py",
+        "tools/export/requirements.txt",
+      ]),
+    );
     expect(clientFiles).toEqual(expect.arrayContaining(["dist/client/index.js", "dist/client/browser.d.ts"]));
     for (const files of [serverFiles, clientFiles]) {
       const stray = files.filter(
         (p) =>
-          /\.test\.|\.map$|(^|\/)(test|bench|tools|examples|fixtures)\//.test(p) ||
+          /\.test\.|\.map$|(^|\/)(test|bench|examples|fixtures)\/|(^|\/)test_[^/]*\.py$/.test(p) ||
+          (p.startsWith("tools/") && !/^tools\/(gpu|export)\//.test(p)) ||
           (p.endsWith(".ts") && !p.endsWith(".d.ts")),
       );
       expect(stray).toEqual([]);
