@@ -58,6 +58,12 @@ describe("asGrpcError", () => {
       Code.Unavailable,
     ],
     [
+      "an HTTP/2 stream reset connect-node reports as INTERNAL (a proxy's upstream died) is UNAVAILABLE",
+      new ConnectError("http/2 stream closed with error code INTERNAL_ERROR (0x2)", Code.Internal),
+      Code.Unavailable,
+    ],
+    ["an INTERNAL a server sent stays INTERNAL", new ConnectError("decoder failed", Code.Internal), Code.Internal],
+    [
       "other codes stay",
       new ConnectError("bad", Code.InvalidArgument, undefined, undefined, reset),
       Code.InvalidArgument,

@@ -100,16 +100,24 @@ const CONNECTION_LOST = new Set([
   "ERR_HTTP2_STREAM_ERROR",
 ]);
 
+/** connect-node's message for an HTTP/2 RST_STREAM it maps to INTERNAL (not a grpc-status). */
+const H2_RESET =
+  /^http\/2 stream closed with error code (INTERNAL_ERROR|PROTOCOL_ERROR|CONNECT_ERROR) \(0x[0-9a-f]+\)$/;
+
 /**
  * The error as gRPC defines it: connect-node reports a connection reset under a call as ABORTED
  * (its server-side meaning: the client hung up), or as CANCELED when the dying HTTP/2 session
  * cancels its streams, where gRPC clients report UNAVAILABLE, the code that is safe to retry.
  * CANCELED is the caller's own only when `callerCancelled` says its signal aborted; an ABORTED
- * sent by a server has no connection-loss cause and stays ABORTED.
+ * sent by a server has no connection-loss cause and stays ABORTED. A proxy (nginx) whose upstream
+ * dies mid-answer resets the client's stream with INTERNAL_ERROR, which connect-node reports as
+ * INTERNAL with its own message: no server sent that status, the connection was lost; our calls are
+ * idempotent inference, so it counts as UNAVAILABLE too. An INTERNAL a server sent stays INTERNAL.
  */
 export function asGrpcError(e: unknown, callerCancelled = false): ConnectError {
   const error = ConnectError.from(e);
-  if (error.code === Code.Canceled && !callerCancelled) {
+  const streamReset = error.code === Code.Internal && H2_RESET.test(error.rawMessage);
+  if ((error.code === Code.Canceled && !callerCancelled) || streamReset) {
     return new ConnectError(`connection lost: ${error.rawMessage}`, Code.Unavailable, error.metadata, undefined, error);
   }
   if (error.code !== Code.Aborted) return error;
