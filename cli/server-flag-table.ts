@@ -203,6 +203,7 @@ export const SERVER_FLAGS: readonly ServerFlag[] = [
     group: "browsers",
     flag: "ui-dir",
     kind: "text",
+    value: "DIR",
     option: "uiDir",
     help: "folder of a page built by tools/build-ui.mjs to serve with --ui instead of the package's own",
   },
