@@ -115,7 +115,7 @@ export function unaryCall<I, O>(
       call.finish(undefined);
       return response;
     } catch (e) {
-      const error = toConnectError(e, context.signal);
+      const error = toConnectError(e, context);
       call.finish(error);
       throw error;
     } finally {
@@ -137,13 +137,13 @@ export function streamCall<I, O>(
       leave = deps.calls.enter();
       yield* handler(requests, context, call.record);
     } catch (e) {
-      failure = toConnectError(e, context.signal);
+      failure = toConnectError(e, context);
       throw failure;
     } finally {
       leave?.();
       // A client that goes away mid-stream ends the generator without an error: log it as cancelled.
       const cancelled =
-        failure === undefined && context.signal.aborted ? toConnectError(undefined, context.signal) : undefined;
+        failure === undefined && context.signal.aborted ? toConnectError(undefined, context) : undefined;
       call.finish(failure ?? cancelled);
     }
   };

@@ -8,15 +8,22 @@ import type { ConnectRouter } from "@connectrpc/connect";
 import { Code, type ConnectError } from "@connectrpc/connect";
 import type { UniversalServerRequest, UniversalServerResponse } from "@connectrpc/connect/protocol";
 import { createAsyncIterable } from "@connectrpc/connect/protocol";
-import { codeFromString } from "@connectrpc/connect/protocol-connect";
+import { codeFromString, codeToString } from "@connectrpc/connect/protocol-connect";
 import { logRefusedCall } from "./call-log.js";
 import type { Logger } from "./logger.js";
+import type { ServerMetrics } from "./metrics.js";
 
 /** The answer that replaces connect's INTERNAL for an undecodable request (errors.ts); undefined: keep it. */
 export type DecodeFix = (code: Code, rawMessage: string) => ConnectError | undefined;
 
 /** Told the status a call ended with, as the wrapper reads it from connect's answer. */
 type StatusObserver = (code: Code, message: string) => void;
+
+/** Where a call refused before our handler is recorded: its log line, its count in the request metrics. */
+export interface RefusedCallSinks {
+  readonly logger?: Logger | undefined;
+  readonly metrics?: Pick<ServerMetrics, "callRefused"> | undefined;
+}
 
 /**
  * Wraps every handler of `router` so that a request message connect cannot decode is answered
@@ -26,17 +33,20 @@ type StatusObserver = (code: Code, message: string) => void;
  * frame, or the Connect unary error body. (Streaming requests reach the handler, whose errors go
  * through toConnectError.)
  *
- * With `logger`, a unary or server-streaming request connect refused for being over readMaxBytes
+ * A unary or server-streaming request connect refused for being over readMaxBytes
  * (RESOURCE_EXHAUSTED, before our handler, so call-context.ts never sees it) gets its `request` log
- * line here (call-log.ts: logRefusedCall). A client- or bidi-streaming message over the limit fails
- * inside our handler, which logs it.
+ * line here with `sinks.logger` (call-log.ts: logRefusedCall), and is counted once in the request
+ * metrics with `sinks.metrics` (ServerMetrics.callRefused), so an error rate over
+ * florence2_requests_total includes it. A client- or bidi-streaming message over the limit fails
+ * inside our handler, which logs and counts it.
  */
-export function watchConnectAnswers(router: ConnectRouter, fixOf: DecodeFix, logger?: Logger): void {
+export function watchConnectAnswers(router: ConnectRouter, fixOf: DecodeFix, sinks: RefusedCallSinks = {}): void {
+  const { logger, metrics } = sinks;
   router.handlers.forEach((handler, i) => {
     const method = `${handler.service.typeName}/${handler.method.name}`;
     // The one request of a unary or server-streaming call is read before our handler runs.
     const kind = handler.method.methodKind;
-    const watch = logger !== undefined && (kind === "unary" || kind === "server_streaming");
+    const watch = (logger !== undefined || metrics !== undefined) && (kind === "unary" || kind === "server_streaming");
     // One handler serves every protocol of its method; the response's content type says which.
     const wrapped = async (request: UniversalServerRequest): Promise<UniversalServerResponse> => {
       const start = performance.now();
@@ -53,6 +63,8 @@ export function watchConnectAnswers(router: ConnectRouter, fixOf: DecodeFix, log
             if (code !== Code.ResourceExhausted || readLimitMessage(message) === false) return;
             const { header, contextValues } = request;
             const durationMs = performance.now() - start;
+            metrics?.callRefused(method, codeToString(code), durationMs / 1000);
+            if (logger === undefined) return;
             logRefusedCall(logger, {
               method,
               protocol,

@@ -1,4 +1,5 @@
 import { Code, ConnectError } from "@connectrpc/connect";
+import { codeToString } from "@connectrpc/connect/protocol-connect";
 import { describe, expect, it } from "vitest";
 import { BadRequestSchema, ErrorInfoSchema, RetryInfoSchema } from "../gen/google/rpc/error_details_pb.js";
 import type { FlorenceErrorKind } from "../models/errors.js";
@@ -88,6 +89,66 @@ describe("toConnectError details", () => {
     controller.abort(deadline);
     const e = toConnectError(new FlorenceError("cancelled", "generation was cancelled"), controller.signal);
     expect(e.code).toBe(Code.DeadlineExceeded);
+  });
+});
+
+describe("toConnectError of a call its client ended", () => {
+  const reset = new ConnectError("http/2 stream closed with error code INTERNAL_ERROR (0x2)", Code.Internal);
+  const aborted = (reason?: unknown): AbortSignal => {
+    const controller = new AbortController();
+    controller.abort(reason);
+    return controller.signal;
+  };
+  const cases: [string, unknown, number | undefined, Code][] = [
+    ["an HTTP/2 reset (INTERNAL), no deadline", reset, undefined, Code.Canceled],
+    ["an HTTP/2 reset (INTERNAL), deadline far off", reset, 5000, Code.Canceled],
+    ["an HTTP/2 reset (INTERNAL), deadline all but due", reset, 20, Code.DeadlineExceeded],
+    ["an HTTP/2 reset (INTERNAL), deadline passed", reset, -3, Code.DeadlineExceeded],
+    [
+      "a lost HTTP/1.1 connection (ABORTED)",
+      new ConnectError("read ECONNRESET", Code.Aborted),
+      undefined,
+      Code.Canceled,
+    ],
+    ["an abort without a reason", undefined, undefined, Code.Canceled],
+    [
+      "a CANCEL reset",
+      new ConnectError("http/2 stream closed with error code CANCEL (0x8)", Code.Canceled),
+      20,
+      Code.Canceled,
+    ],
+    [
+      "the server's own deadline",
+      new ConnectError("the operation timed out", Code.DeadlineExceeded),
+      0,
+      Code.DeadlineExceeded,
+    ],
+    [
+      "the server's shutdown",
+      new ConnectError("the server is shutting down", Code.Unavailable),
+      undefined,
+      Code.Unavailable,
+    ],
+  ];
+  it.each(cases)("%s", (_, reason, left, code) => {
+    const call = { signal: aborted(reason), timeoutMs: () => left };
+    const e = toConnectError(new FlorenceError("internal", "generation failed"), call);
+    expect(e.code).toBe(code);
+    expect(codeToString(e.code)).not.toBe("internal");
+  });
+
+  it("says what happened and keeps the transport's words as detail and cause", () => {
+    const e = toConnectError(new FlorenceError("cancelled", "generation was cancelled"), { signal: aborted(reset) });
+    expect(e.rawMessage).toBe(
+      "the client ended the call before the answer was ready (it cancelled, reset its stream or closed its connection): http/2 stream closed with error code INTERNAL_ERROR (0x2)",
+    );
+    expect(e.cause).toBe(reset);
+  });
+
+  it("keeps a real internal error internal while the client is still there", () => {
+    const call = { signal: new AbortController().signal, timeoutMs: () => 20 };
+    expect(toConnectError(new Error("ORT failure"), call).code).toBe(Code.Internal);
+    expect(toConnectError(new FlorenceError("internal", "boom"), call).code).toBe(Code.Internal);
   });
 });
 

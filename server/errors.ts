@@ -22,7 +22,7 @@ import {
 } from "../gen/google/rpc/error_details_pb.js";
 import type { FlorenceError, FlorenceErrorKind } from "../models/errors.js";
 import { isFlorenceError, toFlorenceError } from "../models/errors.js";
-import { watchConnectAnswers } from "./connect-answers.js";
+import { type RefusedCallSinks, watchConnectAnswers } from "./connect-answers.js";
 import { withoutPaths } from "./hide-paths.js";
 import type { Logger } from "./logger.js";
 
@@ -61,15 +61,22 @@ export const CODE_BY_KIND: Readonly<Record<FlorenceErrorKind, Code>> = {
 /** Codes whose cause an operator should see in the log (defined with the log line). */
 export { isServerFault } from "./call-log.js";
 
+/** A call's signal and, when its request carried a deadline, the time left before it (connect's HandlerContext fits). */
+export interface CallSignal {
+  readonly signal: AbortSignal;
+  readonly timeoutMs?: () => number | undefined;
+}
+
 /**
  * Converts anything a handler caught into the ConnectError sent to the client.
  *
- * `signal` is the call's signal: once it is aborted, its reason (connect's DEADLINE_EXCEEDED or
- * CANCELED ConnectError) wins over what the engine reported, because the engine only sees "aborted"
- * and cannot tell a deadline from a cancellation.
+ * `call` is the call's signal (or its HandlerContext): once it is aborted, why it was aborted
+ * (callEndedBy) wins over what the engine reported, because the engine only sees "aborted" and
+ * cannot tell a deadline from a cancellation.
  */
-export function toConnectError(e: unknown, signal?: AbortSignal): ConnectError {
-  if (signal?.aborted && signal.reason instanceof ConnectError) return signal.reason;
+export function toConnectError(e: unknown, call?: AbortSignal | CallSignal): ConnectError {
+  const ended = call === undefined ? undefined : callEndedBy(call instanceof AbortSignal ? { signal: call } : call);
+  if (ended !== undefined) return ended;
   if (e instanceof ConnectError) return asRequestDecodeError(e.code, e.rawMessage) ?? e;
   const error = toFlorenceError(e);
   const code = CODE_BY_KIND[error.kind];
@@ -78,6 +85,49 @@ export function toConnectError(e: unknown, signal?: AbortSignal): ConnectError {
   // starts with the full message; describeCause follows it to the error's own cause).
   const cause = !isFlorenceError(e) || message !== error.message ? e : e.cause;
   return new ConnectError(message, code, undefined, detailsOf(error), cause);
+}
+
+/** Abort reasons that already name the right status: the server's deadline timer, its shutdown, a client's CANCEL reset. */
+const KEPT_ABORT_CODES: ReadonlySet<Code> = new Set([Code.DeadlineExceeded, Code.Unavailable, Code.Canceled]);
+
+/**
+ * A client that gives up first may be this close to its deadline by our clock and still have given
+ * up because of it: its timer starts before the request is sent, ours when the request arrives.
+ */
+const DEADLINE_SLACK_MS = 100;
+
+/**
+ * The status of a call whose signal was aborted; undefined while it is not. connect aborts it with
+ * DEADLINE_EXCEEDED (the request's own deadline, by the server's timer) or, on shutdown,
+ * UNAVAILABLE: those stay. Anything else came from the client's side: an HTTP/2 stream reset, which
+ * connect-node names by its reset code (INTERNAL for the reset a client sends when its own deadline
+ * passes or it aborts), or a lost HTTP/1.1 connection (ABORTED, or no reason at all). The client went
+ * away, so the call is CANCELED, not a server fault (INTERNAL would page an operator for it), or
+ * DEADLINE_EXCEEDED when the request's deadline was (all but) due.
+ */
+function callEndedBy({ signal, timeoutMs }: CallSignal): ConnectError | undefined {
+  if (!signal.aborted) return undefined;
+  const reason: unknown = signal.reason;
+  if (reason instanceof ConnectError && KEPT_ABORT_CODES.has(reason.code)) return reason;
+  const text = reason instanceof ConnectError ? reason.rawMessage : reason instanceof Error ? reason.message : "";
+  const detail = text === "" ? "" : `: ${text}`;
+  const left = timeoutMs?.();
+  if (left !== undefined && left <= DEADLINE_SLACK_MS) {
+    return new ConnectError(
+      `the request's deadline passed before the answer was ready, and the client ended the call${detail}`,
+      Code.DeadlineExceeded,
+      undefined,
+      undefined,
+      reason,
+    );
+  }
+  return new ConnectError(
+    `the client ended the call before the answer was ready (it cancelled, reset its stream or closed its connection)${detail}`,
+    Code.Canceled,
+    undefined,
+    undefined,
+    reason,
+  );
 }
 
 /** The per-frame error of StreamFrames, shaped like google.rpc.Status. */
@@ -160,9 +210,14 @@ const UNDECLARED_COMPRESSION = "received compressed envelope, but do not know ho
 /**
  * Wraps every handler of `router` so that a request message connect cannot decode is answered
  * INVALID_ARGUMENT (asRequestDecodeError) over gRPC, gRPC-Web and Connect; with `logger`, a
- * request connect refused over readMaxBytes before our handler gets its log line. The reading and
- * rewriting of connect's answers is in connect-answers.ts.
+ * request connect refused over readMaxBytes before our handler gets its log line, and with
+ * `metrics` its count in florence2_requests_total (model ""). The reading and rewriting of
+ * connect's answers is in connect-answers.ts.
  */
-export function answerDecodeErrorsAsInvalidArgument(router: ConnectRouter, logger?: Logger): void {
-  watchConnectAnswers(router, asRequestDecodeError, logger);
+export function answerDecodeErrorsAsInvalidArgument(
+  router: ConnectRouter,
+  logger?: Logger,
+  metrics?: RefusedCallSinks["metrics"],
+): void {
+  watchConnectAnswers(router, asRequestDecodeError, { logger, metrics });
 }

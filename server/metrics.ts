@@ -116,7 +116,7 @@ export class ServerMetrics {
     const registers = [this.#own];
     this.#requests = new Counter({
       name: "florence2_requests_total",
-      help: "RPCs finished, by method and gRPC status (snake case, as in the logs).",
+      help: 'RPCs finished, by method and gRPC status (snake case, as in the logs); requests connect refused before reading them (over readMaxBytes) count too, with model "" where series are labelled by model (they were never parsed).',
       labelNames: ["method", "code", ...modelLabel],
       registers,
     });
@@ -181,6 +181,16 @@ export class ServerMetrics {
     this.#inflight.dec();
     this.#requests.inc({ method, code, ...this.#labels(model) });
     this.#duration.observe({ method, ...this.#labels(model) }, seconds);
+  }
+
+  /**
+   * Counts a call connect answered before any handler ran (a request over readMaxBytes): in the
+   * requests and duration series like any call, with model "" since its request was never parsed;
+   * never in flight, so the in-flight gauge is left alone.
+   */
+  callRefused(method: string, code: string, seconds: number): void {
+    this.#requests.inc({ method, code, ...this.#labels(undefined) });
+    this.#duration.observe({ method, ...this.#labels(undefined) }, seconds);
   }
 
   /** Counts a stream's frames at every scrape until `streamEnded`. */

@@ -149,7 +149,7 @@ export function createFlorenceServer(init: FlorenceServerInit): FlorenceServer {
       router.service(Health, createHealthService(health));
       router.service(ServerReflectionV1, createReflectionV1Service(reflection));
       router.service(ServerReflectionV1alpha, createReflectionV1alphaService(reflection));
-      answerDecodeErrorsAsInvalidArgument(router, logger);
+      answerDecodeErrorsAsInvalidArgument(router, logger, deps.metrics);
     },
     readMaxBytes: options.readMaxBytes,
     shutdownSignal: shutdown.signal,
