@@ -24,6 +24,7 @@ export const MODEL_TESTS: readonly string[] = [
   "models/generation/generation.golden.test.ts",
   "models/loading/fixture.test.ts",
   "models/loading/sessions.test.ts",
+  "models/worker/preprocess-pool.test.ts",
 ];
 
 export default mergeConfig(base, defineConfig({ test: { exclude: [...configDefaults.exclude, ...MODEL_TESTS] } }));

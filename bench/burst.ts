@@ -9,7 +9,9 @@
  *
  * Options: --model <folder> (default test/fixtures/tiny), --callers 16, --tokens 8 (new tokens per
  * call, greedy), --rounds 3, --max-delay-ms <n> (the scheduler's maxDelayMs; default the engine's),
- * --formation-ms <n> (the scheduler's batch formation window; default the engine's).
+ * --formation-ms <n> (the scheduler's batch formation window; default the engine's),
+ * --max-batch-size <n> (default: callers; less makes a queue deeper than one batch),
+ * --preprocess-workers <n> (threads that prepare images off the worker; default the engine's, 0 = on the worker).
  * A batch's start is taken from each call's onTimings: its end minus post-processing and the
  * batch's model stages (vision + encoder + decoder); the first batch is the earliest of those.
  */
@@ -17,6 +19,7 @@ import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import type { RunTimings } from "../core/timings.js";
+import { engineDefaults } from "../models/engine-options.js";
 import { createFlorence, type EngineOptionsInit } from "../models/index.js";
 import { makeBenchImages } from "./images.js";
 
@@ -29,6 +32,8 @@ const { values } = parseArgs({
     rounds: { type: "string", default: "3" },
     "max-delay-ms": { type: "string" },
     "formation-ms": { type: "string" },
+    "max-batch-size": { type: "string" },
+    "preprocess-workers": { type: "string" },
   },
 });
 const callers = Number(values.callers);
@@ -40,7 +45,8 @@ const images = await Promise.all(paths.map((p) => readFile(p)));
 const init: EngineOptionsInit = {
   model: values.model,
   visionCacheBytes: 0,
-  maxBatchSize: callers,
+  maxBatchSize: values["max-batch-size"] === undefined ? callers : Number(values["max-batch-size"]),
+  ...(values["preprocess-workers"] === undefined ? {} : { preprocessWorkers: Number(values["preprocess-workers"]) }),
   ...(values["max-delay-ms"] === undefined ? {} : { maxDelayMs: Number(values["max-delay-ms"]) }),
   ...(values["formation-ms"] === undefined ? {} : { batchFormationMs: Number(values["formation-ms"]) }),
 };
@@ -86,4 +92,6 @@ for (let round = 0; round < rounds; round++) {
   process.stdout.write(`${line}\n`);
 }
 await florence.close();
-process.stdout.write(`model ${values.model}, ${callers} callers x ${tokens} tokens\n`);
+process.stdout.write(
+  `model ${values.model}, ${callers} callers x ${tokens} tokens, preprocessWorkers ${init.preprocessWorkers ?? engineDefaults.preprocessWorkers}\n`,
+);

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import type { TaskResult } from "../core/results.js";
-import { callOutput, SOME_IMAGES_FAILED } from "./call-output.js";
+import { callOutput, partialLine, SOME_IMAGES_FAILED } from "./call-output.js";
 
 const SIZE = { width: 4, height: 3 };
 const ok: TaskResult = {
@@ -71,5 +71,18 @@ describe("callOutput", () => {
 
   it("SOME_IMAGES_FAILED is 1, as the help documents", () => {
     expect(SOME_IMAGES_FAILED).toBe(1);
+  });
+});
+
+describe("partialLine", () => {
+  it.each<[string, string, number, string]>([
+    ["plain text", "a cat", 3, '{"partial":"a cat","tokens":3}'],
+    ["nothing settled yet", "", 1, '{"partial":"","tokens":1}'],
+    ["quotes, a newline and non-ASCII stay one line", 'say "hi"\nçà', 7, '{"partial":"say \\"hi\\"\\nçà","tokens":7}'],
+  ])("%s", (_, text, tokens, line) => {
+    const shown = partialLine({ text, generatedTokens: tokens });
+    expect(shown).toBe(line);
+    expect(shown).not.toContain("\n");
+    expect(JSON.parse(shown)).toEqual({ partial: text, tokens });
   });
 });

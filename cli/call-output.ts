@@ -1,10 +1,11 @@
 /**
  * What `florence2 call` prints: the results as JSON on stdout (one object for one image, else a
  * list in --image order), a failed image shown as `{ "image", "task", "error" }` instead of its empty
- * result, one stderr line per failed image, and the exit status: 1 when any image failed.
+ * result, one stderr line per failed image, and the exit status: 1 when any image failed. With
+ * --partials, one compact JSON line per partial text comes first.
  */
 import { codeToString } from "@connectrpc/connect/protocol-connect";
-import type { Code } from "../client/index.js";
+import type { Code, PartialTextEvent } from "../client/index.js";
 import type { ImageFailure, TaskResult } from "../core/results.js";
 
 /** The exit status of a call in which some images failed (the others are printed as usual). */
@@ -35,6 +36,14 @@ function shownError(error: ImageFailure) {
 function codeName(code: number): string {
   const name = codeToString(code as Code);
   return name === "" || /^\d/.test(name) ? String(code) : name.toUpperCase();
+}
+
+/**
+ * One line of `call --partials` (without its newline): the image's answer text so far and the tokens
+ * generated for it, as compact JSON so that each partial is one line.
+ */
+export function partialLine(event: Pick<PartialTextEvent, "text" | "generatedTokens">): string {
+  return JSON.stringify({ partial: event.text, tokens: event.generatedTokens });
 }
 
 /** The output of a call on `images` (file names, in --image order) that answered `results`. */

@@ -5,9 +5,11 @@ import { UsageError } from "./args.js";
 import {
   CALL_FLAGS,
   CALL_MODEL_FLAG,
+  CALL_PARTIALS_FLAGS,
   engineSettings,
   HUB_ENVIRONMENT,
   MODEL_FLAGS,
+  partialsSettings,
   REQUEST_FLAGS,
   RETRY_LOAD_FLAG,
 } from "./command-flags.js";
@@ -165,5 +167,75 @@ describe("help", () => {
 
   it("reads the version from package.json", () => {
     expect(packageVersion()).toMatch(/^\d+\.\d+\.\d+/);
+  });
+});
+
+describe("partialsSettings (call --partials)", () => {
+  const read = (argv: string[], images: number, env: Record<string, string> = {}) => {
+    const { values } = parseArgs({ args: argv, options: parseArgsOptions(CALL_PARTIALS_FLAGS), strict: true });
+    return partialsSettings(values, env, images);
+  };
+
+  it.each<[string, string[], number, Record<string, string>, object | undefined]>([
+    ["off", [], 1, {}, undefined],
+    ["off with several images", [], 3, {}, undefined],
+    ["on, the server's interval", ["--partials"], 1, {}, {}],
+    ["on, every token", ["--partials", "--partial-interval-ms", "0"], 1, {}, { partialIntervalMs: 0 }],
+    ["on, the longest interval", ["--partials", "--partial-interval-ms", "60000"], 1, {}, { partialIntervalMs: 60000 }],
+    ["on from the environment", [], 1, { FLORENCE2_PARTIALS: "1" }, {}],
+    [
+      "the interval from the environment",
+      ["--partials"],
+      1,
+      { FLORENCE2_PARTIAL_INTERVAL_MS: "250" },
+      { partialIntervalMs: 250 },
+    ],
+  ])("%s", (_, argv, images, env, expected) => {
+    expect(read(argv, images, env)).toEqual(expected);
+  });
+
+  it.each<[string, string[], number, RegExp]>([
+    [
+      "several images",
+      ["--partials"],
+      2,
+      /--partials streams one image's answer, and 2 --image were given; give one --image/,
+    ],
+    [
+      "an interval without --partials",
+      ["--partial-interval-ms", "10"],
+      1,
+      /applies to --partials only; add --partials or drop it/,
+    ],
+    [
+      "a negative interval",
+      ["--partials", "--partial-interval-ms=-1"],
+      1,
+      /--partial-interval-ms -1 must be a whole number >= 0/,
+    ],
+    [
+      "a fractional interval",
+      ["--partials", "--partial-interval-ms", "2.5"],
+      1,
+      /--partial-interval-ms 2.5 must be a whole number/,
+    ],
+    [
+      "an interval over the server's limit",
+      ["--partials", "--partial-interval-ms", "60001"],
+      1,
+      /is over 60000; ask for partial lines more often/,
+    ],
+  ])("refuses %s with a usage error saying what to change", (_, argv, images, message) => {
+    expect(() => read(argv, images)).toThrow(UsageError);
+    expect(() => read(argv, images)).toThrow(message);
+  });
+
+  it("both flags are in call's help, with their variables", () => {
+    const help = commandHelp("call");
+    for (const spec of CALL_PARTIALS_FLAGS) {
+      expect(help).toContain(`--${spec.flag}`);
+      expect(help).toContain(envOf(spec));
+    }
+    expect(help).toContain('{"partial": TEXT, "tokens": N}');
   });
 });

@@ -1,11 +1,12 @@
 /**
  * The flags of `run`, `serve` and `call` that are not server options (those are in
  * server-flags.ts): the model and engine flags `run` and `serve` share, the request flags `run` and
- * `call` share, `call`'s connection flags and `serve`'s --retry-load. Each row is read by
+ * `call` share, `call`'s connection flags and --partials, and `serve`'s --retry-load. Each row is read by
  * flag-table.ts (command line first, then FLORENCE2_<FLAG>), and the help is generated from it.
  */
 import { engineDefaults, type EngineOptionsInit } from "../models/index.js";
 import { parseCount, parseDevice, parseDtype, parsePositiveInt, UsageError } from "./args.js";
+import { MAX_PARTIAL_INTERVAL_MS } from "../server/run-stream.js";
 import { type FlagSpec, readSwitch, readText } from "./flag-table.js";
 
 type Env = Readonly<Record<string, string | undefined>>;
@@ -95,6 +96,15 @@ export const MODEL_FLAGS: readonly ModelFlag[] = [
     default: String(engineDefaults.workers),
     set: (raw, into) => {
       into.workers = given(parsePositiveInt("--workers", String(raw)));
+    },
+  },
+  {
+    flag: "preprocess-workers",
+    value: "N",
+    help: "threads that decode and resize images before calls reach the inference workers; 0 = the inference workers decode",
+    default: "one per 8 cores, 1 to 4",
+    set: (raw, into) => {
+      into.preprocessWorkers = given(parseCount("--preprocess-workers", String(raw)));
     },
   },
   {
@@ -192,6 +202,50 @@ export const CALL_FLAGS: readonly FlagSpec[] = [
   { flag: "cert", value: "FILE", help: "PEM client certificate, for mutual TLS (with --key)" },
   { flag: "key", value: "FILE", help: "PEM private key of --cert" },
 ];
+
+/** `call`'s switch to RunStream: the answer text as it is generated, then the result. */
+export const CALL_PARTIALS_FLAGS: readonly FlagSpec[] = [
+  {
+    flag: "partials",
+    help: 'print the answer text as it is generated (RunStream), one JSON line {"partial": TEXT, "tokens": N} each time it grows, then the result as without it; one --image only. TEXT only grows and is a prefix of the answer: of "text" for text tasks, of "rawText" without <s>, </s> and <pad> for the others',
+  },
+  {
+    flag: "partial-interval-ms",
+    value: "N",
+    help: `with --partials: least time between two partial lines; 0 = after every token that changes the text; at most ${MAX_PARTIAL_INTERVAL_MS}`,
+    default: "the server's, 100",
+  },
+];
+
+/** What --partials asks of the call (as RunStreamOptions names it); undefined without it. */
+export interface PartialsSettings {
+  /** Least ms between two partial texts; unset: the server's. */
+  readonly partialIntervalMs?: number;
+}
+
+/**
+ * --partials and --partial-interval-ms, checked against the call's `imageCount`: the partial lines
+ * carry no image index, so they stream one image's answer.
+ */
+export function partialsSettings(values: Values, env: Env, imageCount: number): PartialsSettings | undefined {
+  const [partials, interval] = CALL_PARTIALS_FLAGS as [FlagSpec, FlagSpec];
+  const on = readSwitch(values, partials, env) === true;
+  const intervalMs = parseCount("--partial-interval-ms", readText(values, interval, env));
+  if (!on) {
+    if (intervalMs !== undefined)
+      throw new UsageError("--partial-interval-ms applies to --partials only; add --partials or drop it");
+    return undefined;
+  }
+  if (imageCount !== 1)
+    throw new UsageError(
+      `--partials streams one image's answer, and ${imageCount} --image were given; give one --image, or drop --partials to answer several`,
+    );
+  if (intervalMs !== undefined && intervalMs > MAX_PARTIAL_INTERVAL_MS)
+    throw new UsageError(
+      `--partial-interval-ms ${intervalMs} is over ${MAX_PARTIAL_INTERVAL_MS}; ask for partial lines more often, or drop --partials`,
+    );
+  return intervalMs === undefined ? {} : { partialIntervalMs: intervalMs };
+}
 
 /**
  * `call`'s choice of served model (not in CALL_FLAGS: `stream` reads --model as an engine in its

@@ -10,6 +10,7 @@ import { SOME_IMAGES_FAILED } from "./call-output.js";
 import {
   CALL_FLAGS,
   CALL_MODEL_FLAG,
+  CALL_PARTIALS_FLAGS,
   HUB_ENVIRONMENT,
   MODEL_FLAGS,
   REQUEST_FLAGS,
@@ -99,6 +100,9 @@ export function commandHelp(command: CommandName): string {
         flagHelp([...CALL_FLAGS, CALL_MODEL_FLAG]),
         "",
         ...request,
+        "",
+        "The answer as it is generated (one image; the partial lines come before the result):",
+        flagHelp(CALL_PARTIALS_FLAGS),
         "",
         "Exit status: 0 when every image was answered; " +
           `${SOME_IMAGES_FAILED} when some images failed (each is printed with its "error" and named on stderr; the others are answered as usual) or the call failed; 2 for a usage error.`,

@@ -6,16 +6,18 @@
  */
 import { parseArgs } from "node:util";
 import { readFile } from "node:fs/promises";
-import { createFlorenceClient, type FlorenceClient, type NodeTlsOptions } from "../client/index.js";
+import { createFlorenceClient, type FlorenceClient, type NodeTlsOptions, type TaskResult } from "../client/index.js";
 import { createFlorence, type EngineOptionsInit, findTask, isFlorenceError } from "../models/index.js";
 import { createProgressBar } from "../models/hub/index.js";
 import { parsePositiveInt, parseRegion, stringFlag, UsageError } from "./args.js";
-import { callOutput } from "./call-output.js";
+import { callOutput, partialLine } from "./call-output.js";
 import {
   CALL_FLAGS,
   CALL_MODEL_FLAG,
+  CALL_PARTIALS_FLAGS,
   engineSettings,
   MODEL_FLAGS,
+  partialsSettings,
   REQUEST_FLAGS,
   RETRY_LOAD_FLAG,
 } from "./command-flags.js";
@@ -158,7 +160,10 @@ async function connect(values: Values): Promise<FlorenceClient> {
 async function call(argv: string[]): Promise<number> {
   const { values } = parseArgs({
     args: argv,
-    options: { ...parseArgsOptions([...CALL_FLAGS, CALL_MODEL_FLAG, ...REQUEST_FLAGS]), ...HELP_OPTION },
+    options: {
+      ...parseArgsOptions([...CALL_FLAGS, CALL_MODEL_FLAG, ...CALL_PARTIALS_FLAGS, ...REQUEST_FLAGS]),
+      ...HELP_OPTION,
+    },
     strict: true,
   });
   if (values.help === true) {
@@ -168,14 +173,15 @@ async function call(argv: string[]): Promise<number> {
   const request = taskArgs(values);
   const files = images(values);
   const targets = drawArgs(values, files.length);
+  const partials = partialsSettings(values, env, files.length);
   const model = readText(values, CALL_MODEL_FLAG, env);
   const client = await connect(values);
   const { task, ...inputs } = request;
-  const results = await client.run(task, files, {
-    ...inputs,
-    ...generationArgs(values),
-    ...(model !== undefined ? { model } : {}),
-  });
+  const options = { ...inputs, ...generationArgs(values), ...(model !== undefined ? { model } : {}) };
+  const results =
+    partials === undefined
+      ? await client.run(task, files, options)
+      : await streamPartials(client, task, files, { ...options, ...partials });
   const output = callOutput(files, results);
   process.stdout.write(`${output.json}\n`);
   for (const line of output.failures) process.stderr.write(`florence2 call: ${line}\n`);
@@ -183,6 +189,22 @@ async function call(argv: string[]): Promise<number> {
   const drawn = targets.length === 0 ? [] : targets.filter(answered);
   await drawResults(drawn, files.filter(answered), results.filter(answered), request.region);
   return output.status;
+}
+
+/** `call --partials`: writes one line per partial text as it arrives; resolves to the results. */
+async function streamPartials(
+  client: FlorenceClient,
+  ...[task, files, options]: [...Parameters<FlorenceClient["runStream"]>]
+): Promise<readonly TaskResult[]> {
+  // Read to the stream's end (the result is its last message): leaving the loop early would cancel the call.
+  let results: readonly TaskResult[] | undefined;
+  for await (const event of client.runStream(task, files, options)) {
+    if (event.kind === "result") results = event.results;
+    else process.stdout.write(`${partialLine(event)}\n`);
+  }
+  if (results === undefined)
+    throw new Error("the server ended RunStream without a result; call again, or drop --partials");
+  return results;
 }
 
 function printHelp(command: CommandName): void {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { engineDefaults, makeEngineOptions } from "./engine-options.js";
+import { defaultPreprocessWorkers, engineDefaults, makeEngineOptions } from "./engine-options.js";
 import { isFlorenceError } from "./errors.js";
 
 function violationsOf(init: Record<string, unknown>): { field: string; description: string }[] {
@@ -12,6 +12,20 @@ function violationsOf(init: Record<string, unknown>): { field: string; descripti
   }
   return [];
 }
+
+describe("defaultPreprocessWorkers", () => {
+  it.each([
+    [1, 1],
+    [2, 1],
+    [8, 1],
+    [16, 2],
+    [31, 3],
+    [64, 4],
+    [256, 4],
+  ])("%i cores -> %i threads", (cores, threads) => {
+    expect(defaultPreprocessWorkers(cores)).toBe(threads);
+  });
+});
 
 describe("makeEngineOptions", () => {
   it("fills in the documented defaults", () => {
@@ -36,6 +50,7 @@ describe("makeEngineOptions", () => {
     ["maxNewTokensLimit", 0, />= 1/],
     ["maxBeams", 0, />= 1/],
     ["maxImagePixels", Number.POSITIVE_INFINITY, /got Infinity/],
+    ["preprocessWorkers", -1, /\(0 = decode on the inference workers\), got -1/],
   ])("%s = %s is refused and named", (field, value, description) => {
     const violations = violationsOf({ [field]: value });
     expect(violations).toHaveLength(1);

@@ -1,4 +1,5 @@
 /** Options for creating an engine, with their defaults in one place. */
+import { availableParallelism } from "node:os";
 import type { ExecutionProviderName, ModelDtype } from "./engine.js";
 import { FlorenceError } from "./errors.js";
 import type { ProgressCallback } from "./hub/index.js";
@@ -23,6 +24,13 @@ export interface EngineOptions {
   readonly intraOpNumThreads: number;
   /** Inference worker threads; each loads its own copy of the sessions. Default 1. */
   readonly workers: number;
+  /**
+   * Threads that decode and resize images before calls reach the inference workers, so a worker
+   * does not stop between batches for 50-100 ms of resizing per photo. 0 = each inference worker
+   * decodes its own calls' images. Default {@link defaultPreprocessWorkers} of this machine's cores:
+   * one per 8 cores, at least 1 and at most 4.
+   */
+  readonly preprocessWorkers: number;
   /** Hub revision (branch, tag or commit). Default "main". */
   readonly revision: string;
   /** Where downloads are cached. Default $FLORENCE2_CACHE or ~/.cache/florence2. */
@@ -78,11 +86,22 @@ export interface EngineOptions {
   readonly onDownloadProgress: ProgressCallback | undefined;
 }
 
+/**
+ * Preprocessing threads for a machine with `cores` cores: one per 8, at least 1 and at most 4. One
+ * thread prepares about 25 640x480 photos, or 11 1920x1080 ones, a second on two cores
+ * (BENCHMARKS.md, "Preprocessing off the worker"): far more than a CPU worker runs through its
+ * vision encoder; a GPU host with many cores and fast batches gets more threads.
+ */
+export function defaultPreprocessWorkers(cores: number): number {
+  return Math.min(4, Math.max(1, Math.floor(cores / 8)));
+}
+
 export const engineDefaults: Readonly<Omit<EngineOptions, "model">> = {
   dtype: "fp32",
   executionProvider: "cpu",
   intraOpNumThreads: 0,
   workers: 1,
+  preprocessWorkers: defaultPreprocessWorkers(availableParallelism()),
   revision: "main",
   cacheDir: undefined,
   hubBaseUrl: undefined,
@@ -112,6 +131,7 @@ const NUMERIC_OPTIONS: readonly {
 }[] = [
   { name: "intraOpNumThreads", min: 0, whole: true, means: "0 = onnxruntime's default" },
   { name: "workers", min: 1, whole: true },
+  { name: "preprocessWorkers", min: 0, whole: true, means: "0 = decode on the inference workers" },
   { name: "maxImagePixels", min: 1, whole: true },
   { name: "maxImageBytes", min: 1, whole: true },
   { name: "maxNewTokensLimit", min: 1, whole: true },

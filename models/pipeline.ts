@@ -2,7 +2,8 @@
  * The one place that knows the order of the Florence-2 stages (docs/florence2-contract.md#1-pipeline-overview),
  * each stage a file under stages/:
  *   per call:  validate -> announce its rows to the scheduler (a forming batch waits for them) ->
- *              decode + resize images -> build prompts, tokenize -> queue
+ *              decode + resize images (here, or received ready from a preprocessing thread, see
+ *              stages/images.ts) -> build prompts, tokenize -> queue
  *   per batch (items of many calls, see scheduler/): vision encoder (once per distinct image, or
  *              from the vision cache) -> embed prompts + encoder -> decoder search (greedy / beam)
  *   per call:  detokenize -> post-process into typed results.
@@ -13,21 +14,28 @@ import type { FlorenceEngine, ModelInfo, TaskRequest } from "./engine.js";
 import type { EngineOptions } from "./engine-options.js";
 import { callbackError, FlorenceError } from "./errors.js";
 import { createOrtDecoderStepper, generate } from "./generation/index.js";
-import { type ImageLimits, type ImagePreprocessConfig, toPixelValues } from "./image/index.js";
+import { toPixelValues } from "./image/index.js";
 import type { GenerationOptions, ImageInput } from "./inputs.js";
-import { taskOf } from "./request-validation.js";
 import type { TaskResult } from "./results.js";
 import { BatchScheduler } from "./scheduler/batch-scheduler.js";
 import { type BatchedDecode, batchRunner, type PreparedItem } from "./stages/batch.js";
 import { DEFAULT_NUM_BEAMS, decodeRequest, instrumented, type PassCounters, searchDefaults } from "./stages/decode.js";
 import { encodeBatch, encodeImages } from "./stages/encode.js";
-import { prepareEachImage, prepareImages } from "./stages/images.js";
+import { type CallImages, imagesFromInputs, settleImages } from "./stages/images.js";
 import { loadModel, type ModelLoadOptions } from "./stages/load-model.js";
 import { answerInOrder, type Outcome, prepareEach } from "./stages/outcomes.js";
 import { promptIds } from "./stages/prompt.js";
 import { toItemResult } from "./stages/results.js";
 import { type BatchStageTimes, callTimings } from "./stages/timings.js";
-import { type CallLimits, type CallPair, requireSome, throwIfAborted, validateCall } from "./stages/validate.js";
+import {
+  type CallLimits,
+  type CallMode,
+  type CallPair,
+  callPairs,
+  throwIfAborted,
+  untilAborted,
+  validateCall,
+} from "./stages/validate.js";
 import { visionFeatures } from "./stages/vision.js";
 import { VisionFeatureCache, visionCacheKey } from "./stages/vision-cache.js";
 import type { FlorenceTokenizer } from "./tokenizer.js";
@@ -45,7 +53,18 @@ export type LocalEngineOptions = Omit<EngineOptions, "onDownloadProgress"> &
 
 // Long on purpose: this is the one place that shows the stages in their order (the file comment);
 // each step is a call into stages/, so splitting it would hide the order it exists to show.
-export async function createLocalEngine(options: LocalEngineOptions): Promise<FlorenceEngine> {
+/** An engine on this thread; `runCall` also takes images another thread prepares (worker/worker-main.ts). */
+export interface LocalEngine extends FlorenceEngine {
+  /** One call of any shape; its images decoded here (imagesFromInputs) or handed over when ready. */
+  runCall(
+    mode: CallMode,
+    requests: readonly TaskRequest[],
+    images: CallImages,
+    options?: GenerationOptions,
+  ): Promise<Outcome<TaskResult>[]>;
+}
+
+export async function createLocalEngine(options: LocalEngineOptions): Promise<LocalEngine> {
   const { loaded, tokenizer, imageConfig, info, decoderPositions } = await loadModel(options);
   const { contract, sessions } = loaded;
   const beforeStep = (): void => options.beforeStep?.();
@@ -103,32 +122,26 @@ export async function createLocalEngine(options: LocalEngineOptions): Promise<Fl
     formationMs: options.batchFormationMs,
   });
 
-  const call: CallStages = { beforeStep, tokenizer, info, imageConfig, imageLimits, limits, modelKey, scheduler };
+  const call: CallStages = { beforeStep, tokenizer, info, limits, modelKey, scheduler };
   let closed = false;
   const open = (): void => {
     if (closed) throw new FlorenceError("unavailable", "the engine is closed");
   };
+  const inputs = (images: readonly ImageInput[]) => imagesFromInputs(images, imageConfig, imageLimits);
+  const runMode = (mode: CallMode, requests: readonly TaskRequest[], images: CallImages, o: GenerationOptions) => {
+    open();
+    return runCall(call, callPairs(mode, requests, images.count), images, o, mode === "each_image");
+  };
   return {
     info,
+    runCall: (mode, requests, images, callOptions = {}) => runMode(mode, requests, images, callOptions),
     async run(request: TaskRequest, images, callOptions = {}) {
-      open();
-      requireSome(images, "images");
-      const spec = taskOf(request);
-      const pairs = images.map((_, imageIndex) => ({ spec, request, imageIndex }));
-      return resultsOf(await runCall(call, pairs, images, callOptions));
+      return resultsOf(await runMode("per_image", [request], inputs(images), callOptions));
     },
-    async runEach(request: TaskRequest, images, callOptions = {}) {
-      open();
-      requireSome(images, "images");
-      const spec = taskOf(request);
-      const pairs = images.map((_, imageIndex) => ({ spec, request, imageIndex }));
-      return runCall(call, pairs, images, callOptions, true);
-    },
+    runEach: (request: TaskRequest, images, callOptions = {}) =>
+      runMode("each_image", [request], inputs(images), callOptions),
     async runTasks(requests, image, callOptions = {}) {
-      open();
-      requireSome(requests, "tasks");
-      const pairs = requests.map((request, i) => ({ spec: taskOf(request, `tasks[${i}]`), request, imageIndex: 0 }));
-      return resultsOf(await runCall(call, pairs, [image], callOptions));
+      return resultsOf(await runMode("multi_task", requests, inputs([image]), callOptions));
     },
     async stats() {
       const s = scheduler.getStats();
@@ -156,8 +169,6 @@ interface CallStages {
   readonly beforeStep: () => void;
   readonly tokenizer: FlorenceTokenizer;
   readonly info: ModelInfo;
-  readonly imageConfig: ImagePreprocessConfig;
-  readonly imageLimits: ImageLimits;
   readonly limits: CallLimits;
   /** Model folder and dtype: the vision cache's keys are per model. */
   readonly modelKey: string;
@@ -172,14 +183,14 @@ interface CallStages {
 async function runCall(
   s: CallStages,
   pairs: readonly CallPair[],
-  images: readonly ImageInput[],
+  images: CallImages,
   callOptions: GenerationOptions,
-  perImage = false,
+  perImage: boolean,
 ): Promise<Outcome<TaskResult>[]> {
   // A caller that gave up while this call's message waited for the worker: stop before any work.
   s.beforeStep();
   throwIfAborted(callOptions.signal);
-  validateCall(pairs, images.length, callOptions, s.limits);
+  validateCall(pairs, images.count, callOptions, s.limits);
   const rows = callOptions.numBeams ?? DEFAULT_NUM_BEAMS;
   // Tell the scheduler these rows are coming, so that a batch forming now waits for them instead of
   // starting without them while their images are decoded (a burst would split at its first caller).
@@ -195,16 +206,14 @@ async function runCall(
 async function prepareAndRun(
   s: CallStages,
   pairs: readonly CallPair[],
-  images: readonly ImageInput[],
+  images: CallImages,
   callOptions: GenerationOptions,
   perImage: boolean,
   rows: number,
   withdraw: () => void,
 ): Promise<Outcome<TaskResult>[]> {
   const started = performance.now();
-  const prepared = perImage
-    ? await prepareEachImage(images, s.imageConfig, s.imageLimits)
-    : await prepareImages(images, s.imageConfig, s.imageLimits);
+  const prepared = settleImages(await untilAborted(images.outcomes(), callOptions.signal), perImage);
   const keys = prepared.map((p) => (p instanceof FlorenceError ? "" : visionCacheKey(s.modelKey, p.resized)));
   // One failed item fails the call, so its other items must stop at once instead of decoding for
   // an answer nobody will read: they run under the call's own signal, aborted on the first failure.

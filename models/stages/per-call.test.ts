@@ -1,10 +1,11 @@
 /** The per-call stages without a model: validation, images, prompts, decode requests, results. */
 import { describe, expect, it } from "vitest";
 import { findTask, type TaskSpec } from "../../core/tasks.js";
+import type { PreparedImage } from "../image/index.js";
 import type { RawImage } from "../inputs.js";
 import { decodeRequest, instrumented, type PassCounters, searchDefaults } from "./decode.js";
 import { FlorenceError, type FlorenceErrorKind } from "../errors.js";
-import { prepareEachImage, prepareImages } from "./images.js";
+import { prepareImageOutcomes, settleImages } from "./images.js";
 import { describeModel, FALLBACK_IMAGE_TOKENS } from "./load-model.js";
 import { answerInOrder, failsOneImage, prepareEach } from "./outcomes.js";
 import { promptIds } from "./prompt.js";
@@ -46,11 +47,20 @@ describe("validate", () => {
   });
 
   it("requires images and tasks, and stops a cancelled call", () => {
-    expect(() => requireSome([], "images")).toThrow(/no images given; pass at least one image/);
-    expect(() => requireSome([], "tasks")).toThrow(/no tasks given; pass at least one task/);
+    expect(() => requireSome(0, "images")).toThrow(/no images given; pass at least one image/);
+    expect(() => requireSome(0, "tasks")).toThrow(/no tasks given; pass at least one task/);
     expect(() => throwIfAborted(AbortSignal.abort())).toThrow(expect.objectContaining({ kind: "cancelled" }));
   });
 });
+
+/** Decodes every image, then applies a call's rule: the first failed image fails the call. */
+async function prepareImages(
+  images: Parameters<typeof prepareImageOutcomes>[0],
+  config: Parameters<typeof prepareImageOutcomes>[1],
+  limits: Parameters<typeof prepareImageOutcomes>[2],
+) {
+  return settleImages(await prepareImageOutcomes(images, config, limits), false) as PreparedImage[];
+}
 
 describe("images", () => {
   it("decodes and resizes each image, keeping its original size", async () => {
@@ -85,7 +95,7 @@ describe("per-image outcomes (runEach)", () => {
   const limits = { maxPixels: 100, maxBytes: 100 };
 
   it("keeps a too-large image as its own failure, named, and decodes the others", async () => {
-    const prepared = await prepareEachImage([raw(3, 2), raw(20, 20), raw(1, 1)], fit, limits);
+    const prepared = settleImages(await prepareImageOutcomes([raw(3, 2), raw(20, 20), raw(1, 1)], fit, limits), true);
     expect(prepared.map((p) => (p instanceof FlorenceError ? p.kind : p.originalSize))).toEqual([
       { width: 3, height: 2 },
       "invalid_image",
@@ -263,5 +273,22 @@ describe("load-model", () => {
       maxTokenBytes: 10,
     });
     expect(info).toMatchObject({ dtype: "fp16", maxPromptTokens: 447, maxNewTokens: 1024, maxTextBytes: 4450 });
+  });
+});
+
+describe("settleImages: a call's rule for its images", () => {
+  const ready: PreparedImage = { originalSize: { width: 1, height: 1 }, resized: new Uint8Array(3) };
+  const broken = new FlorenceError("invalid_image", "images[1]: not an image");
+  it.each<[string, boolean, readonly (PreparedImage | FlorenceError)[], "passes" | "throws"]>([
+    ["all ready, whole call", false, [ready, ready], "passes"],
+    ["one failed, whole call", false, [ready, broken], "throws"],
+    ["one failed, per image", true, [ready, broken], "passes"],
+    ["all failed, per image", true, [broken, broken], "passes"],
+  ])("%s", (_name, perImage, outcomes, expected) => {
+    if (expected === "throws") {
+      expect(() => settleImages(outcomes, perImage)).toThrow(broken);
+    } else {
+      expect(settleImages(outcomes, perImage)).toEqual(outcomes);
+    }
   });
 });

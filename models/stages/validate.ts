@@ -6,7 +6,7 @@ import type { DecodingParams } from "../../core/decoding.js";
 import type { DecodingLimits } from "../../core/limits.js";
 import type { TaskRequest } from "../engine.js";
 import { FlorenceError } from "../errors.js";
-import { checkTextLength, checkUnusedInputs, validateDecodingParams } from "../request-validation.js";
+import { checkTextLength, checkUnusedInputs, taskOf, validateDecodingParams } from "../request-validation.js";
 import type { TaskSpec } from "../tasks.js";
 
 /** One (task, image) pair of a call: run() pairs one task with each image, runTasks() each task with one image. */
@@ -14,6 +14,27 @@ export interface CallPair {
   readonly spec: TaskSpec;
   readonly request: TaskRequest;
   readonly imageIndex: number;
+}
+
+/**
+ * The three shapes of a call: "per_image" runs requests[0] on every image (run), "each_image" the
+ * same with per-image failures (runEach), "multi_task" every request on the one image (runTasks).
+ */
+export type CallMode = "per_image" | "each_image" | "multi_task";
+
+/**
+ * The (task, image) pairs of a call, checked for having any: a call without images or tasks fails
+ * here, with the message that says what to pass.
+ */
+export function callPairs(mode: CallMode, requests: readonly TaskRequest[], imageCount: number): CallPair[] {
+  if (mode === "multi_task") {
+    requireSome(requests.length, "tasks");
+    return requests.map((request, i) => ({ spec: taskOf(request, `tasks[${i}]`), request, imageIndex: 0 }));
+  }
+  requireSome(imageCount, "images");
+  const request = requests[0]!;
+  const spec = taskOf(request);
+  return Array.from({ length: imageCount }, (_, imageIndex) => ({ spec, request, imageIndex }));
 }
 
 export interface CallLimits extends DecodingLimits {
@@ -25,9 +46,23 @@ export function throwIfAborted(signal: AbortSignal | undefined): void {
   if (signal?.aborted) throw new FlorenceError("cancelled", "the request was cancelled");
 }
 
+/**
+ * `work`, or a cancelled error as soon as `signal` aborts: a call waiting for images another
+ * thread prepares must not wait for them after its caller gave up.
+ */
+export function untilAborted<T>(work: Promise<T>, signal: AbortSignal | undefined): Promise<T> {
+  if (signal === undefined) return work;
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = (): void => reject(new FlorenceError("cancelled", "the request was cancelled"));
+    if (signal.aborted) onAbort();
+    signal.addEventListener("abort", onAbort, { once: true });
+    work.then(resolve, reject).finally(() => signal.removeEventListener("abort", onAbort));
+  });
+}
+
 /** Fails unless the call holds at least one of `what` (images or tasks). */
-export function requireSome(items: readonly unknown[], what: "images" | "tasks"): void {
-  if (items.length > 0) return;
+export function requireSome(count: number, what: "images" | "tasks"): void {
+  if (count > 0) return;
   const noun = what === "images" ? "image" : "task";
   throw new FlorenceError("invalid_argument", `no ${what} given; pass at least one ${noun}`, {
     violations: [{ field: what, description: `at least one ${noun}` }],

@@ -7,16 +7,26 @@
  */
 import type { Worker } from "node:worker_threads";
 import { pickDecodingParams } from "../../core/decoding.js";
+import type { ImageInput, TaskRequest } from "../../core/inputs.js";
+import type { RunTimings } from "../../core/timings.js";
 import type { EngineStats, ImageOutcome } from "../engine.js";
 import { callbackError, FlorenceError } from "../errors.js";
 import type { CallOptions, GenerationOptions } from "../inputs.js";
-import type { HostToWorker, WorkerToHost } from "./protocol.js";
+import type { CallMode } from "../stages/validate.js";
+import { transferablesOf } from "./prepared-wire.js";
+import type { HostToWorker, WirePreparedImages, WorkerToHost } from "./protocol.js";
 import type { WorkerSlot } from "./supervision.js";
 
 interface PendingStats {
   readonly resolve: (stats: EngineStats | undefined) => void;
   readonly slot: WorkerSlot;
 }
+
+/** Prepares a call's images on another thread (preprocess-pool.ts); never rejects. */
+export type ImagePreparer = (
+  images: readonly ImageInput[],
+  signal: AbortSignal | undefined,
+) => Promise<WirePreparedImages>;
 
 interface PendingCall {
   readonly resolve: (outcomes: ImageOutcome[]) => void;
@@ -27,15 +37,34 @@ interface PendingCall {
   /** performance.now() when the run message was posted. */
   readonly sentAt: number;
   readonly slot: WorkerSlot;
+  /** How long the preparer took for this call's images, once it answered (undefined: the worker decoded them). */
+  preprocessMs: number | undefined;
 }
 
-/** The work of a run message: which requests on which images. */
-export type RunWork = Pick<Extract<HostToWorker, { type: "run" }>, "mode" | "requests" | "images">;
+/** The work of a call: which requests on which images. */
+export interface RunWork {
+  readonly mode: CallMode;
+  readonly requests: readonly TaskRequest[];
+  readonly images: readonly ImageInput[];
+}
+
+/**
+ * A call's timings as its caller sees them when another thread prepared its images: preprocessing
+ * is the preparer's time (it may overlap the worker's earlier batches), and queue time is what is
+ * left of the wall time after every stage.
+ */
+export function withHostPreprocessing(run: RunTimings, wallMs: number, preprocessMs: number): RunTimings {
+  const stages = run.visionMs + run.encoderMs + run.decoderMs + run.postprocessMs;
+  return { ...run, preprocessMs, queueMs: Math.max(0, wallMs - preprocessMs - stages) };
+}
 
 export class CallRelay {
   readonly #pending = new Map<number, PendingCall>();
   readonly #pendingStats = new Map<number, PendingStats>();
   #nextId = 1;
+
+  /** With a preparer, images are decoded off the inference workers; without, each worker decodes its calls' images. */
+  constructor(private readonly preparer?: ImagePreparer) {}
 
   /** Sends a call to `worker`, the current worker of `slot`; settles when the worker answers, fails or dies. */
   send(slot: WorkerSlot, worker: Worker, work: RunWork, options: GenerationOptions): Promise<ImageOutcome[]> {
@@ -62,12 +91,19 @@ export class CallRelay {
         onTimings: options.onTimings,
         sentAt: performance.now(),
         slot,
+        preprocessMs: undefined,
       });
       slot.inFlight++;
+      const preparer = this.preparer;
       const run: HostToWorker = {
-        ...work,
         type: "run",
         id,
+        mode: work.mode,
+        requests: work.requests,
+        images:
+          preparer === undefined
+            ? { kind: "inputs", inputs: work.images }
+            : { kind: "handed_over", count: work.images.length },
         params: pickDecodingParams(options),
         lane: options.lane,
         streamTokens: options.onToken !== undefined,
@@ -76,7 +112,19 @@ export class CallRelay {
         cancelFlag,
       };
       worker.postMessage(run);
+      // Posted after the run message: the worker has announced the call's rows to its scheduler
+      // before the images arrive, so a batch forming there waits for them.
+      if (preparer !== undefined) void this.#handOver(id, worker, preparer(work.images, options.signal));
     });
+  }
+
+  async #handOver(id: number, worker: Worker, preparing: Promise<WirePreparedImages>): Promise<void> {
+    const started = performance.now();
+    const images = await preparing;
+    const call = this.#pending.get(id);
+    if (call === undefined) return; // answered already (cancelled, or its worker died)
+    call.preprocessMs = performance.now() - started;
+    worker.postMessage({ type: "images", id, images } satisfies HostToWorker, transferablesOf(images));
   }
 
   /** The counters of one worker; undefined when it dies or the engine closes before it answers. */
@@ -109,9 +157,14 @@ export class CallRelay {
       if (m.timings !== undefined) {
         // The worker's event loop is blocked while a batch runs: the run message waited in its
         // port until then. That wait is queue time the worker cannot see.
-        const unseen = Math.max(0, performance.now() - call.sentAt - m.timings.workerMs);
+        const wallMs = performance.now() - call.sentAt;
+        const unseen = Math.max(0, wallMs - m.timings.workerMs);
+        const timings =
+          call.preprocessMs === undefined
+            ? { ...m.timings.run, queueMs: m.timings.run.queueMs + unseen }
+            : withHostPreprocessing(m.timings.run, wallMs, call.preprocessMs);
         try {
-          call.onTimings?.({ ...m.timings.run, queueMs: m.timings.run.queueMs + unseen });
+          call.onTimings?.(timings);
         } catch (e) {
           call.reject(callbackError("onTimings", e));
           return;

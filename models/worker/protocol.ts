@@ -14,6 +14,24 @@ import type { TaskResult } from "../../core/results.js";
 import type { RunTimings } from "../../core/timings.js";
 import type { EngineStats } from "../engine.js";
 import type { SerializedFlorenceError } from "../errors.js";
+import type { ImageLimits, ImageSize, PreparedImage } from "../image/index.js";
+import type { CallMode } from "../stages/validate.js";
+
+/** A call's image after preparation, as it crosses a thread boundary: ready, or why it is unusable. */
+export type WirePreparedOutcome = PreparedImage | { readonly error: SerializedFlorenceError };
+
+/** A call's images as a preprocessing thread answers them; `ok: false` fails the whole call. */
+export type WirePreparedImages =
+  | { readonly ok: true; readonly images: readonly WirePreparedOutcome[] }
+  | { readonly ok: false; readonly error: SerializedFlorenceError };
+
+/**
+ * A run's images: sent with it (the worker decodes them), or prepared by a preprocessing thread
+ * and sent in an `images` message once ready (preprocess-pool.ts).
+ */
+export type RunImages =
+  | { readonly kind: "inputs"; readonly inputs: readonly ImageInput[] }
+  | { readonly kind: "handed_over"; readonly count: number };
 
 /** An ImageOutcome (../engine.ts) as it crosses the thread boundary. */
 export type WireOutcome =
@@ -24,13 +42,9 @@ export type HostToWorker =
   | {
       readonly type: "run";
       readonly id: number;
-      /**
-       * "per_image": requests[0] on every image (run); "each_image": the same, with per-image
-       * failures (runEach); "multi_task": every request on images[0] (runTasks).
-       */
-      readonly mode: "per_image" | "each_image" | "multi_task";
+      readonly mode: CallMode;
       readonly requests: readonly TaskRequest[];
-      readonly images: readonly ImageInput[];
+      readonly images: RunImages;
       readonly params: DecodingParams;
       /** The call's fairness lane (CallOptions.lane), when it has one. */
       readonly lane: string | undefined;
@@ -46,6 +60,7 @@ export type HostToWorker =
       /** Int32Array(1) over shared memory; the host stores 1 to cancel. */
       readonly cancelFlag: SharedArrayBuffer;
     }
+  | { readonly type: "images"; readonly id: number; readonly images: WirePreparedImages }
   | { readonly type: "cancel"; readonly id: number }
   | { readonly type: "stats"; readonly id: number }
   | { readonly type: "close" };
@@ -78,3 +93,17 @@ export type WorkerToHost =
   | { readonly type: "error"; readonly id: number; readonly error: SerializedFlorenceError }
   | { readonly type: "stats"; readonly id: number; readonly stats: EngineStats | undefined }
   | { readonly type: "closed" };
+
+/** Main thread -> preprocessing thread: decode and resize a call's images to `size`. */
+export type HostToPreprocess =
+  | {
+      readonly type: "prepare";
+      readonly id: number;
+      readonly images: readonly ImageInput[];
+      readonly size: ImageSize;
+      readonly limits: ImageLimits;
+    }
+  /** The caller gave up: skip this call's images if they have not been started. */
+  | { readonly type: "drop"; readonly id: number };
+
+export type PreprocessToHost = { readonly type: "prepared"; readonly id: number; readonly images: WirePreparedImages };

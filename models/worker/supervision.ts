@@ -5,11 +5,12 @@
  * take calls" is told to availability listeners (the server's health). What the workers are
  * asked to do is call-relay.ts.
  */
-import { Worker } from "node:worker_threads";
+import type { Worker } from "node:worker_threads";
 import type { ModelInfo } from "../../core/model-info.js";
 import type { EngineAvailability } from "../engine.js";
 import { FlorenceError } from "../errors.js";
 import type { HostToWorker, WorkerToHost } from "./protocol.js";
+import { spawnThread } from "./spawn.js";
 import type { WorkerInit } from "./worker-main.js";
 
 /**
@@ -42,13 +43,19 @@ export interface SupervisionOptions {
   readonly stableAfterMs: number;
   /** Starts a worker thread. Default `spawnWorker`; fault-injection tests wrap it to reach the threads. */
   readonly spawn: (init: WorkerInit) => Worker;
+  /**
+   * Starts an image preprocessing thread (preprocess-pool.ts replaces one that dies on its next
+   * call). Default `spawnPreprocessThread`; fault-injection tests wrap it too.
+   */
+  readonly spawnPreprocess: () => Worker;
 }
 
-const DEFAULT_SUPERVISION: Readonly<SupervisionOptions> = Object.freeze({
+export const DEFAULT_SUPERVISION: Readonly<SupervisionOptions> = Object.freeze({
   initialBackoffMs: 100,
   maxBackoffMs: 30_000,
   stableAfterMs: 60_000,
   spawn: spawnWorker,
+  spawnPreprocess: spawnPreprocessThread,
 });
 
 /** How long a closing worker may take to exit after its close message before it is terminated. */
@@ -70,14 +77,14 @@ export function backoffDelay(
   return Math.min(options.maxBackoffMs, options.initialBackoffMs * 2 ** Math.min(failures, 30));
 }
 
-/** Spawns the worker entry, from dist/ (compiled .js) or from source through tsx in tests. */
+/** Spawns the inference worker entry (spawn.ts). */
 export function spawnWorker(init: WorkerInit): Worker {
-  const here = import.meta.url;
-  if (here.endsWith(".ts")) {
-    const entry = new URL("./worker-main.ts", here).href;
-    return new Worker(new URL("./worker-bootstrap.mjs", here), { workerData: { ...init, entry } });
-  }
-  return new Worker(new URL("./worker-main.js", here), { workerData: init });
+  return spawnThread("worker-main", init);
+}
+
+/** Spawns an image preprocessing thread (spawn.ts). */
+export function spawnPreprocessThread(): Worker {
+  return spawnThread("preprocess-main", {});
 }
 
 /** The model info a new worker reports once its model has loaded; rejects when it cannot start. */

@@ -10,7 +10,8 @@ import type { EngineStats, FlorenceEngine, ImageOutcome } from "../engine.js";
 import { FlorenceError } from "../errors.js";
 import type { GenerationOptions } from "../inputs.js";
 import { CallRelay, type RunWork } from "./call-relay.js";
-import { type SupervisionOptions, WorkerPool } from "./supervision.js";
+import { PreprocessPool } from "./preprocess-pool.js";
+import { DEFAULT_SUPERVISION, type SupervisionOptions, WorkerPool } from "./supervision.js";
 import type { WorkerInit } from "./worker-main.js";
 
 /** Adds the workers' counters; the largest batch is the largest of any worker. */
@@ -58,7 +59,11 @@ export async function createWorkerEngine(
   workerCount: number,
   supervision: Partial<SupervisionOptions> = {},
 ): Promise<FlorenceEngine> {
-  const relay = new CallRelay();
+  // The preparer is created before the workers start, so the relay can use it; its threads start
+  // on the first call, once the model's input size is known from the first ready worker.
+  let preprocessing: PreprocessPool | undefined;
+  const threads = init.options.preprocessWorkers;
+  const relay = new CallRelay(threads > 0 ? (images, signal) => preprocessing!.prepare(images, signal) : undefined);
   const { pool, info } = await WorkerPool.start(init, workerCount, supervision, {
     onMessage: (_slot, m) => relay.onMessage(m),
     onExit: (slot, code) =>
@@ -71,6 +76,9 @@ export async function createWorkerEngine(
           ),
       ),
   });
+  const limits = { maxPixels: init.options.maxImagePixels, maxBytes: init.options.maxImageBytes };
+  const spawnPreprocess = supervision.spawnPreprocess ?? DEFAULT_SUPERVISION.spawnPreprocess;
+  if (threads > 0) preprocessing = new PreprocessPool(threads, { size: info.imageSize, limits }, spawnPreprocess);
   let closed = false;
 
   const call = (work: RunWork, options: GenerationOptions): Promise<ImageOutcome[]> => {
@@ -113,7 +121,7 @@ export async function createWorkerEngine(
       if (closed) return;
       closed = true;
       relay.failAll(undefined, () => new FlorenceError("unavailable", "the engine is shutting down"));
-      await pool.close();
+      await Promise.all([pool.close(), preprocessing?.close()]);
     },
   };
 }

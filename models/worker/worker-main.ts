@@ -4,11 +4,13 @@
  */
 import { type MessagePort, parentPort, workerData } from "node:worker_threads";
 import type { RunTimings } from "../../core/timings.js";
-import type { FlorenceEngine } from "../engine.js";
+
 import { toFlorenceError } from "../errors.js";
 import type { CallOptions, GeneratedToken, TextSoFar } from "../inputs.js";
-import { createLocalEngine, type LocalEngineOptions } from "../pipeline.js";
-import type { HostToWorker, WireOutcome, WorkerToHost } from "./protocol.js";
+import { createLocalEngine, type LocalEngine, type LocalEngineOptions } from "../pipeline.js";
+import { type CallImages, imagesFromInputs, type PreparedOutcome } from "../stages/images.js";
+import { fromWirePrepared } from "./prepared-wire.js";
+import type { HostToWorker, RunImages, WireOutcome, WirePreparedImages, WorkerToHost } from "./protocol.js";
 
 export interface WorkerInit {
   /** Engine options with `model` already resolved to a local folder by the host. */
@@ -25,7 +27,34 @@ interface RunningCall {
 }
 
 const running = new Map<number, RunningCall>();
-let engine: FlorenceEngine | undefined;
+/** Calls whose images the main thread is still preparing: how to hand them to the call. */
+const handedOver = new Map<number, (images: WirePreparedImages) => void>();
+let engine: LocalEngine | undefined;
+const init = workerData as WorkerInit;
+
+/**
+ * A run's images: decoded by this call, or the ones the main thread's preprocessing thread sends
+ * in an `images` message. The entry is made before the run awaits anything, so that message
+ * (posted after the run message) always finds it.
+ */
+function callImages(id: number, images: RunImages): CallImages {
+  if (images.kind === "inputs") {
+    const limits = { maxPixels: init.options.maxImagePixels, maxBytes: init.options.maxImageBytes };
+    return imagesFromInputs(images.inputs, { size: engine!.info.imageSize }, limits);
+  }
+  const arrived = new Promise<PreparedOutcome[]>((resolve, reject) => {
+    handedOver.set(id, (wire) => {
+      try {
+        resolve(fromWirePrepared(wire));
+      } catch (e) {
+        reject(e);
+      }
+    });
+  });
+  // A call that fails before it reads its images (a bad argument) must not leave a rejection unhandled.
+  arrived.catch(() => {});
+  return { count: images.count, outcomes: () => arrived };
+}
 
 /** Runs between model passes, while the event loop is blocked: aborts calls the host cancelled. */
 function pollCancellation(): void {
@@ -36,6 +65,10 @@ function pollCancellation(): void {
 
 async function handle(message: HostToWorker): Promise<void> {
   switch (message.type) {
+    case "images":
+      handedOver.get(message.id)?.(message.images);
+      handedOver.delete(message.id);
+      return;
     case "cancel":
       running.get(message.id)?.controller.abort();
       return;
@@ -81,15 +114,9 @@ async function handle(message: HostToWorker): Promise<void> {
       };
       const options = { ...message.params, ...call };
       try {
-        const outcomes: WireOutcome[] =
-          message.mode === "each_image"
-            ? (await engine.runEach(message.requests[0]!, message.images, options)).map((o) =>
-                o.ok ? o : { ok: false, error: o.error.toJSON() },
-              )
-            : (message.mode === "multi_task"
-                ? await engine.runTasks(message.requests, message.images[0]!, options)
-                : await engine.run(message.requests[0]!, message.images, options)
-              ).map((result) => ({ ok: true, result }));
+        const outcomes: WireOutcome[] = (
+          await engine.runCall(message.mode, message.requests, callImages(message.id, message.images), options)
+        ).map((o) => (o.ok ? o : { ok: false, error: o.error.toJSON() }));
         post({
           type: "result",
           id: message.id,
@@ -100,13 +127,13 @@ async function handle(message: HostToWorker): Promise<void> {
         post({ type: "error", id: message.id, error: toFlorenceError(e).toJSON() });
       } finally {
         running.delete(message.id);
+        handedOver.delete(message.id);
       }
       return;
     }
   }
 }
 
-const init = workerData as WorkerInit;
 createLocalEngine({ ...init.options, beforeStep: pollCancellation }).then(
   (e) => {
     engine = e;

@@ -3,7 +3,8 @@
  * its own JPEG, run as one batch of 16 rows although their images are decoded and resized one after
  * another on the worker (the scheduler waits for the calls it knows are still being prepared). A
  * call that fails while being prepared withdraws, so it does not hold the batch. With the formation
- * window off (0), the same burst splits, which shows the test can fail.
+ * window off (0), the same burst splits, which shows the test can fail. Both ways of preparing
+ * images are covered: on a preprocessing thread (the default) and on the inference worker.
  */
 import { readFile } from "node:fs/promises";
 import sharp from "sharp";
@@ -34,7 +35,7 @@ afterAll(async () => {
   await Promise.all(engines.map((e) => e.close()));
 });
 
-async function engine(batchFormationMs: number, maxBatchSize = CALLERS): Promise<Florence> {
+async function engine(batchFormationMs: number, maxBatchSize = CALLERS, preprocessWorkers = 1): Promise<Florence> {
   // Generous window: the test checks that the burst waits for its own preprocessing, however slow
   // a shared machine makes it; the default is a benchmark matter (BENCHMARKS.md).
   const init: EngineOptionsInit = {
@@ -43,6 +44,7 @@ async function engine(batchFormationMs: number, maxBatchSize = CALLERS): Promise
     maxDelayMs: 0,
     visionCacheBytes: 0,
     batchFormationMs,
+    preprocessWorkers,
   };
   const florence = await createFlorence(init);
   engines.push(florence);
@@ -67,19 +69,24 @@ async function burst(florence: Florence, extra: Promise<unknown>[] = []): Promis
 }
 
 describe("batch formation under a burst", () => {
-  it("16 simultaneous callers run as one batch of 16 rows; a call whose image fails does not hold it", async () => {
-    // Room for 32 rows, so the batch is never full: it starts when nothing announced is left. If
-    // the failed call kept its announcement, the batch would wait the whole window (10 minutes),
-    // far past this test's timeout.
-    const florence = await engine(600_000, 2 * CALLERS);
-    const corrupt = florence.run({ task: "caption" }, [Uint8Array.of(0xff, 0xd8, 0xff, 0, 1, 2)], {
-      maxNewTokens: 3,
-      numBeams: 1,
-    });
-    const failed = expect(corrupt).rejects.toMatchObject({ kind: "invalid_image" });
-    expect(await burst(florence, [corrupt])).toEqual({ [CALLERS]: 1 });
-    await failed;
-  }, 180_000);
+  // Images prepared by a preprocessing thread (1) or on the inference worker itself (0).
+  it.each([1, 0])(
+    "16 simultaneous callers run as one batch of 16 rows; a call whose image fails does not hold it (preprocessWorkers %i)",
+    async (preprocessWorkers) => {
+      // Room for 32 rows, so the batch is never full: it starts when nothing announced is left. If
+      // the failed call kept its announcement, the batch would wait the whole window (10 minutes),
+      // far past this test's timeout.
+      const florence = await engine(600_000, 2 * CALLERS, preprocessWorkers);
+      const corrupt = florence.run({ task: "caption" }, [Uint8Array.of(0xff, 0xd8, 0xff, 0, 1, 2)], {
+        maxNewTokens: 3,
+        numBeams: 1,
+      });
+      const failed = expect(corrupt).rejects.toMatchObject({ kind: "invalid_image" });
+      expect(await burst(florence, [corrupt])).toEqual({ [CALLERS]: 1 });
+      await failed;
+    },
+    180_000,
+  );
 
   it("without the formation window the burst splits at its first prepared callers", async () => {
     const florence = await engine(0);
