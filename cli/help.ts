@@ -18,10 +18,11 @@ import {
 } from "./command-flags.js";
 import { EXPORT_FLAGS, EXPORT_NOTES, EXPORT_USAGE } from "./export-command.js";
 import { flagHelp } from "./flag-table.js";
+import { GPU_INSTALL_FLAGS, GPU_INSTALL_NOTES, GPU_INSTALL_USAGE } from "./gpu-install-command.js";
 import { serverFlagsHelp } from "./server-flags.js";
 import { STREAM_FLAGS, STREAM_REQUEST_FLAGS } from "./video/stream-flags.js";
 
-export type CommandName = "run" | "serve" | "call" | "export" | "stream";
+export type CommandName = "run" | "serve" | "call" | "export" | "stream" | "gpu-install";
 
 export const COMMAND_SUMMARIES: Readonly<Record<CommandName, string>> = {
   run: "run one task on image files with a local engine and print the results as JSON",
@@ -29,6 +30,8 @@ export const COMMAND_SUMMARIES: Readonly<Record<CommandName, string>> = {
   call: "call a running server and print the results as JSON",
   export: "convert a fine-tuned checkpoint (transformers or Microsoft layout, optional LoRA) into a folder serve loads",
   stream: "send a video, camera, stream URL or image folder frame by frame and print one JSON line per frame",
+  "gpu-install":
+    "get onnxruntime-node's CUDA provider and the CUDA 13 libraries it needs from PyPI (for --device cuda)",
 };
 
 const USAGE_LINES: Readonly<Record<CommandName, string>> = {
@@ -37,6 +40,7 @@ const USAGE_LINES: Readonly<Record<CommandName, string>> = {
   call: 'florence2 call [--url URL] [--model NAME] --task "<CAPTION>" --image FILE [flags]',
   export: EXPORT_USAGE,
   stream: 'florence2 stream [--url URL [--model NAME] | --model DIR|ID] --input SOURCE --task "<OD>" [flags]',
+  "gpu-install": GPU_INSTALL_USAGE,
 };
 
 const HELP_FLAG_LINE = "    -h, --help\n        print this help and exit";
@@ -110,6 +114,8 @@ export function commandHelp(command: CommandName): string {
       ].join("\n");
     case "export":
       return [...head, "Export:", flagHelp(EXPORT_FLAGS), "", ...EXPORT_NOTES, ...help].join("\n");
+    case "gpu-install":
+      return [...head, "Install:", flagHelp(GPU_INSTALL_FLAGS), "", ...GPU_INSTALL_NOTES, ...help].join("\n");
     case "stream":
       return [
         ...head,

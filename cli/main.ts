@@ -23,6 +23,7 @@ import {
 } from "./command-flags.js";
 import { type DrawTarget, drawResults, drawTargets } from "./draw.js";
 import { exportCommand } from "./export-command.js";
+import { gpuInstallCommand } from "./gpu-install-command.js";
 import { parseArgsOptions, readList, readText } from "./flag-table.js";
 import { type CommandName, commandHelp, mainHelp, packageVersion } from "./help.js";
 import { serveModels } from "./load-engine.js";
@@ -218,6 +219,7 @@ const COMMANDS: Readonly<Record<CommandName, (argv: string[]) => Promise<unknown
   call,
   export: (argv) => exportCommand(argv, () => printHelp("export")),
   stream: (argv) => streamCommand(argv, { taskArgs, generationArgs, connect }),
+  "gpu-install": (argv) => gpuInstallCommand(argv, () => printHelp("gpu-install")),
 };
 
 function isCommand(name: string): name is CommandName {

@@ -57,7 +57,7 @@ describe("describeCudaFailure", () => {
     [
       "provider libraries not installed",
       { installed: false, ldd: undefined, cudnn: false },
-      [/are not installed \(ORT said: OrtSessionOptionsAppendExecutionProvider_Cuda/, /run `npm run gpu:install`/],
+      [/are not installed \(ORT said: OrtSessionOptionsAppendExecutionProvider_Cuda/, /run `npx florence2 gpu-install` \(in a clone of the repository: `npm run gpu:install`\)/],
       [/NuGet|ONNXRUNTIME_NODE_INSTALL/],
     ],
     [
@@ -99,7 +99,7 @@ describe("describeCudaFailure", () => {
       [/cuDNN 9 \(libcudnn\.so\.9\) is not next to the CUDA runtime/],
       [],
     ],
-    ["ldd unavailable", state(undefined), [/ldd could not tell why/, /rerun `npm run gpu:install`/], []],
+    ["ldd unavailable", state(undefined), [/ldd could not tell why/, /rerun `npx florence2 gpu-install`/], []],
   ];
   it.each(cases)("%s", (_name, s, present, absent) => {
     const message = describeCudaFailure(ORT_ERROR, s);

@@ -30,8 +30,10 @@ export const DRIVER_LIBRARY = "libcuda.so.1";
 /** CUDA 13.0's minimum Linux driver (NVIDIA's CUDA 13.0 release notes); tools/gpu/install.py says the same. */
 export const CUDA_DRIVER_MIN = "580.65.06";
 const CUDNN_LIBRARY = "libcudnn.so.9";
+/** The install command, for an installed package and for a clone of the repository. */
+const INSTALL = "`npx florence2 gpu-install` (in a clone of the repository: `npm run gpu:install`)";
 const INSTALL_HINT =
-  "run `npm run gpu:install` (onnxruntime-gpu's CUDA provider with the CUDA 13 and cuDNN 9 libraries, from PyPI; docs/gpu.md) " +
+  `run ${INSTALL} (onnxruntime-gpu's CUDA provider with the CUDA 13 and cuDNN 9 libraries, from PyPI; docs/gpu.md) ` +
   `on a machine with an NVIDIA GPU and driver ${CUDA_DRIVER_MIN} or newer`;
 
 function messageOf(e: unknown): string {
@@ -126,19 +128,19 @@ export function describeCudaFailure(e: unknown, state: CudaProviderState): strin
     return `${head}onnxruntime-node's CUDA provider libraries (${CUDA_PROVIDER_FILES.join(", ")}) are not installed (ORT said: ${ortSays(e)}): ${INSTALL_HINT}${tail}`;
   }
   if (state.ldd === undefined) {
-    return `${head}onnxruntime could not load its CUDA provider (ORT said: ${ortSays(e)}), and ldd could not tell why: rerun \`npm run gpu:install\` and read its ldd report; the NVIDIA driver must be ${CUDA_DRIVER_MIN} or newer${tail}`;
+    return `${head}onnxruntime could not load its CUDA provider (ORT said: ${ortSays(e)}), and ldd could not tell why: rerun ${INSTALL} and read its ldd report; the NVIDIA driver must be ${CUDA_DRIVER_MIN} or newer${tail}`;
   }
   const missing = [...state.ldd].filter(([, path]) => path === null).map(([name]) => name);
   const libraries = missing.filter((name) => name !== DRIVER_LIBRARY);
   if (libraries.length > 0) {
-    return `${head}the CUDA provider cannot find ${libraries.join(", ")} (CUDA 13 libraries that \`npm run gpu:install\` places): rerun it, the folder it filled was moved or deleted${tail}`;
+    return `${head}the CUDA provider cannot find ${libraries.join(", ")} (CUDA 13 libraries that ${INSTALL} places): rerun it, the folder it filled was moved or deleted${tail}`;
   }
   if (missing.includes(DRIVER_LIBRARY)) {
     return `${head}no NVIDIA driver: ${DRIVER_LIBRARY}, the driver's CUDA library, cannot be found (every other library the CUDA provider needs is installed): ${DRIVER_HINT}${tail}`;
   }
   const cudnn = state.cudnn
     ? ""
-    : `; cuDNN 9 (${CUDNN_LIBRARY}) is not next to the CUDA runtime either: rerun \`npm run gpu:install\``;
+    : `; cuDNN 9 (${CUDNN_LIBRARY}) is not next to the CUDA runtime either: rerun ${INSTALL}`;
   return `${head}its libraries and the driver's ${DRIVER_LIBRARY} all load, so CUDA itself failed (ORT said: ${ortSays(e)}): check that \`nvidia-smi\` lists the GPU and that the driver is ${CUDA_DRIVER_MIN} or newer${cudnn}${tail}`;
 }
 

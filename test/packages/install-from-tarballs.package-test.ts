@@ -223,6 +223,18 @@ describe("florence2-client installed from its tarball", () => {
       expect(version.trim()).toBe(packs.server?.filename.replace(/^florence2-grpc-(.*)\.tgz$/, "$1"));
     }, 70_000);
 
+    it("runs the package's GPU installer as `npx florence2 gpu-install` (offline with an empty cache: it names the missing wheels)", async () => {
+      const prefix = join(serverApp, "gpu-empty");
+      const failed = run("npx", ["--no-install", "florence2", "gpu-install", "--offline", "--prefix", prefix], {
+        cwd: serverApp,
+        timeoutMs: 60_000,
+      });
+      // The installer found onnxruntime-node in the dependent project and stopped before changing it.
+      await expect(failed).rejects.toThrow(
+        /status 1[\s\S]*lacks onnxruntime-gpu==1\.30\.0[\s\S]*copy a filled wheel cache there/,
+      );
+    }, 70_000);
+
     it("exports its client, server and generated code to the dependent project", async () => {
       const probe = `const kinds = {};
 for (const [path, name] of [["florence2-grpc/client", "createFlorenceClient"], ["florence2-grpc/server", "startServer"], ["florence2-grpc/gen/florence/v1/florence_service_pb", "FlorenceService"]])
