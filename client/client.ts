@@ -49,6 +49,7 @@ import type {
   TextResult,
 } from "./results.js";
 import { StreamFramesRequestSchema } from "../gen/florence/v1/frames_pb.js";
+import { readUntilStopped } from "./early-stop.js";
 import { type RunStreamEvent, type RunStreamOptions, runStreamEvents } from "./run-stream.js";
 import { fromStreamResponse, toStreamRequests } from "./stream.js";
 import { type ReadImageFile, toBox, toGenerationOptions, toImage, toImages, toTask, toTaskInput } from "./to-proto.js";
@@ -308,9 +309,10 @@ export function createFlorenceClientOnTransport(transport: Transport, settings: 
     },
     async *streamFrames(frames, config, o = {}) {
       if (settings.noBidiStreaming !== undefined) throw new ConnectError(settings.noBidiStreaming, Code.Unimplemented);
-      const answers = florence.streamFrames(
-        withStreamModel(toStreamRequests(frames, config, readFile), modelOf(config)),
-        toCallOptions(o, settings, false),
+      const requests = withStreamModel(toStreamRequests(frames, config, readFile), modelOf(config));
+      const answers = readUntilStopped(
+        (signal) => florence.streamFrames(requests, toCallOptions({ ...o, signal }, settings, false)),
+        o.signal,
       );
       for await (const answer of answers) yield fromStreamResponse(answer);
     },

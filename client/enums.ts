@@ -25,7 +25,7 @@ export function enumNames<E extends EnumObject>(e: E): Array<EnumName<E>> {
  */
 export function nameToEnum<E extends EnumObject>(e: E, name: string, field: string): number {
   // Only the exact lower-case names: "CAPTION" or "Caption" would hide a typo-prone second spelling.
-  const valid = name !== "unspecified" && name === name.toLowerCase();
+  const valid = typeof name === "string" && name !== "unspecified" && name === name.toLowerCase();
   const value = valid ? e[name.toUpperCase()] : undefined;
   if (typeof value !== "number") {
     throw new ConnectError(

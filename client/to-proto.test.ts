@@ -44,10 +44,11 @@ describe("enums", () => {
     expect(enumToName(Task, value)).toBe(name);
   });
 
-  it.each(["unspecified", "CAPTION", "<OD>", ""])(
+  // Not strings too: a JavaScript caller can pass anything (a task object where a name belongs).
+  it.each<unknown>(["unspecified", "CAPTION", "<OD>", "", { task: "caption" }, undefined, 3])(
     "rejects %j with INVALID_ARGUMENT listing the valid names",
     (name) => {
-      const call = () => nameToEnum(Task, name, "task");
+      const call = () => nameToEnum(Task, name as string, "task");
       expect(call).toThrow(/task: unknown value .* expected one of caption, detailed_caption/);
       try {
         call();

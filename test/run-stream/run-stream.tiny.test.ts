@@ -4,6 +4,7 @@
  * the call stops the decoding (checked by the engine's decoder-step counter, never by timing), and
  * auth, limits and batching apply as for Run.
  */
+import { spawn } from "node:child_process";
 import { writeFileSync } from "node:fs";
 import { mkdtemp, readFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
@@ -241,11 +242,65 @@ describe("RunStream", () => {
       }, 400);
       // The server's log says deadline_exceeded when its own deadline fires first; when the client's
       // reset of the HTTP/2 stream arrives first (connect-node resets with INTERNAL_ERROR on a
-      // deadline), it says internal. Either way the call failed and decoding stopped.
+      // deadline), it says deadline_exceeded or canceled (server/errors.ts). Either way the call
+      // failed and decoding stopped.
       expect(code).not.toBe("ok");
       expect(used).toBeLessThan(LONG);
     });
   });
+
+  // A program that stops reading early must still end by itself: an HTTP/2 stream left unread after
+  // its reset kept the connection, and so the process, alive until connect's 15-minute idle timeout
+  // (client/early-stop.ts). The same holds for StreamFrames.
+  const early = (tokens: number, stopAt: string) =>
+    `for await (const event of client.runStream("caption", image, { maxNewTokens: ${tokens}, minNewTokens: ${tokens}, numBeams: 1, partialIntervalMs: 0 })) {
+  if (event.kind === "${stopAt}") break;
+}`;
+  it.each([
+    ["runStream after the first partial", early(LONG, "partial")],
+    ["runStream after the result", early(5, "result")],
+    [
+      "streamFrames after the first answer",
+      `const frames = [1, 2, 3, 4].map((frameId) => ({ frameId, image }));
+for await (const answer of client.streamFrames(frames, { task: { task: "caption" }, options: { maxNewTokens: 5, numBeams: 1 } })) {
+  if (answer.kind === "result") break;
+}`,
+    ],
+  ])(
+    "a Node program that breaks out of %s exits on its own",
+    async (_name, body) => {
+      const dir = await mkdtemp(join(tmpdir(), "florence-early-stop-"));
+      const script = join(dir, "break.mts");
+      const clientUrl = new URL("../../client/index.ts", import.meta.url).href;
+      const imagePath = new URL("coffee.jpg", IMAGES).pathname;
+      writeFileSync(
+        script,
+        `import { readFile } from "node:fs/promises";
+import { createFlorenceClient } from ${JSON.stringify(clientUrl)};
+const client = createFlorenceClient({ baseUrl: ${JSON.stringify(url)} });
+const image = await readFile(${JSON.stringify(imagePath)});
+${body}
+console.log("stopped");
+`,
+      );
+      const { code, stdout } = await new Promise<{ code: number | null; stdout: string }>((resolve) => {
+        const child = spawn(process.execPath, ["--import", "tsx", script], { stdio: ["ignore", "pipe", "inherit"] });
+        let out = "";
+        child.stdout.on("data", (d: Buffer) => {
+          out += d.toString();
+        });
+        // Generous: a fixed client exits within a second; the broken one waited 15 minutes.
+        const killer = setTimeout(() => child.kill("SIGKILL"), 30_000);
+        child.on("exit", (exitCode) => {
+          clearTimeout(killer);
+          resolve({ code: exitCode, stdout: out });
+        });
+      });
+      expect(stdout).toContain("stopped");
+      expect(code).toBe(0);
+    },
+    60_000,
+  );
 
   it("bad requests: the same INVALID_ARGUMENT as Run, and a partial interval over the limit", async () => {
     const tooMany = { ...short, maxNewTokens: 5000, minNewTokens: 0 };
