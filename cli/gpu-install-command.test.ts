@@ -4,11 +4,11 @@
  * through the package (offline with an empty cache, it stops with its own message before changing
  * anything).
  */
-import { spawn } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
+import { runCli } from "../test/support/run-cli.js";
 import { UsageError } from "./args.js";
 import { installerArguments } from "./gpu-install-command.js";
 
@@ -32,23 +32,8 @@ describe("installerArguments", () => {
 const scratch = mkdtempSync(join(tmpdir(), "florence2-gpu-install-"));
 afterAll(() => rmSync(scratch, { recursive: true, force: true }));
 
-function florence2(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, ["--import", "tsx", "cli/main.ts", ...args], {
-      cwd: new URL("..", import.meta.url).pathname,
-      env: { ...process.env, FLORENCE2_GPU_PREFIX: "", FLORENCE2_GPU_WHEELS: "", FLORENCE2_OFFLINE: "" },
-    });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.on("data", (d: Buffer) => {
-      stdout += d.toString();
-    });
-    child.stderr.on("data", (d: Buffer) => {
-      stderr += d.toString();
-    });
-    child.on("exit", (code) => resolve({ code, stdout, stderr }));
-  });
-}
+const florence2 = (args: string[]) =>
+  runCli(args, { FLORENCE2_GPU_PREFIX: "", FLORENCE2_GPU_WHEELS: "", FLORENCE2_OFFLINE: "" });
 
 describe("florence2 gpu-install", () => {
   it("prints its flags with --help", async () => {

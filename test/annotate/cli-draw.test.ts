@@ -2,19 +2,17 @@
  * `florence2 call --draw`: the file names for one and several images, and the real CLI, spawned
  * against a server around the fake engine, writing each image with its result drawn on it.
  */
-import { spawn } from "node:child_process";
 import { existsSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { fileURLToPath } from "node:url";
 import sharp from "sharp";
 import { afterAll, describe, expect, it } from "vitest";
 import { drawTargets } from "../../cli/draw.js";
 import { labelColor } from "../../client/annotate/index.js";
 import { startTestServer } from "../server/harness.js";
 import { decodeRgba, pixelAt } from "./support/image-compare.js";
+import { runCli } from "../support/run-cli.js";
 
-const ROOT = fileURLToPath(new URL("../../", import.meta.url));
 const out = mkdtempSync(join(tmpdir(), "florence2-draw-"));
 afterAll(() => rmSync(out, { recursive: true, force: true }));
 
@@ -48,21 +46,7 @@ describe("drawTargets", () => {
   });
 });
 
-function cli(args: readonly string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  const child = spawn(process.execPath, ["--import", "tsx", "cli/main.ts", ...args], {
-    cwd: ROOT,
-    stdio: ["ignore", "pipe", "pipe"],
-  });
-  let stdout = "";
-  let stderr = "";
-  child.stdout.on("data", (d: Buffer) => {
-    stdout += d.toString();
-  });
-  child.stderr.on("data", (d: Buffer) => {
-    stderr += d.toString();
-  });
-  return new Promise((resolve) => child.on("close", (code) => resolve({ code, stdout, stderr })));
-}
+const cli = (args: readonly string[]) => runCli(args);
 
 describe("florence2 call --draw", () => {
   it("writes each image with its result drawn, numbered in --image order", async () => {

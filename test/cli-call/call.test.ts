@@ -4,16 +4,14 @@
  * the served ones, and in a call of several images an image that fails alone is printed with its
  * error, named on stderr, and makes the exit status 1 while the others are answered.
  */
-import { spawn } from "node:child_process";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createFlorenceServer, type FlorenceServer, silentLogger } from "../../server/index.js";
 import { FakeEngine } from "../support/fake-engine.js";
+import { runCli } from "../support/run-cli.js";
 
-const ROOT = fileURLToPath(new URL("../../", import.meta.url));
 const PNG = "test/fixtures/images/tiny_12x9.png";
 /** What the fake engine says of bytes starting with "BAD". */
 const NOT_AN_IMAGE = "the image bytes are not a JPEG, PNG, WebP, GIF, TIFF or AVIF file";
@@ -43,22 +41,7 @@ afterAll(async () => {
 });
 
 function cli(args: readonly string[], env: Record<string, string> = {}) {
-  const child = spawn(process.execPath, ["--import", "tsx", "cli/main.ts", ...args], {
-    cwd: ROOT,
-    env: { ...process.env, FLORENCE2_CALL_MODEL: "", ...env },
-    stdio: ["ignore", "pipe", "pipe"],
-  });
-  let stdout = "";
-  let stderr = "";
-  child.stdout.on("data", (d: Buffer) => {
-    stdout += d.toString();
-  });
-  child.stderr.on("data", (d: Buffer) => {
-    stderr += d.toString();
-  });
-  return new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) =>
-    child.on("close", (code) => resolve({ code, stdout, stderr })),
-  );
+  return runCli(args, { FLORENCE2_CALL_MODEL: "", ...env });
 }
 
 const caption = (...more: string[]) => ["call", "--url", url, "--task", "<CAPTION>", "--num-beams", "1", ...more];

@@ -63,7 +63,9 @@ describe.skipIf(optedOut || !hasPip || !linuxX64)(
     it("without the provider libraries, cuda fails with our error that says npm run gpu:install", () => {
       expect(before.kind).toBe("provider_unavailable");
       expect(before.message).toMatch(/CUDA provider libraries .* are not installed/);
-      expect(before.message).toMatch(/run `npx florence2 gpu-install` \(in a clone of the repository: `npm run gpu:install`\)/);
+      expect(before.message).toMatch(
+        /run `npx florence2 gpu-install` \(in a clone of the repository: `npm run gpu:install`\)/,
+      );
       expect(before.message).not.toMatch(/NuGet|ONNXRUNTIME_NODE_INSTALL|cuda12/);
     });
 

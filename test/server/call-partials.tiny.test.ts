@@ -4,13 +4,12 @@
  * of the final answer and never shrinking, then the result exactly as `call` prints it without the
  * flag; the argument checks refuse with exit status 2 before connecting.
  */
-import { spawn } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createFlorence, type Florence } from "../../models/index.js";
 import { createFlorenceServer, type FlorenceServer, silentLogger } from "../../server/index.js";
+import { runCli } from "../support/run-cli.js";
 
-const ROOT = fileURLToPath(new URL("../../", import.meta.url));
 const MODEL = fileURLToPath(new URL("../fixtures/tiny", import.meta.url));
 const COFFEE = "test/fixtures/images/coffee.jpg";
 /** Exactly this many tokens, greedy: the answer is the same with and without --partials. */
@@ -31,22 +30,7 @@ afterAll(async () => {
 });
 
 function cli(args: readonly string[]) {
-  const child = spawn(process.execPath, ["--import", "tsx", "cli/main.ts", ...args], {
-    cwd: ROOT,
-    env: { ...process.env, FLORENCE2_CALL_MODEL: "", FLORENCE2_PARTIALS: "", FLORENCE2_PARTIAL_INTERVAL_MS: "" },
-    stdio: ["ignore", "pipe", "pipe"],
-  });
-  let stdout = "";
-  let stderr = "";
-  child.stdout.on("data", (d: Buffer) => {
-    stdout += d.toString();
-  });
-  child.stderr.on("data", (d: Buffer) => {
-    stderr += d.toString();
-  });
-  return new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) =>
-    child.on("close", (code) => resolve({ code, stdout, stderr })),
-  );
+  return runCli(args, { FLORENCE2_CALL_MODEL: "", FLORENCE2_PARTIALS: "", FLORENCE2_PARTIAL_INTERVAL_MS: "" });
 }
 
 const call = (task: string, ...more: string[]) => [
