@@ -57,7 +57,10 @@ describe("describeCudaFailure", () => {
     [
       "provider libraries not installed",
       { installed: false, ldd: undefined, cudnn: false },
-      [/are not installed \(ORT said: OrtSessionOptionsAppendExecutionProvider_Cuda/, /run `npx florence2 gpu-install` \(in a clone of the repository: `npm run gpu:install`\)/],
+      [
+        /are not installed \(ORT said: OrtSessionOptionsAppendExecutionProvider_Cuda/,
+        /run `npx florence2 gpu-install` \(in a clone of the repository: `npm run gpu:install`\)/,
+      ],
       [/NuGet|ONNXRUNTIME_NODE_INSTALL/],
     ],
     [
