@@ -47,7 +47,7 @@ export const MODEL_FLAGS: readonly ModelFlag[] = [
   {
     flag: "device",
     value: "cpu|cuda|webgpu",
-    help: "execution provider (cuda: run `npm run gpu:install` once first, docs/gpu.md)",
+    help: "execution provider (cuda: run `npx florence2 gpu-install` once first, in a clone `npm run gpu:install`; docs/gpu.md)",
     default: engineDefaults.executionProvider,
     set: (raw, into) => {
       into.executionProvider = given(parseDevice(String(raw)));

@@ -215,7 +215,9 @@ describe("execution providers", () => {
         /execution provider "cuda" is not available.*ORT said: OrtSessionOptionsAppendExecutionProvider_Cuda: Failed to load shared library/,
       );
       // The advice is our PyPI install (docs/gpu.md), no longer onnxruntime-node's NuGet download.
-      expect(e.message).toMatch(/run `npm run gpu:install`/);
+      expect(e.message).toMatch(
+        /run `npx florence2 gpu-install` \(in a clone of the repository: `npm run gpu:install`\)/,
+      );
       expect(e.message).toMatch(/CUDA 13 and cuDNN 9/);
       expect(e.message).not.toMatch(/ONNXRUNTIME_NODE_INSTALL|NuGet/);
     },

@@ -71,7 +71,11 @@ export class CallRelay {
     const id = this.#nextId++;
     const cancelFlag = new SharedArrayBuffer(4);
     return new Promise<ImageOutcome[]>((resolve, reject) => {
+      // The preparer hears of an abort through this call's own signal, not the caller's: one caller
+      // signal can be shared by many calls (a stream's frames), and each listener on it counts.
+      const preparing = new AbortController();
       const onAbort = (): void => {
+        preparing.abort();
         Atomics.store(new Int32Array(cancelFlag), 0, 1); // seen by a running batch between steps
         worker.postMessage({ type: "cancel", id } satisfies HostToWorker); // seen by a queued call
       };
@@ -114,7 +118,7 @@ export class CallRelay {
       worker.postMessage(run);
       // Posted after the run message: the worker has announced the call's rows to its scheduler
       // before the images arrive, so a batch forming there waits for them.
-      if (preparer !== undefined) void this.#handOver(id, worker, preparer(work.images, options.signal));
+      if (preparer !== undefined) void this.#handOver(id, worker, preparer(work.images, preparing.signal));
     });
   }
 
