@@ -133,9 +133,10 @@ afterAll(async () => {
 describe("rssMedianRise: the leak signal itself", () => {
   /** Samples whose RSS steps by these MiB per window. */
   const series = (steps: readonly number[]): MemorySample[] => {
-    let rss = 300 * MiB;
     const at = (value: number): MemorySample => ({ rss: value, heapUsed: 0, arrayBuffers: 0, external: 0 });
-    return [at(rss), ...steps.map((step) => at((rss += step * MiB)))];
+    const samples = [at(300 * MiB)];
+    for (const step of steps) samples.push(at(samples.at(-1)!.rss + step * MiB));
+    return samples;
   };
   it.each<[string, number[], boolean]>([
     ["no leak, the Node 24 swings", [20.0, 2.3, 44.8, -48.0, 27.6, -19.6], false],
