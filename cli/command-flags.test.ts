@@ -72,6 +72,18 @@ describe("engineSettings", () => {
     ],
     ["FLORENCE2_OFFLINE", ["--model", "m"], { FLORENCE2_OFFLINE: "1" }, { model: "m", offline: true }],
     [
+      "preprocessing threads: the flag, the environment, 0 keeps them on the worker",
+      ["--model", "m", "--preprocess-workers", "2"],
+      {},
+      { model: "m", preprocessWorkers: 2 },
+    ],
+    [
+      "FLORENCE2_PREPROCESS_WORKERS",
+      ["--model", "m"],
+      { FLORENCE2_PREPROCESS_WORKERS: "0" },
+      { model: "m", preprocessWorkers: 0 },
+    ],
+    [
       "offline off leaves HF_HUB_OFFLINE to the hub client",
       ["--model", "m"],
       { FLORENCE2_OFFLINE: "0" },
@@ -86,6 +98,7 @@ describe("engineSettings", () => {
     ["a bad dtype", ["--model", "m", "--dtype", "fp64"], {}, /--dtype fp64 is not a model precision/],
     ["a bad device", ["--model", "m"], { FLORENCE2_DEVICE: "tpu" }, /--device tpu is not supported/],
     ["no workers", ["--model", "m", "--workers", "0"], {}, /--workers 0 must be a whole number >= 1/],
+    ["negative preprocessing threads", ["--model", "m", "--preprocess-workers=-1"], {}, /--preprocess-workers/],
     [
       "a negative cache",
       ["--model", "m", "--vision-cache-mb=-1"],
