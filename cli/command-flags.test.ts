@@ -11,6 +11,7 @@ import {
   MODEL_FLAGS,
   partialsSettings,
   REQUEST_FLAGS,
+  LISTEN_AFTER_LOAD_FLAG,
   RETRY_LOAD_FLAG,
 } from "./command-flags.js";
 import { envOf, flagHelp, parseArgsOptions, readList, readSwitch, readText } from "./flag-table.js";
@@ -142,7 +143,7 @@ describe("flag-table", () => {
 describe("help", () => {
   it.each([
     ["run", [...REQUEST_FLAGS, ...MODEL_FLAGS]],
-    ["serve", [...MODEL_FLAGS, RETRY_LOAD_FLAG, ...SERVER_FLAGS]],
+    ["serve", [...MODEL_FLAGS, RETRY_LOAD_FLAG, LISTEN_AFTER_LOAD_FLAG, ...SERVER_FLAGS]],
     ["call", [...CALL_FLAGS, CALL_MODEL_FLAG, ...REQUEST_FLAGS]],
   ] as const)("%s --help names every flag it accepts, with its variable", (command, flags) => {
     const help = commandHelp(command);

@@ -258,6 +258,12 @@ export const CALL_MODEL_FLAG: FlagSpec = {
   help: "the served model to run on, by the name serve gave it (serve --model NAME=DIR; ListModels lists them); unset: the server's default model",
 };
 
+/** `serve`'s own switch: when the port opens. */
+export const LISTEN_AFTER_LOAD_FLAG: FlagSpec = {
+  flag: "listen-after-load",
+  help: "open the port only once the default model has loaded, for proxies without health checks (nginx upstreams): a starting replica refuses connections, which they skip, instead of answering UNAVAILABLE while it loads; not with Kubernetes probes, which need the port while the model loads",
+};
+
 /** `serve`'s own switch: what to do when the model cannot be loaded. */
 export const RETRY_LOAD_FLAG: FlagSpec = {
   flag: "retry-load",

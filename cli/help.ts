@@ -14,6 +14,7 @@ import {
   HUB_ENVIRONMENT,
   MODEL_FLAGS,
   REQUEST_FLAGS,
+  LISTEN_AFTER_LOAD_FLAG,
   RETRY_LOAD_FLAG,
 } from "./command-flags.js";
 import { EXPORT_FLAGS, EXPORT_NOTES, EXPORT_USAGE } from "./export-command.js";
@@ -90,7 +91,7 @@ export function commandHelp(command: CommandName): string {
       return [
         ...head,
         ...model,
-        flagHelp([RETRY_LOAD_FLAG]),
+        flagHelp([RETRY_LOAD_FLAG, LISTEN_AFTER_LOAD_FLAG]),
         "",
         "Server (the limits' errors are RESOURCE_EXHAUSTED or INVALID_ARGUMENT, as each line says):",
         serverFlagsHelp(),

@@ -13,9 +13,9 @@ import type { FlorenceEngine } from "../models/engine.js";
 import { createFlorence, engineDefaults, FlorenceError, isFlorenceError, toFlorenceError } from "../models/index.js";
 import { externalDataFiles, MODEL_FILES, onnxFilePath } from "../models/loading/index.js";
 import { createProgressBar } from "../models/hub/index.js";
-import { type Logger, type RunningServer, startServer } from "../server/index.js";
+import { type FlorenceServer, type Logger, prepareServer } from "../server/index.js";
 import type { ModelSource } from "../server/model-registry.js";
-import { engineSettings, RETRY_LOAD_FLAG } from "./command-flags.js";
+import { engineSettings, LISTEN_AFTER_LOAD_FLAG, RETRY_LOAD_FLAG } from "./command-flags.js";
 import { readSwitch } from "./flag-table.js";
 import { checkDefaultModel, parseModelSpecs, parseServerFlags } from "./server-flags.js";
 
@@ -150,8 +150,9 @@ export function modelSources<E extends FlorenceEngine>(
 
 /**
  * `florence2 serve` after its flags are parsed: the models of --model (parseModelSpecs), the
- * server options, and --retry-load. Starts the server (which loads the default model, or every
- * model with --preload) and resolves once it is serving. A default model that cannot be loaded
+ * server options, --retry-load and --listen-after-load. Starts the server (which loads the default
+ * model, or every model with --preload) and resolves once it is serving; its port opens at once,
+ * or with --listen-after-load once the default model has loaded. A default model that cannot be loaded
  * closes the server and rejects with its load error, unless --retry-load keeps it trying.
  */
 export async function serveModels(values: Readonly<Record<string, unknown>>, env: Env): Promise<void> {
@@ -159,11 +160,12 @@ export async function serveModels(values: Readonly<Record<string, unknown>>, env
   const specs = parseModelSpecs(values, env);
   checkDefaultModel(server.options.defaultModel, specs);
   const retry = readSwitch(values, RETRY_LOAD_FLAG, env) ?? false;
+  const listenAfterLoad = readSwitch(values, LISTEN_AFTER_LOAD_FLAG, env) ?? false;
   // The engine options of the model flags; each model sets its own source.
   const base = engineSettings({ ...values, model: specs[0]!.source }, env);
   const closing = new AbortController();
-  let running: RunningServer | undefined;
-  const log: Logger = (entry) => running?.server.options.logger(entry);
+  let running: FlorenceServer | undefined;
+  const log: Logger = (entry) => running?.options.logger(entry);
   const failures = new Map<string, unknown>();
   const models = modelSources(specs, {
     create: (source) => {
@@ -183,13 +185,19 @@ export async function serveModels(values: Readonly<Record<string, unknown>>, env
     },
     onLoadFailed: (name, error) => failures.set(name, error),
   });
-  // The models start loading only once startServer has accepted the configuration (TLS files,
+  // The models start loading only once prepareServer has accepted the configuration (TLS files,
   // tokens, --insecure): a refused start must not leave a loading engine behind.
-  running = await startServer({ ...server.options, insecure: server.insecure, models });
-  void running.server.closed.then(() => closing.abort());
-  if (await running.server.ready) return;
+  const prepared = prepareServer({ ...server.options, insecure: server.insecure, models });
+  running = prepared.server;
+  void running.closed.then(() => closing.abort());
+  if (!listenAfterLoad) await prepared.listen();
+  if (await running.ready) {
+    // A signal during the load has started the close: the port stays shut.
+    if (listenAfterLoad && !running.closing) await prepared.listen();
+    return;
+  }
   // Stopped by a signal while waiting to retry: the server is already closing, which is no failure.
   if (closing.signal.aborted) return;
-  await running.server.close();
+  await running.close();
   throw failures.get(server.options.defaultModel ?? specs[0]!.name) ?? new Error("the default model failed to load");
 }

@@ -1,11 +1,13 @@
 /**
  * The real CLI, spawned as users run it (`node --import tsx cli/main.ts ...`): help and version
  * exit 0, a bad flag exits 2 pointing at the help, and `serve` with an unreachable hub exits 1 with
- * the download error naming the hub, or keeps retrying under --retry-load until a signal stops it.
+ * the download error naming the hub, or keeps retrying under --retry-load until a signal stops it;
+ * --listen-after-load opens the port only after the model has loaded.
  */
 import { type ChildProcess, spawn } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
+import net from "node:net";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterAll, describe, expect, it } from "vitest";
@@ -63,6 +65,7 @@ describe.concurrent("florence2", () => {
       "env FLORENCE2_MODEL",
       "--max-connections N",
       "--retry-load",
+      "--listen-after-load",
       "HF_TOKEN",
       "HF_ENDPOINT",
       "HF_HUB_OFFLINE",
@@ -107,4 +110,76 @@ describe.concurrent("florence2", () => {
     const { code } = await run.exit;
     expect(code).toBe(0);
   }, 70_000);
+
+  it("serve --listen-after-load --retry-load keeps the port shut while the model cannot load", async () => {
+    const port = await freePort();
+    const run = start([
+      "serve",
+      "--model",
+      "florence-2-base",
+      "--port",
+      String(port),
+      "--retry-load",
+      "--listen-after-load",
+    ]);
+    const deadline = Date.now() + 50_000;
+    while (!run.stderr().includes("--retry-load: next attempt") && Date.now() < deadline)
+      await new Promise((r) => setTimeout(r, 100));
+    expect(run.stderr()).toContain("--retry-load: next attempt");
+    expect(await connects(port)).toBe(false);
+    run.child.kill("SIGTERM");
+    const { code, stderr } = await run.exit;
+    expect(code).toBe(0);
+    expect(logMessages(stderr)).not.toContain("listening");
+  }, 70_000);
+
+  it.each([
+    ["without --listen-after-load the port opens first", [], ["listening", "model loaded"]],
+    [
+      "with --listen-after-load the port opens once the model has loaded",
+      ["--listen-after-load"],
+      ["model loaded", "listening"],
+    ],
+  ])(
+    "serve: %s",
+    async (_name, flags, order) => {
+      const run = start(["serve", "--model", "test/fixtures/tiny", "--port", "0", ...flags]);
+      const deadline = Date.now() + 50_000;
+      const seen = () => logMessages(run.stderr()).filter((m) => m === "listening" || m === "model loaded");
+      while (seen().length < 2 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+      expect(seen()).toEqual(order);
+      run.child.kill("SIGTERM");
+      expect((await run.exit).code).toBe(0);
+    },
+    70_000,
+  );
 });
+
+/** The `msg` of each JSON log line. */
+function logMessages(stderr: string): string[] {
+  return stderr
+    .split("\n")
+    .filter((line) => line.startsWith("{"))
+    .map((line) => (JSON.parse(line) as { msg: string }).msg);
+}
+
+function freePort(): Promise<number> {
+  return new Promise((resolve) => {
+    const server = net.createServer().listen(0, "127.0.0.1", () => {
+      const { port } = server.address() as net.AddressInfo;
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+/** Whether a TCP connection to 127.0.0.1:port is accepted. */
+function connects(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = net.connect(port, "127.0.0.1");
+    socket.once("connect", () => {
+      socket.destroy();
+      resolve(true);
+    });
+    socket.once("error", () => resolve(false));
+  });
+}

@@ -19,6 +19,7 @@ import {
   MODEL_FLAGS,
   partialsSettings,
   REQUEST_FLAGS,
+  LISTEN_AFTER_LOAD_FLAG,
   RETRY_LOAD_FLAG,
 } from "./command-flags.js";
 import { type DrawTarget, drawResults, drawTargets } from "./draw.js";
@@ -112,7 +113,11 @@ async function run(argv: string[]): Promise<void> {
 async function serve(argv: string[]): Promise<void> {
   const { values } = parseArgs({
     args: argv,
-    options: { ...parseArgsOptions([...MODEL_FLAGS, RETRY_LOAD_FLAG]), ...serverFlagOptions, ...HELP_OPTION },
+    options: {
+      ...parseArgsOptions([...MODEL_FLAGS, RETRY_LOAD_FLAG, LISTEN_AFTER_LOAD_FLAG]),
+      ...serverFlagOptions,
+      ...HELP_OPTION,
+    },
     strict: true,
   });
   if (values.help === true) return printHelp("serve");

@@ -34,8 +34,10 @@ export interface FlorenceClientOptions<P extends Protocol = Protocol> {
    * Retries of unary calls answered UNAVAILABLE (the server is loading, draining, or went away
    * before it took the call: safe to repeat), after gRPC's retry policy: up to `maxAttempts` with
    * exponential backoff and jitter, within the call's deadline (client/retry.ts: retryDefaults).
-   * Streams are never retried. `false` turns retries off. Ignored with `transport` (add
-   * createRetryInterceptor to your own transport). Default: retryDefaults (5 attempts).
+   * Streams are never retried. `false` turns retries off; errors still carry gRPC's codes either
+   * way (a connection lost or a stream refused under a unary call is UNAVAILABLE: see asGrpcError).
+   * Ignored with `transport` (add createRetryInterceptor to your own transport). Default:
+   * retryDefaults (5 attempts).
    */
   readonly retry: RetryOptionsInit | false;
   /**
@@ -54,10 +56,10 @@ export const clientDefaults = {
   model: undefined,
 } as const satisfies Partial<FlorenceClientOptions>;
 
-/** The interceptors of a transport the client builds itself: the retry policy, unless turned off. */
+/** The interceptors of a transport the client builds itself: the retry policy (one attempt when turned off). */
 export function clientInterceptors(retry: RetryOptionsInit | false | undefined): Interceptor[] {
   const policy = retry ?? clientDefaults.retry;
-  return policy === false ? [] : [createRetryInterceptor(policy)];
+  return [createRetryInterceptor(policy === false ? { maxAttempts: 1 } : policy)];
 }
 
 /** What createFlorenceClient accepts: either a baseUrl or a transport, the rest optional. */

@@ -40,6 +40,11 @@ describe("retryDecision", () => {
 
 describe("asGrpcError", () => {
   const reset = Object.assign(new Error("socket hang up"), { code: "ECONNRESET" });
+  // Node's errors for a stream closed by HTTP/2 (ERR_HTTP2_STREAM_ERROR), as connect-node wraps them.
+  const streamError = (h2Code: string) =>
+    Object.assign(new Error(`Stream closed with error code ${h2Code}`), { code: "ERR_HTTP2_STREAM_ERROR" });
+  const refused = streamError("NGHTTP2_REFUSED_STREAM");
+  const flowControl = streamError("NGHTTP2_FLOW_CONTROL_ERROR");
   it.each([
     [
       "a reset under the call is UNAVAILABLE",
@@ -61,6 +66,16 @@ describe("asGrpcError", () => {
       "an HTTP/2 stream reset connect-node reports as INTERNAL (a proxy's upstream died) is UNAVAILABLE",
       new ConnectError("http/2 stream closed with error code INTERNAL_ERROR (0x2)", Code.Internal),
       Code.Unavailable,
+    ],
+    [
+      "a stream HTTP/2 refused before the server processed it (a GOAWAY raced the request) is UNAVAILABLE",
+      new ConnectError("refused", Code.Internal, undefined, undefined, refused),
+      Code.Unavailable,
+    ],
+    [
+      "another HTTP/2 stream error stays INTERNAL",
+      new ConnectError("stream error", Code.Internal, undefined, undefined, flowControl),
+      Code.Internal,
     ],
     ["an INTERNAL a server sent stays INTERNAL", new ConnectError("decoder failed", Code.Internal), Code.Internal],
     [

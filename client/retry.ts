@@ -105,6 +105,20 @@ const H2_RESET =
   /^http\/2 stream closed with error code (INTERNAL_ERROR|PROTOCOL_ERROR|CONNECT_ERROR) \(0x[0-9a-f]+\)$/;
 
 /**
+ * Node's error for a stream HTTP/2 closed with REFUSED_STREAM: RFC 9113 §8.7 guarantees the server
+ * processed none of it. nghttp2 closes a request this way itself when the server's GOAWAY arrives
+ * before the request was sent (a replica starting its drain), and connect-node reports it as
+ * INTERNAL because Node emits the stream's error before its reset code.
+ */
+function refusedStream(error: ConnectError): boolean {
+  for (let cause: unknown = error.cause, depth = 0; cause instanceof Error && depth < 8; cause = cause.cause, depth++) {
+    const code = (cause as { readonly code?: unknown }).code;
+    if (code === "ERR_HTTP2_STREAM_ERROR" && cause.message.includes("NGHTTP2_REFUSED_STREAM")) return true;
+  }
+  return false;
+}
+
+/**
  * The error as gRPC defines it: connect-node reports a connection reset under a call as ABORTED
  * (its server-side meaning: the client hung up), or as CANCELED when the dying HTTP/2 session
  * cancels its streams, where gRPC clients report UNAVAILABLE, the code that is safe to retry.
@@ -112,10 +126,21 @@ const H2_RESET =
  * sent by a server has no connection-loss cause and stays ABORTED. A proxy (nginx) whose upstream
  * dies mid-answer resets the client's stream with INTERNAL_ERROR, which connect-node reports as
  * INTERNAL with its own message: no server sent that status, the connection was lost; our calls are
- * idempotent inference, so it counts as UNAVAILABLE too. An INTERNAL a server sent stays INTERNAL.
+ * idempotent inference, so it counts as UNAVAILABLE too. A stream refused before the server
+ * processed it (see refusedStream) is UNAVAILABLE, as gRPC maps REFUSED_STREAM. An INTERNAL a
+ * server sent stays INTERNAL.
  */
 export function asGrpcError(e: unknown, callerCancelled = false): ConnectError {
   const error = ConnectError.from(e);
+  if (error.code === Code.Internal && refusedStream(error)) {
+    return new ConnectError(
+      `refused before the server processed it (HTTP/2 REFUSED_STREAM): ${error.rawMessage}`,
+      Code.Unavailable,
+      error.metadata,
+      undefined,
+      error,
+    );
+  }
   const streamReset = error.code === Code.Internal && H2_RESET.test(error.rawMessage);
   if ((error.code === Code.Canceled && !callerCancelled) || streamReset) {
     return new ConnectError(`connection lost: ${error.rawMessage}`, Code.Unavailable, error.metadata, undefined, error);
@@ -178,11 +203,14 @@ export async function withRetries<T>(
   }
 }
 
-/** A connect interceptor that retries unary calls; streaming calls pass through untouched. */
+/**
+ * A connect interceptor that retries unary calls and reports their final error with gRPC's code
+ * (asGrpcError), also with maxAttempts 1; streaming calls pass through untouched.
+ */
 export function createRetryInterceptor(init: RetryOptionsInit = {}): Interceptor {
   const options = makeRetryOptions(init);
   return (next) => async (req) => {
-    if (req.stream || options.maxAttempts === 1) return next(req);
+    if (req.stream) return next(req);
     return withRetries(
       (n) => {
         if (n > 1) req.header.set(PREVIOUS_ATTEMPTS_HEADER, String(n - 1));

@@ -8,8 +8,8 @@ export { CODE_BY_KIND, ERROR_DOMAIN, toConnectError, toFrameError } from "./erro
 export { HealthRegistry, ServingStatus } from "./health.js";
 export type { EventLogEntry, LogEntry, Logger, RequestLogEntry } from "./logger.js";
 export { jsonLineLogger, silentLogger } from "./logger.js";
-export type { RunningServer, StartServerOptions } from "./main.js";
-export { InsecureExposureError, startServer } from "./main.js";
+export type { PreparedServer, RunningServer, StartServerOptions } from "./main.js";
+export { InsecureExposureError, prepareServer, startServer } from "./main.js";
 export type { ModelBudget, ModelSource, ModelState } from "./model-registry.js";
 export type { ReloadResult } from "./security.js";
 export type { ServerOptions } from "./options.js";

@@ -44,6 +44,10 @@ const HTTP2_PREFACE = Buffer.from("PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n", "latin1");
 
 /** After an idle GOAWAY, how long a session gets to close before it is destroyed. */
 const IDLE_GOAWAY_GRACE_MS = 1000;
+/** RFC 9113 §6.8: a GOAWAY naming 2^31-1 announces a shutdown without refusing any stream yet. */
+const MAX_STREAM_ID = 2 ** 31 - 1;
+/** The final GOAWAY follows the announcement after a PING round trip, or after this many ms. */
+const SHUTDOWN_NOTICE_MS = 1000;
 /** grpc-go's maxPingStrikes: the third too-early ping ends the session. */
 const MAX_PING_STRIKES = 2;
 /** Bytes of one PING ack frame (9-byte header + 8-byte payload): what a ping flood makes us write. */
@@ -166,6 +170,29 @@ export class DualProtocolListener {
       this.#net.close(() => resolve());
     });
     return this.#closed;
+  }
+
+  /**
+   * Starts a drain the way grpc-go's GracefulStop does: every HTTP/2 session gets a GOAWAY that
+   * names the largest stream id, so its client opens no new stream here yet nothing it already
+   * sent is refused; one PING round trip later (or after SHUTDOWN_NOTICE_MS) the final GOAWAY
+   * with the last stream actually received. A single GOAWAY would refuse a call racing it with
+   * REFUSED_STREAM, which connect-node reports as INTERNAL (not retried); a call that does arrive
+   * in the window gets the server's own UNAVAILABLE instead. Idle HTTP/1 connections close.
+   */
+  announceShutdown(): void {
+    for (const session of this.#sessions) {
+      if (session.closed || session.destroyed) continue;
+      session.goaway(http2.constants.NGHTTP2_NO_ERROR, MAX_STREAM_ID);
+      const finish = () => {
+        clearTimeout(timer);
+        if (!session.closed && !session.destroyed) session.close();
+      };
+      const timer = setTimeout(finish, SHUTDOWN_NOTICE_MS);
+      timer.unref();
+      if (!session.ping(finish)) finish();
+    }
+    this.#h1.close(() => {});
   }
 
   /** Sends GOAWAY on every HTTP/2 session (open streams may finish) and closes idle HTTP/1 connections. */

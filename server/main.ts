@@ -31,10 +31,20 @@ export interface RunningServer {
   readonly address: ServerAddress;
 }
 
+/** A server created and (by default) wired to signals, its port not open yet. */
+export interface PreparedServer {
+  readonly server: FlorenceServer;
+  /** Opens the port; when that fails (in use, not permitted), closes the server and rejects. */
+  listen(): Promise<ServerAddress>;
+}
+
 const SIGNALS = ["SIGTERM", "SIGINT"] as const;
 
-/** Creates the server, listens, and (by default) installs the signal handlers until it closes. */
-export async function startServer(options: StartServerOptions): Promise<RunningServer> {
+/**
+ * startServer without the listen, for a caller that opens the port later (`florence2 serve
+ * --listen-after-load` does once the model has loaded). The model loads start at once.
+ */
+export function prepareServer(options: StartServerOptions): PreparedServer {
   const { handleSignals = true, insecure = false, ...init } = options;
   const problem = insecureExposureProblem({
     host: init.host ?? DEFAULT_SERVER_OPTIONS.host,
@@ -44,28 +54,47 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
   });
   if (problem !== undefined) throw new InsecureExposureError(problem);
   const server = createFlorenceServer(init);
-  const address = await server.listen();
-  if (handleSignals) {
-    let signalled = false;
-    const onSignal = (signal: NodeJS.Signals) => {
-      if (signalled) {
-        server.options.logger({ level: "warn", msg: `second ${signal}: exiting without waiting for the drain` });
-        process.exit(1);
+  if (handleSignals) closeOnSignals(server);
+  return {
+    server,
+    async listen() {
+      try {
+        return await server.listen();
+      } catch (e) {
+        // Nothing would serve: stop the model loads and remove the signal handlers.
+        await server.close({ graceMs: 0 });
+        throw e;
       }
-      signalled = true;
-      server.options.logger({ level: "info", msg: `${signal}: shutting down` });
-      void server.close();
-    };
-    const onHangup = () => {
-      server.options.logger({ level: "info", msg: "SIGHUP: reloading certificates and tokens" });
-      server.reload();
-    };
-    for (const s of SIGNALS) process.on(s, onSignal);
-    process.on("SIGHUP", onHangup);
-    void server.closed.then(() => {
-      for (const s of SIGNALS) process.off(s, onSignal);
-      process.off("SIGHUP", onHangup);
-    });
-  }
-  return { server, address };
+    },
+  };
+}
+
+/** Creates the server, listens, and (by default) closes it on SIGTERM/SIGINT until it has closed. */
+export async function startServer(options: StartServerOptions): Promise<RunningServer> {
+  const prepared = prepareServer(options);
+  return { server: prepared.server, address: await prepared.listen() };
+}
+
+/** SIGTERM/SIGINT close gracefully (a second one exits), SIGHUP reloads; removed once closed. */
+function closeOnSignals(server: FlorenceServer): void {
+  let signalled = false;
+  const onSignal = (signal: NodeJS.Signals) => {
+    if (signalled) {
+      server.options.logger({ level: "warn", msg: `second ${signal}: exiting without waiting for the drain` });
+      process.exit(1);
+    }
+    signalled = true;
+    server.options.logger({ level: "info", msg: `${signal}: shutting down` });
+    void server.close();
+  };
+  const onHangup = () => {
+    server.options.logger({ level: "info", msg: "SIGHUP: reloading certificates and tokens" });
+    server.reload();
+  };
+  for (const s of SIGNALS) process.on(s, onSignal);
+  process.on("SIGHUP", onHangup);
+  void server.closed.then(() => {
+    for (const s of SIGNALS) process.off(s, onSignal);
+    process.off("SIGHUP", onHangup);
+  });
 }

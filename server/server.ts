@@ -5,10 +5,11 @@
  * Operators get GET /metrics, /healthz and /readyz on the same port (server/operations.ts).
  *
  * Shutdown (close): health and /readyz -> NOT_SERVING first; after shutdownDelayMs (load balancers
- * stop sending meanwhile) new calls -> UNAVAILABLE; stop accepting connections;
- * wait up to graceMs for calls in flight (streams answer what they have read, then end with
- * UNAVAILABLE); abort whatever is left (handler signals reach the engine); GOAWAY every HTTP/2
- * session, destroy what is still open shortly after; close the engine.
+ * stop sending meanwhile) new calls -> UNAVAILABLE; stop accepting connections and announce
+ * GOAWAY on every HTTP/2 session (the listener's announceShutdown); wait up to graceMs for calls
+ * in flight (streams answer what they have read, then end with UNAVAILABLE); abort whatever is
+ * left (handler signals reach the engine); close every session, destroy what is still open
+ * shortly after; close the engine.
  */
 import { setMaxListeners } from "node:events";
 import { setTimeout as sleep } from "node:timers/promises";
@@ -84,6 +85,8 @@ export interface FlorenceServer {
   close(options?: CloseOptions): Promise<void>;
   /** Resolves when a close() has finished. */
   readonly closed: Promise<void>;
+  /** True once close() has been called. */
+  readonly closing: boolean;
   /**
    * Re-reads the TLS certificate files and the tokens file (the CLI calls it on SIGHUP). New
    * connections get the new certificates, open ones keep theirs; new calls are checked against the
@@ -214,6 +217,10 @@ export function createFlorenceServer(init: FlorenceServerInit): FlorenceServer {
     deps.calls.startDrain();
     logger({ level: "info", msg: "draining" });
     const closed = listener.stopAccepting();
+    // GOAWAY now, not once idle: calls in flight finish on their sessions, while clients and
+    // proxies (nginx, connect's and grpc-js' transports) send their next calls on a new
+    // connection, which reaches another replica, instead of being refused here until the drain ends.
+    listener.announceShutdown();
     const idle = await deps.calls.whenIdle(graceMs);
     if (!idle) logger({ level: "warn", msg: `grace period of ${graceMs} ms over with calls in flight; aborting them` });
     // Ends what is still running: long-lived Watch and reflection streams, and overdue work
@@ -240,6 +247,9 @@ export function createFlorenceServer(init: FlorenceServerInit): FlorenceServer {
     health,
     ready,
     closed,
+    get closing() {
+      return closing !== undefined;
+    },
     async listen() {
       const address = await listener.listen(options.port, options.host);
       const host = address.family === "IPv6" ? `[${address.address}]` : address.address;

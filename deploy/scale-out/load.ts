@@ -39,12 +39,16 @@ const maxNewTokens = 8;
 
 const counts = { sent: 0, answered: 0, gaveUp: 0, lost: 0, retries: 0 };
 const lostCodes = new Map<string, number>();
+/** Why calls were retried: the failed attempt's message up to its first colon (no ports or ids). */
+const retryReasons = new Map<string, number>();
 const retry: RetryOptionsInit = {
   maxAttempts: 5,
   initialBackoffMs: 100,
   maxBackoffMs: 2000,
-  onRetry: () => {
+  onRetry: ({ error }) => {
     counts.retries++;
+    const reason = error.rawMessage.split(":")[0] ?? "";
+    retryReasons.set(reason, (retryReasons.get(reason) ?? 0) + 1);
   },
 };
 
@@ -81,6 +85,9 @@ const progress = setInterval(() => {
 await Promise.all(Array.from({ length: concurrency }, loop));
 clearInterval(progress);
 const why = [...lostCodes].map(([code, n]) => `${code} ${n}`).join(", ");
+for (const [reason, n] of [...retryReasons].sort((a, b) => b[1] - a[1])) {
+  process.stdout.write(`  retried ${n}x after: ${reason}\n`);
+}
 process.stdout.write(
   `retries ${counts.retries}; gave up (UNAVAILABLE after ${retry.maxAttempts} attempts) ${counts.gaveUp}${why ? `; lost: ${why}` : ""}\n`,
 );
