@@ -1,8 +1,9 @@
 /**
  * The "try it" page's script (server/ui-assets.ts serves it; tools/build-ui.mjs bundles it): take
- * an image from a file or the webcam, run the chosen task through the browser client, draw the
- * result with annotateCanvas and show the typed result, its timings and the round trip. The page
- * state the tests wait for is `data-state` on #status: idle, ready, running, done or error.
+ * an image from a file or the webcam, run the chosen task (region tasks: on a box dragged on the
+ * image) through the browser client, draw the result with annotateCanvas and show the typed
+ * result, its timings and the round trip. The page state the tests wait for is `data-state` on
+ * #status: idle, ready, running, done or error.
  */
 import {
   annotateCanvas,
@@ -13,10 +14,14 @@ import {
   type TaskResult,
   type Timings,
 } from "../client/browser.js";
+import type { Region } from "../core/geometry.js";
 import {
   errorText,
   type FormValues,
+  formatRegion,
+  parseRegion,
   parseSettings,
+  regionFromDrag,
   type RunSettings,
   timingRows,
   UI_TASKS,
@@ -37,6 +42,7 @@ const cameraCapture = byId("camera-capture", HTMLButtonElement);
 const cameraVideo = byId("camera-video", HTMLVideoElement);
 const taskSelect = byId("task", HTMLSelectElement);
 const taskText = byId("task-text", HTMLInputElement);
+const taskRegion = byId("task-region", HTMLInputElement);
 const maxNewTokens = byId("max-new-tokens", HTMLInputElement);
 const numBeams = byId("num-beams", HTMLInputElement);
 const protocol = byId("protocol", HTMLSelectElement);
@@ -86,6 +92,61 @@ function preview(bitmap: ImageBitmap): void {
   canvas.getContext("2d")?.drawImage(bitmap, 0, 0);
 }
 
+/** The region as a dashed box over what the canvas shows, thick enough to see on large photos. */
+function outlineRegion(region: Region): void {
+  const ctx = canvas.getContext("2d");
+  if (ctx === null) return;
+  const [x1, y1, x2, y2] = region;
+  const width = Math.max(2, Math.round(Math.max(canvas.width, canvas.height) / 300));
+  ctx.save();
+  ctx.lineWidth = width;
+  ctx.setLineDash([4 * width, 2 * width]);
+  ctx.strokeStyle = "#ff00ff";
+  ctx.strokeRect(x1, y1, x2 - x1, y2 - y1);
+  ctx.restore();
+}
+
+/** Region tasks: the image with the Region field's box on it, when the field holds one. */
+function showRegion(): void {
+  if (picture === undefined || currentTask()?.input !== "region") return;
+  preview(picture.bitmap);
+  const region = parseRegion(taskRegion.value);
+  if (typeof region !== "string") outlineRegion(region);
+}
+
+/** A pointer position on the canvas in image pixels (the canvas may be shown scaled). */
+function imagePoint(event: PointerEvent): { x: number; y: number } {
+  const box = canvas.getBoundingClientRect();
+  return {
+    x: ((event.clientX - box.left) * canvas.width) / box.width,
+    y: ((event.clientY - box.top) * canvas.height) / box.height,
+  };
+}
+
+/** Dragging on the image (region tasks only) fills in the Region field, showing the box as it grows. */
+function watchRegionDrags(): void {
+  let from: { x: number; y: number } | undefined;
+  const track = (event: PointerEvent, done: boolean) => {
+    if (from === undefined || picture === undefined) return;
+    const region = regionFromDrag(from, imagePoint(event), picture.bitmap);
+    if (done) from = undefined;
+    if (region === undefined) return;
+    taskRegion.value = formatRegion(region);
+    showRegion();
+  };
+  canvas.addEventListener("pointerdown", (event) => {
+    if (picture === undefined || currentTask()?.input !== "region" || running !== undefined) return;
+    from = imagePoint(event);
+    canvas.setPointerCapture(event.pointerId);
+    event.preventDefault();
+  });
+  canvas.addEventListener("pointermove", (event) => track(event, false));
+  canvas.addEventListener("pointerup", (event) => track(event, true));
+  canvas.addEventListener("pointercancel", () => {
+    from = undefined;
+  });
+}
+
 async function usePicture(blob: Blob, source: string): Promise<void> {
   clearOutput();
   let bitmap: ImageBitmap;
@@ -98,6 +159,8 @@ async function usePicture(blob: Blob, source: string): Promise<void> {
   picture?.bitmap.close();
   picture = { bytes: new Uint8Array(await blob.arrayBuffer()), bitmap };
   preview(bitmap);
+  // A region belongs to the image it was drawn on.
+  taskRegion.value = "";
   setStatus("ready", `Image ready: ${source}, ${bitmap.width}×${bitmap.height}. Choose a task and run it.`);
 }
 
@@ -141,6 +204,7 @@ function formValues(): FormValues {
   return {
     task: taskSelect.value,
     text: taskText.value,
+    region: taskRegion.value,
     maxNewTokens: maxNewTokens.value,
     numBeams: numBeams.value,
     protocol: protocol.value,
@@ -187,6 +251,7 @@ async function runTask(settings: RunSettings, image: Picture): Promise<void> {
       maxNewTokens: settings.maxNewTokens,
       numBeams: settings.numBeams,
       ...(settings.text === undefined ? {} : { text: settings.text }),
+      ...(settings.region === undefined ? {} : { region: settings.region }),
       signal: controller.signal,
       onTimings: (t) => {
         timings = t;
@@ -195,6 +260,7 @@ async function runTask(settings: RunSettings, image: Picture): Promise<void> {
     const roundTripMs = performance.now() - started;
     if (result === undefined) throw new Error("the server answered without a result");
     showResult(result, image, roundTripMs, timings);
+    if (settings.region !== undefined) outlineRegion(settings.region);
     setStatus("done", `${label}: done in ${roundTripMs.toFixed(0)} ms.`);
   } catch (e) {
     showError(describeFailure(e));
@@ -216,10 +282,18 @@ function showResult(result: TaskResult, image: Picture, roundTripMs: number, tim
   showTimings(roundTripMs, timings);
 }
 
+function currentTask() {
+  return UI_TASKS.find((t) => t.name === taskSelect.value);
+}
+
 function onTaskChange(): void {
-  const task = UI_TASKS.find((t) => t.name === taskSelect.value);
+  const task = currentTask();
   taskText.disabled = task?.input !== "text";
   taskText.required = task?.input === "text";
+  taskRegion.disabled = task?.input !== "region";
+  taskRegion.required = task?.input === "region";
+  canvas.classList.toggle("picking", task?.input === "region");
+  showRegion();
 }
 
 function setUp(): void {
@@ -231,6 +305,8 @@ function setUp(): void {
   onTaskChange();
 
   taskSelect.addEventListener("change", onTaskChange);
+  taskRegion.addEventListener("input", showRegion);
+  watchRegionDrags();
   fileInput.addEventListener("change", () => {
     const file = fileInput.files?.[0];
     if (file !== undefined) void usePicture(file, file.name);

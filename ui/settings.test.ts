@@ -2,8 +2,11 @@ import { describe, expect, it } from "vitest";
 import {
   errorText,
   type FormValues,
+  formatRegion,
   grpcCodeName,
+  parseRegion,
   parseSettings,
+  regionFromDrag,
   timingRows,
   UI_TASKS,
   uiDefaults,
@@ -13,6 +16,7 @@ const ORIGIN = "http://127.0.0.1:50051";
 const FORM: FormValues = {
   task: "object_detection",
   text: "",
+  region: "",
   maxNewTokens: "16",
   numBeams: "1",
   protocol: "connect",
@@ -21,7 +25,7 @@ const FORM: FormValues = {
 };
 
 describe("UI_TASKS", () => {
-  it("offers every task that needs no region, labelled with its token", () => {
+  it("offers every task, labelled with its token, with the input each needs", () => {
     expect(UI_TASKS.map((t) => t.name)).toEqual([
       "caption",
       "detailed_caption",
@@ -33,7 +37,11 @@ describe("UI_TASKS", () => {
       "ocr_with_region",
       "phrase_grounding",
       "referring_expression_segmentation",
+      "region_to_segmentation",
       "open_vocabulary_detection",
+      "region_to_category",
+      "region_to_description",
+      "region_to_ocr",
     ]);
     expect(UI_TASKS.find((t) => t.name === "object_detection")?.label).toBe("Object detection <OD>");
     expect(UI_TASKS.filter((t) => t.input === "text").map((t) => t.name)).toEqual([
@@ -41,7 +49,55 @@ describe("UI_TASKS", () => {
       "referring_expression_segmentation",
       "open_vocabulary_detection",
     ]);
+    expect(UI_TASKS.filter((t) => t.input === "region").map((t) => t.name)).toEqual([
+      "region_to_segmentation",
+      "region_to_category",
+      "region_to_description",
+      "region_to_ocr",
+    ]);
     expect(UI_TASKS.map((t) => t.name)).toContain(uiDefaults.task);
+  });
+});
+
+describe("parseRegion", () => {
+  it.each([
+    ["10, 20, 30, 40", [10, 20, 30, 40]],
+    [" 10 20 30 40 ", [10, 20, 30, 40]],
+    ["0,0,1.5,2", [0, 0, 1.5, 2]],
+  ] as const)("reads %j", (text, region) => {
+    expect(parseRegion(text)).toEqual(region);
+  });
+
+  it.each([
+    ["", "empty"],
+    ["10, 20, 30", "three numbers"],
+    ["10, 20, 30, 40, 50", "five numbers"],
+    ["a, 20, 30, 40", "not a number"],
+    ["-1, 20, 30, 40", "negative"],
+    ["30, 20, 10, 40", "x1 > x2"],
+    ["10, 40, 30, 40", "no height"],
+  ])("refuses %j (%s), saying what a region is", (text) => {
+    expect(parseRegion(text)).toBe(
+      `Region must be four numbers x1, y1, x2, y2 in image pixels with x1 < x2 and y1 < y2 (drag a box on the image), got ${JSON.stringify(text)}`,
+    );
+  });
+
+  it("formatRegion writes what parseRegion reads", () => {
+    expect(parseRegion(formatRegion([1, 2, 300, 400]))).toEqual([1, 2, 300, 400]);
+  });
+});
+
+describe("regionFromDrag", () => {
+  const image = { width: 100, height: 50 };
+  it.each([
+    ["top-left to bottom-right", { x: 10.4, y: 5.6 }, { x: 20.2, y: 30.9 }, [10, 5, 21, 31]],
+    ["bottom-right to top-left", { x: 20, y: 30 }, { x: 10, y: 5 }, [10, 5, 20, 30]],
+    ["past the edges: clamped to the image", { x: -5, y: -5 }, { x: 150, y: 80 }, [0, 0, 100, 50]],
+    ["a click (no area)", { x: 10, y: 10 }, { x: 10, y: 10 }, undefined],
+    ["a line (no height)", { x: 10, y: 10 }, { x: 40, y: 10 }, undefined],
+    ["wholly outside the image", { x: 120, y: 10 }, { x: 130, y: 20 }, undefined],
+  ] as const)("%s", (_name, from, to, region) => {
+    expect(regionFromDrag(from, to, image)).toEqual(region);
   });
 });
 
@@ -74,7 +130,8 @@ describe("parseSettings", () => {
   });
 
   it.each([
-    [{ task: "region_to_category" }, 'Task "region_to_category" is not one this page offers'],
+    [{ task: "zoom" }, 'Task "zoom" is not one this page offers'],
+    [{ task: "region_to_category", region: "" }, "Region must be four numbers x1, y1, x2, y2"],
     [{ task: "open_vocabulary_detection", text: "  " }, "needs text: fill in the Text field"],
     [{ maxNewTokens: "" }, 'Max new tokens must be a whole number of at least 1, got ""'],
     [{ maxNewTokens: "2.5" }, "Max new tokens must be a whole number"],
@@ -86,6 +143,12 @@ describe("parseSettings", () => {
     const parsed = parseSettings({ ...FORM, ...change }, ORIGIN);
     expect(parsed.ok).toBe(false);
     expect(parsed.ok ? [] : parsed.problems.join("\n")).toContain(problem);
+  });
+
+  it("keeps a region for region tasks only", () => {
+    const parsed = parseSettings({ ...FORM, task: "region_to_description", region: "1, 2, 30, 40" }, ORIGIN);
+    expect(parsed).toMatchObject({ ok: true, settings: { task: "region_to_description", region: [1, 2, 30, 40] } });
+    expect(parseSettings({ ...FORM, region: "1, 2, 30, 40" }, ORIGIN)).not.toHaveProperty("settings.region");
   });
 
   it("names every problem at once, in the form's order", () => {

@@ -3,14 +3,15 @@
  * run settings (every problem named, so the page can say what to fix), and the text it shows for
  * timings and errors. No DOM here, so it is tested without a browser.
  */
+import type { Region } from "../core/geometry.js";
 import type { TaskName } from "../core/tasks.js";
 import { TASKS } from "../core/tasks.js";
 
-/** A task the page offers; `input` says whether the text box is needed. */
+/** A task the page offers; `input` says whether it needs the Text field or a Region. */
 export interface UiTask {
   readonly name: TaskName;
   readonly label: string;
-  readonly input: "none" | "text";
+  readonly input: "none" | "text" | "region";
 }
 
 /** The page's labels; the token and input kind come from the one task table (core/tasks.ts). */
@@ -26,15 +27,16 @@ const LABELS: Readonly<Partial<Record<TaskName, string>>> = {
   phrase_grounding: "Phrase grounding (text: a caption)",
   open_vocabulary_detection: "Open-vocabulary detection (text: what to find)",
   referring_expression_segmentation: "Referring expression segmentation (text: what to outline)",
+  region_to_category: "Region category (region: drag a box)",
+  region_to_description: "Region description (region: drag a box)",
+  region_to_ocr: "Region OCR (region: drag a box)",
+  region_to_segmentation: "Region segmentation (region: drag a box)",
 };
 
-/**
- * The tasks that need no region: a region needs drawing on the image first, which this page does
- * not offer (the CLI and the clients take one).
- */
+/** Every task, in the task table's order, labelled with its token. */
 export const UI_TASKS: readonly UiTask[] = Object.values(TASKS).flatMap((spec): UiTask[] => {
   const label = LABELS[spec.name];
-  if (label === undefined || spec.input === "region") return [];
+  if (label === undefined) return [];
   return [{ name: spec.name, label: `${label} ${spec.token}`, input: spec.input }];
 });
 
@@ -55,6 +57,8 @@ export const uiDefaults = {
 export interface FormValues {
   readonly task: string;
   readonly text: string;
+  /** "x1, y1, x2, y2" in image pixels (dragging a box on the image fills it in). */
+  readonly region: string;
   readonly maxNewTokens: string;
   readonly numBeams: string;
   readonly protocol: string;
@@ -68,6 +72,8 @@ export interface RunSettings {
   readonly task: TaskName;
   /** Only for tasks that take text. */
   readonly text?: string;
+  /** Only for region tasks: x1, y1, x2, y2 in image pixels. */
+  readonly region?: Region;
   readonly maxNewTokens: number;
   readonly numBeams: number;
   readonly protocol: UiProtocol;
@@ -105,6 +111,41 @@ function serverBase(text: string, pageOrigin: string, problems: string[]): strin
   return url.href.replace(/\/+$/, "");
 }
 
+const REGION_HINT = "four numbers x1, y1, x2, y2 in image pixels with x1 < x2 and y1 < y2 (drag a box on the image)";
+
+/** "x1, y1, x2, y2" (commas and/or spaces) as a Region, or a problem naming what is wrong. */
+export function parseRegion(text: string): Region | string {
+  const parts = text.trim() === "" ? [] : text.trim().split(/[\s,]+/);
+  const numbers = parts.map(Number);
+  if (numbers.length !== 4 || numbers.some((n) => !Number.isFinite(n) || n < 0))
+    return `Region must be ${REGION_HINT}, got ${JSON.stringify(text)}`;
+  const [x1, y1, x2, y2] = numbers as [number, number, number, number];
+  if (!(x1 < x2 && y1 < y2)) return `Region must be ${REGION_HINT}, got ${JSON.stringify(text)}`;
+  return [x1, y1, x2, y2];
+}
+
+/** The form's text for a region. */
+export function formatRegion(region: Region): string {
+  return region.join(", ");
+}
+
+/**
+ * The region of a drag from `from` to `to` (image pixels, either direction, possibly past the
+ * edges): clamped to the image and rounded outwards to whole pixels; undefined when it has no area.
+ */
+export function regionFromDrag(
+  from: { readonly x: number; readonly y: number },
+  to: { readonly x: number; readonly y: number },
+  image: { readonly width: number; readonly height: number },
+): Region | undefined {
+  const clamp = (v: number, max: number) => Math.min(Math.max(v, 0), max);
+  const x1 = Math.floor(clamp(Math.min(from.x, to.x), image.width));
+  const y1 = Math.floor(clamp(Math.min(from.y, to.y), image.height));
+  const x2 = Math.ceil(clamp(Math.max(from.x, to.x), image.width));
+  const y2 = Math.ceil(clamp(Math.max(from.y, to.y), image.height));
+  return x1 < x2 && y1 < y2 ? [x1, y1, x2, y2] : undefined;
+}
+
 /** The form's values as run settings, or every problem found (in the form's order). */
 export function parseSettings(values: FormValues, pageOrigin: string): Parsed {
   const problems: string[] = [];
@@ -112,6 +153,8 @@ export function parseSettings(values: FormValues, pageOrigin: string): Parsed {
   if (task === undefined) problems.push(`Task ${JSON.stringify(values.task)} is not one this page offers`);
   const text = values.text.trim();
   if (task?.input === "text" && text === "") problems.push(`${task.label} needs text: fill in the Text field`);
+  const region = task?.input === "region" ? parseRegion(values.region) : undefined;
+  if (typeof region === "string") problems.push(region);
   const maxNewTokens = wholeNumber(values.maxNewTokens, "Max new tokens", 1, problems);
   const numBeams = wholeNumber(values.numBeams, "Beams", 1, problems);
   const protocol = values.protocol;
@@ -125,6 +168,7 @@ export function parseSettings(values: FormValues, pageOrigin: string): Parsed {
     settings: {
       task: task.name,
       ...(task.input === "text" ? { text } : {}),
+      ...(region === undefined || typeof region === "string" ? {} : { region }),
       maxNewTokens,
       numBeams,
       protocol: protocol as UiProtocol,

@@ -22,7 +22,12 @@ import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
 import { type Browser, chromium, type Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { annotationDisplayList, createFlorenceClient, type TaskResult } from "../../client/index.js";
+import {
+  annotationDisplayList,
+  createFlorenceClient,
+  type FlorenceClient,
+  type TaskResult,
+} from "../../client/index.js";
 import { createFlorence, type Florence } from "../../models/index.js";
 import { createFlorenceServer, type FlorenceServer, silentLogger } from "../../server/index.js";
 import { loadUiAssets, withUiAssets } from "../../server/ui-assets.js";
@@ -76,6 +81,8 @@ describe.skipIf(!existsSync(CHROMIUM))(`the try-it page (Chromium at ${CHROMIUM}
   let pageUrl: string;
   let browser: Browser;
   let page: Page;
+  /** A Node client of the same service: what the page must show for the same request. */
+  let nodeClient: FlorenceClient;
   /** What a Node client gets for the same requests the page makes. */
   const expected: Record<"detection" | "caption", TaskResult | undefined> = {
     detection: undefined,
@@ -95,9 +102,9 @@ describe.skipIf(!existsSync(CHROMIUM))(`the try-it page (Chromium at ${CHROMIUM}
     await new Promise<void>((resolve) => front.listen(0, "127.0.0.1", resolve));
     pageUrl = `http://127.0.0.1:${(front.address() as AddressInfo).port}/ui/`;
 
-    const node = createFlorenceClient({ baseUrl: url, protocol: "connect", httpVersion: "1.1" });
-    [expected.detection] = await node.run("object_detection", COFFEE, { maxNewTokens: 16, numBeams: 1 });
-    [expected.caption] = await node.run("caption", COFFEE, { maxNewTokens: 8, numBeams: 1 });
+    nodeClient = createFlorenceClient({ baseUrl: url, protocol: "connect", httpVersion: "1.1" });
+    [expected.detection] = await nodeClient.run("object_detection", COFFEE, { maxNewTokens: 16, numBeams: 1 });
+    [expected.caption] = await nodeClient.run("caption", COFFEE, { maxNewTokens: 8, numBeams: 1 });
 
     browser = await chromium.launch({
       executablePath: CHROMIUM,
@@ -222,6 +229,52 @@ describe.skipIf(!existsSync(CHROMIUM))(`the try-it page (Chromium at ${CHROMIUM}
     await page.waitForSelector('#status[data-state="error"]', { timeout: WAIT_MS });
     expect(await page.textContent("#error")).toMatch(/^CANCELED \(1\): /);
     expect(await page.isDisabled("#run")).toBe(false);
+  });
+
+  it("runs a region task on a box dragged on the image, outlining the region", async () => {
+    await page.selectOption("#task", "region_to_description");
+    expect(await page.isDisabled("#task-region")).toBe(false);
+    expect(await page.isDisabled("#task-text")).toBe(true);
+    // Drag from 20% to 60% of the shown canvas; the page maps it to image pixels.
+    const shown = await page.locator("#result-canvas").boundingBox();
+    if (shown === null) throw new Error("the canvas is not shown");
+    const at = (fx: number, fy: number) => [shown.x + fx * shown.width, shown.y + fy * shown.height] as const;
+    await page.mouse.move(...at(0.2, 0.2));
+    await page.mouse.down();
+    await page.mouse.move(...at(0.4, 0.5), { steps: 4 });
+    await page.mouse.move(...at(0.6, 0.6), { steps: 4 });
+    await page.mouse.up();
+    const size = await page.evaluate(() => {
+      const canvas = document.getElementById("result-canvas") as HTMLCanvasElement;
+      return { width: canvas.width, height: canvas.height };
+    });
+    const region = (await page.inputValue("#task-region")).split(", ").map(Number) as [number, number, number, number];
+    // Within two pixels of the drag's corners in image pixels (rounding of the shown size).
+    const want = [0.2 * size.width, 0.2 * size.height, 0.6 * size.width, 0.6 * size.height];
+    region.forEach((v, i) => expect(Math.abs(v - want[i]!), `region[${i}] = ${v}`).toBeLessThanOrEqual(2));
+
+    expect(await runOnPage("region_to_description", 8, "connect")).toBe("done");
+    const [node] = await nodeClient.run("region_to_description", COFFEE, { region, maxNewTokens: 8, numBeams: 1 });
+    expect(await shownResult()).toEqual(atFloat32(node));
+    // The region is outlined (dashed magenta) over the result: most of its left edge is magenta.
+    const magenta = await page.evaluate(([x1, y1, , y2]) => {
+      const ctx = (document.getElementById("result-canvas") as HTMLCanvasElement).getContext("2d")!;
+      const share = (x: number) => {
+        const column = ctx.getImageData(x, y1!, 1, y2! - y1!).data;
+        let hits = 0;
+        for (let i = 0; i < column.length; i += 4)
+          if (column[i]! > 250 && column[i + 1]! < 5 && column[i + 2]! > 250) hits++;
+        return hits / (y2! - y1!);
+      };
+      return Math.max(share(x1! - 1), share(x1!));
+    }, region);
+    expect(magenta).toBeGreaterThan(0.5);
+  });
+
+  it("names a missing region before calling the server", async () => {
+    await page.fill("#task-region", "");
+    expect(await runOnPage("region_to_ocr", 8, "connect")).toBe("error");
+    expect(await page.textContent("#error")).toContain("Region must be four numbers x1, y1, x2, y2");
   });
 
   it("takes a picture with the (synthetic) webcam and runs on it", async () => {
