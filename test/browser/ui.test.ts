@@ -251,7 +251,7 @@ describe.skipIf(!existsSync(CHROMIUM))(`the try-it page (Chromium at ${CHROMIUM}
     const region = (await page.inputValue("#task-region")).split(", ").map(Number) as [number, number, number, number];
     // Within two pixels of the drag's corners in image pixels (rounding of the shown size).
     const want = [0.2 * size.width, 0.2 * size.height, 0.6 * size.width, 0.6 * size.height];
-    region.forEach((v, i) => expect(Math.abs(v - want[i]!), `region[${i}] = ${v}`).toBeLessThanOrEqual(2));
+    for (const [i, v] of region.entries()) expect(Math.abs(v - want[i]!), `region[${i}] = ${v}`).toBeLessThanOrEqual(2);
 
     expect(await runOnPage("region_to_description", 8, "connect")).toBe("done");
     const [node] = await nodeClient.run("region_to_description", COFFEE, { region, maxNewTokens: 8, numBeams: 1 });
