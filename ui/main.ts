@@ -45,6 +45,7 @@ const taskText = byId("task-text", HTMLInputElement);
 const taskRegion = byId("task-region", HTMLInputElement);
 const maxNewTokens = byId("max-new-tokens", HTMLInputElement);
 const numBeams = byId("num-beams", HTMLInputElement);
+const streamBox = byId("stream", HTMLInputElement);
 const protocol = byId("protocol", HTMLSelectElement);
 const token = byId("token", HTMLInputElement);
 const serverUrl = byId("server-url", HTMLInputElement);
@@ -52,6 +53,7 @@ const runButton = byId("run", HTMLButtonElement);
 const cancelButton = byId("cancel", HTMLButtonElement);
 const status = byId("status", HTMLElement);
 const errorBox = byId("error", HTMLElement);
+const partialLine = byId("partial", HTMLElement);
 const canvas = byId("result-canvas", HTMLCanvasElement);
 const timingList = byId("timings", HTMLElement);
 const resultJson = byId("result-json", HTMLElement);
@@ -82,6 +84,9 @@ function showError(text: string): void {
 function clearOutput(): void {
   errorBox.hidden = true;
   errorBox.textContent = "";
+  partialLine.hidden = true;
+  partialLine.textContent = "";
+  partialLine.dataset.updates = "0";
   resultJson.textContent = "";
   timingList.replaceChildren();
 }
@@ -207,6 +212,7 @@ function formValues(): FormValues {
     region: taskRegion.value,
     maxNewTokens: maxNewTokens.value,
     numBeams: numBeams.value,
+    stream: streamBox.checked,
     protocol: protocol.value,
     token: token.value,
     serverUrl: serverUrl.value,
@@ -246,17 +252,28 @@ async function runTask(settings: RunSettings, image: Picture): Promise<void> {
   });
   let timings: Timings | undefined;
   const started = performance.now();
+  const options = {
+    maxNewTokens: settings.maxNewTokens,
+    numBeams: settings.numBeams,
+    ...(settings.text === undefined ? {} : { text: settings.text }),
+    ...(settings.region === undefined ? {} : { region: settings.region }),
+    signal: controller.signal,
+  };
   try {
-    const [result] = await client.run(settings.task, image.bytes, {
-      maxNewTokens: settings.maxNewTokens,
-      numBeams: settings.numBeams,
-      ...(settings.text === undefined ? {} : { text: settings.text }),
-      ...(settings.region === undefined ? {} : { region: settings.region }),
-      signal: controller.signal,
-      onTimings: (t) => {
-        timings = t;
-      },
-    });
+    let result: TaskResult | undefined;
+    if (settings.stream) {
+      for await (const event of client.runStream(settings.task, image.bytes, options)) {
+        if (event.kind === "partial") showPartial(label, event.text, event.generatedTokens);
+        else [result, timings] = [event.results[0], event.timings];
+      }
+    } else {
+      [result] = await client.run(settings.task, image.bytes, {
+        ...options,
+        onTimings: (t) => {
+          timings = t;
+        },
+      });
+    }
     const roundTripMs = performance.now() - started;
     if (result === undefined) throw new Error("the server answered without a result");
     showResult(result, image, roundTripMs, timings);
@@ -269,6 +286,14 @@ async function runTask(settings: RunSettings, image: Picture): Promise<void> {
     runButton.disabled = false;
     cancelButton.disabled = true;
   }
+}
+
+/** RunStream's text so far; `data-updates` counts the partials shown (the tests read it). */
+function showPartial(label: string, text: string, tokens: number): void {
+  partialLine.hidden = false;
+  partialLine.textContent = text;
+  partialLine.dataset.updates = String(Number(partialLine.dataset.updates ?? "0") + 1);
+  setStatus("running", `Running ${label}… ${tokens} tokens so far.`);
 }
 
 function showResult(result: TaskResult, image: Picture, roundTripMs: number, timings: Timings | undefined): void {

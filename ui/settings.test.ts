@@ -19,6 +19,7 @@ const FORM: FormValues = {
   region: "",
   maxNewTokens: "16",
   numBeams: "1",
+  stream: false,
   protocol: "connect",
   token: "",
   serverUrl: "",
@@ -105,7 +106,14 @@ describe("parseSettings", () => {
   it("reads a complete form, the page's own server when Server is blank", () => {
     expect(parseSettings(FORM, ORIGIN)).toEqual({
       ok: true,
-      settings: { task: "object_detection", maxNewTokens: 16, numBeams: 1, protocol: "connect", baseUrl: ORIGIN },
+      settings: {
+        task: "object_detection",
+        maxNewTokens: 16,
+        numBeams: 1,
+        stream: false,
+        protocol: "connect",
+        baseUrl: ORIGIN,
+      },
     });
   });
 
@@ -121,6 +129,7 @@ describe("parseSettings", () => {
         text: "a cup",
         maxNewTokens: 16,
         numBeams: 1,
+        stream: false,
         protocol: "connect",
         token: "t0k",
         baseUrl: "https://f2.example.com",
@@ -143,6 +152,10 @@ describe("parseSettings", () => {
     const parsed = parseSettings({ ...FORM, ...change }, ORIGIN);
     expect(parsed.ok).toBe(false);
     expect(parsed.ok ? [] : parsed.problems.join("\n")).toContain(problem);
+  });
+
+  it("passes the stream box through", () => {
+    expect(parseSettings({ ...FORM, stream: true }, ORIGIN)).toMatchObject({ ok: true, settings: { stream: true } });
   });
 
   it("keeps a region for region tasks only", () => {

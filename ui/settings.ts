@@ -61,6 +61,8 @@ export interface FormValues {
   readonly region: string;
   readonly maxNewTokens: string;
   readonly numBeams: string;
+  /** The "show the answer as it is generated" box. */
+  readonly stream: boolean;
   readonly protocol: string;
   readonly token: string;
   /** Blank = the server that served the page. */
@@ -76,6 +78,8 @@ export interface RunSettings {
   readonly region?: Region;
   readonly maxNewTokens: number;
   readonly numBeams: number;
+  /** Call RunStream and show partial texts, instead of Run. */
+  readonly stream: boolean;
   readonly protocol: UiProtocol;
   readonly token?: string;
   readonly baseUrl: string;
@@ -171,6 +175,7 @@ export function parseSettings(values: FormValues, pageOrigin: string): Parsed {
       ...(region === undefined || typeof region === "string" ? {} : { region }),
       maxNewTokens,
       numBeams,
+      stream: values.stream,
       protocol: protocol as UiProtocol,
       ...(token === "" ? {} : { token }),
       baseUrl,

@@ -5,8 +5,9 @@
  * test/fixtures/images/coffee.jpg, pick a task, press Run. The page must show exactly the typed
  * result a Node client gets for the same request (the tiny model is deterministic with one beam),
  * draw it (a box edge in the label's colour, read back with getImageData), show the timings, and
- * show a server error as its status code and message, stop a run on Cancel, and take a picture
- * with Chromium's synthetic webcam. A screenshot goes to test-artifacts/ui.png (CI keeps it).
+ * show a server error as its status code and message, stop a run on Cancel, run a region task on
+ * a box dragged with the mouse, show partial texts over RunStream, and take a picture with
+ * Chromium's synthetic webcam. A screenshot goes to test-artifacts/ui.png (CI keeps it).
  *
  * The page is same-origin with the service: one HTTP server answers the page's paths with
  * withUiAssets and hands every other request to the service (passed through to its port), as
@@ -271,7 +272,27 @@ describe.skipIf(!existsSync(CHROMIUM))(`the try-it page (Chromium at ${CHROMIUM}
     expect(magenta).toBeGreaterThan(0.5);
   });
 
+  it.each(["connect", "grpc-web"] as const)(
+    "shows the answer as it is generated (RunStream over %s), then Run's result",
+    async (protocol) => {
+      const [want] = await nodeClient.run("caption", COFFEE, { maxNewTokens: 32, numBeams: 1 });
+      if (want?.kind !== "text") throw new Error(`expected a text result, got ${want?.kind}`);
+      await page.check("#stream");
+      try {
+        expect(await runOnPage("caption", 32, protocol)).toBe("done");
+      } finally {
+        await page.uncheck("#stream");
+      }
+      expect(await shownResult()).toEqual(atFloat32(want));
+      // At least the first partial is shown (the server sends one per 100 ms at most), and what it
+      // showed is the start of the answer.
+      expect(Number(await page.getAttribute("#partial", "data-updates"))).toBeGreaterThan(0);
+      expect(want.text.startsWith((await page.textContent("#partial")) ?? "-")).toBe(true);
+    },
+  );
+
   it("names a missing region before calling the server", async () => {
+    await page.selectOption("#task", "region_to_ocr");
     await page.fill("#task-region", "");
     expect(await runOnPage("region_to_ocr", 8, "connect")).toBe("error");
     expect(await page.textContent("#error")).toContain("Region must be four numbers x1, y1, x2, y2");
