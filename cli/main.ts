@@ -4,11 +4,13 @@
  * (call). Results are printed as JSON on stdout; errors say what to fix on stderr. Every flag is a
  * row of a table (command-flags.ts, server-flags.ts) that also makes the help.
  */
-import { parseArgs } from "node:util";
 import { readFile } from "node:fs/promises";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { parseArgs } from "node:util";
 import { createFlorenceClient, type FlorenceClient, type NodeTlsOptions, type TaskResult } from "../client/index.js";
-import { createFlorence, type EngineOptionsInit, findTask, isFlorenceError } from "../models/index.js";
 import { createProgressBar } from "../models/hub/index.js";
+import { createFlorence, type EngineOptionsInit, findTask, isFlorenceError } from "../models/index.js";
 import { parsePositiveInt, parseRegion, stringFlag, UsageError } from "./args.js";
 import { callOutput, partialLine } from "./call-output.js";
 import {
@@ -16,19 +18,20 @@ import {
   CALL_MODEL_FLAG,
   CALL_PARTIALS_FLAGS,
   engineSettings,
+  LISTEN_AFTER_LOAD_FLAG,
   MODEL_FLAGS,
   partialsSettings,
   REQUEST_FLAGS,
-  LISTEN_AFTER_LOAD_FLAG,
   RETRY_LOAD_FLAG,
 } from "./command-flags.js";
 import { type DrawTarget, drawResults, drawTargets } from "./draw.js";
 import { exportCommand } from "./export-command.js";
-import { gpuInstallCommand } from "./gpu-install-command.js";
 import { parseArgsOptions, readList, readText } from "./flag-table.js";
+import { gpuInstallCommand } from "./gpu-install-command.js";
 import { type CommandName, commandHelp, mainHelp, packageVersion } from "./help.js";
 import { serveModels } from "./load-engine.js";
 import { serverFlagOptions } from "./server-flags.js";
+import { staleBuildWarning } from "./stale-build.js";
 import { streamCommand } from "./stream-command.js";
 
 type Values = Readonly<Record<string, unknown>>;
@@ -269,6 +272,13 @@ async function main(argv: string[]): Promise<number> {
     process.stderr.write(`florence2 ${command}: ${message}\n`);
     return 1;
   }
+}
+
+// Run from dist/ in a clone (the sources next to it): say when a source changed after the build.
+const entry = fileURLToPath(import.meta.url);
+if (entry.endsWith(join("dist", "cli", "main.js"))) {
+  const warning = staleBuildWarning(dirname(dirname(dirname(entry))), entry);
+  if (warning !== undefined) process.stderr.write(warning);
 }
 
 main(process.argv.slice(2)).then(
