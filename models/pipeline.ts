@@ -10,6 +10,7 @@
  * It runs on the thread that calls it and blocks it during model passes: use it inside a worker
  * (see worker/), never on a server's main thread.
  */
+import { setMaxListeners } from "node:events";
 import type { FlorenceEngine, ModelInfo, TaskRequest } from "./engine.js";
 import type { EngineOptions } from "./engine-options.js";
 import { callbackError, FlorenceError } from "./errors.js";
@@ -220,6 +221,9 @@ async function prepareAndRun(
   const failed = new AbortController();
   const signal =
     callOptions.signal === undefined ? failed.signal : AbortSignal.any([callOptions.signal, failed.signal]);
+  // Each of the call's items waits on it in the scheduler (a listener each, removed when the item
+  // is answered): a call of more than ten images is no leak, so Node must not warn about one.
+  setMaxListeners(Math.max(10, pairs.length + 1), signal);
   const items = prepareEach(
     pairs.length,
     (i): PreparedItem => {
