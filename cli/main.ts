@@ -25,6 +25,7 @@ import {
   RETRY_LOAD_FLAG,
 } from "./command-flags.js";
 import { type DrawTarget, drawResults, drawTargets } from "./draw.js";
+import { florenceErrorLine } from "./error-line.js";
 import { exportCommand } from "./export-command.js";
 import { parseArgsOptions, readList, readText } from "./flag-table.js";
 import { gpuInstallCommand } from "./gpu-install-command.js";
@@ -265,7 +266,7 @@ async function main(argv: string[]): Promise<number> {
       return 2;
     }
     if (isFlorenceError(e)) {
-      process.stderr.write(`florence2 ${command}: ${e.kind}: ${e.message}\n`);
+      process.stderr.write(`florence2 ${command}: ${florenceErrorLine(e)}\n`);
       return 1;
     }
     const message = e instanceof Error ? e.message : String(e);

@@ -55,13 +55,24 @@ export class FlorenceError extends Error {
     this.violations = options.violations ?? [];
   }
 
-  /** Structured-clone safe form, for crossing the worker-thread boundary. */
+  /** What JSON.stringify writes: kind, message and violations, never the cause (stacks hold paths). */
   toJSON(): SerializedFlorenceError {
     return { kind: this.kind, message: this.message, violations: [...this.violations] };
   }
 
-  static fromJSON(e: SerializedFlorenceError): FlorenceError {
-    return new FlorenceError(e.kind, e.message, { violations: e.violations });
+  /**
+   * Structured-clone safe form, for crossing the worker-thread boundary: toJSON's fields and the
+   * cause chain as plain data (name, message, stack), so the log still says why an `internal`
+   * error from a worker happened. Answers never carry the cause (server/errors.ts).
+   */
+  toWire(): SerializedFlorenceError {
+    const cause = serializeCause(this.cause, MAX_CAUSE_DEPTH);
+    return { ...this.toJSON(), ...(cause ? { cause } : {}) };
+  }
+
+  static fromWire(e: SerializedFlorenceError): FlorenceError {
+    const cause = e.cause === undefined ? undefined : restoreCause(e.cause);
+    return new FlorenceError(e.kind, e.message, { violations: e.violations, ...(cause ? { cause } : {}) });
   }
 }
 
@@ -69,6 +80,37 @@ export interface SerializedFlorenceError {
   readonly kind: FlorenceErrorKind;
   readonly message: string;
   readonly violations: FieldViolation[];
+  readonly cause?: SerializedCause;
+}
+
+/** An error of a cause chain as plain data. */
+export interface SerializedCause {
+  readonly name: string;
+  readonly message: string;
+  readonly stack?: string;
+  readonly cause?: SerializedCause;
+}
+
+/** How many links of a cause chain cross a thread boundary. */
+const MAX_CAUSE_DEPTH = 4;
+
+function serializeCause(cause: unknown, depth: number): SerializedCause | undefined {
+  if (cause === undefined || depth === 0) return undefined;
+  if (!(cause instanceof Error)) return { name: "Error", message: String(cause) };
+  const next = serializeCause(cause.cause, depth - 1);
+  return {
+    name: cause.name,
+    message: cause.message,
+    ...(cause.stack === undefined ? {} : { stack: cause.stack }),
+    ...(next ? { cause: next } : {}),
+  };
+}
+
+function restoreCause(data: SerializedCause): Error {
+  const error = new Error(data.message, data.cause === undefined ? undefined : { cause: restoreCause(data.cause) });
+  error.name = data.name;
+  if (data.stack !== undefined) error.stack = data.stack;
+  return error;
 }
 
 /** Works across duplicated package copies and worker boundaries, unlike instanceof. */

@@ -155,7 +155,7 @@ export class CallRelay {
       this.#pending.delete(m.id);
       call.slot.inFlight--;
       if (m.type === "error") {
-        call.reject(FlorenceError.fromJSON(m.error));
+        call.reject(FlorenceError.fromWire(m.error));
         return;
       }
       if (m.timings !== undefined) {
@@ -175,7 +175,7 @@ export class CallRelay {
         }
       }
       call.resolve(
-        m.outcomes.map((o): ImageOutcome => (o.ok ? o : { ok: false, error: FlorenceError.fromJSON(o.error) })),
+        m.outcomes.map((o): ImageOutcome => (o.ok ? o : { ok: false, error: FlorenceError.fromWire(o.error) })),
       );
     }
   }

@@ -19,7 +19,7 @@ describe("prepared images on the wire", () => {
   it("keeps per-image errors and fails on a whole-call failure", () => {
     const back = fromWirePrepared(toWirePrepared([new FlorenceError("invalid_image", "images[0]: bad")]));
     expect(back[0]).toMatchObject({ kind: "invalid_image", message: "images[0]: bad" });
-    expect(() => fromWirePrepared({ ok: false, error: new FlorenceError("internal", "x").toJSON() })).toThrow(
+    expect(() => fromWirePrepared({ ok: false, error: new FlorenceError("internal", "x").toWire() })).toThrow(
       expect.objectContaining({ kind: "internal" }),
     );
   });

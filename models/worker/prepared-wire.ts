@@ -10,19 +10,19 @@ import type { WirePreparedImages, WirePreparedOutcome } from "./protocol.js";
 export function toWirePrepared(outcomes: readonly PreparedOutcome[]): WirePreparedImages {
   return {
     ok: true,
-    images: outcomes.map((o): WirePreparedOutcome => (o instanceof FlorenceError ? { error: o.toJSON() } : o)),
+    images: outcomes.map((o): WirePreparedOutcome => (o instanceof FlorenceError ? { error: o.toWire() } : o)),
   };
 }
 
 /** A failure of the whole preparation (not of one image): it fails the call. */
 export function wirePreparationFailure(e: unknown): WirePreparedImages {
-  return { ok: false, error: toFlorenceError(e).toJSON() };
+  return { ok: false, error: toFlorenceError(e).toWire() };
 }
 
 /** The outcomes back as the pipeline reads them; throws the failure of a failed preparation. */
 export function fromWirePrepared(wire: WirePreparedImages): PreparedOutcome[] {
-  if (!wire.ok) throw FlorenceError.fromJSON(wire.error);
-  return wire.images.map((o) => ("error" in o ? FlorenceError.fromJSON(o.error) : o));
+  if (!wire.ok) throw FlorenceError.fromWire(wire.error);
+  return wire.images.map((o) => ("error" in o ? FlorenceError.fromWire(o.error) : o));
 }
 
 /**

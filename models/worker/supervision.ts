@@ -96,7 +96,7 @@ function waitReady(worker: Worker): Promise<ModelInfo> {
         resolve(m.info);
       } else if (m.type === "init_error") {
         cleanup();
-        reject(FlorenceError.fromJSON(m.error));
+        reject(FlorenceError.fromWire(m.error));
       }
     };
     const onError = (e: Error): void => {

@@ -116,7 +116,7 @@ async function handle(message: HostToWorker): Promise<void> {
       try {
         const outcomes: WireOutcome[] = (
           await engine.runCall(message.mode, message.requests, callImages(message.id, message.images), options)
-        ).map((o) => (o.ok ? o : { ok: false, error: o.error.toJSON() }));
+        ).map((o) => (o.ok ? o : { ok: false, error: o.error.toWire() }));
         post({
           type: "result",
           id: message.id,
@@ -124,7 +124,7 @@ async function handle(message: HostToWorker): Promise<void> {
           ...(timings !== undefined ? { timings: { run: timings, workerMs: performance.now() - received } } : {}),
         });
       } catch (e) {
-        post({ type: "error", id: message.id, error: toFlorenceError(e).toJSON() });
+        post({ type: "error", id: message.id, error: toFlorenceError(e).toWire() });
       } finally {
         running.delete(message.id);
         handedOver.delete(message.id);
@@ -140,5 +140,5 @@ createLocalEngine({ ...init.options, beforeStep: pollCancellation }).then(
     port.on("message", (m: HostToWorker) => void handle(m));
     post({ type: "ready", info: e.info });
   },
-  (e: unknown) => post({ type: "init_error", error: toFlorenceError(e).toJSON() }),
+  (e: unknown) => post({ type: "init_error", error: toFlorenceError(e).toWire() }),
 );
