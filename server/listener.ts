@@ -88,6 +88,8 @@ export class DualProtocolListener {
   readonly #sockets = new Set<Socket>();
   /** Connections that have not started their first request yet, with the timer that ends them. */
   readonly #firstRequest = new WeakMap<Socket, NodeJS.Timeout>();
+  /** Set by announceShutdown: HTTP/1.1 responses from then on close their connection. */
+  #draining = false;
   #droppedSinceWarning = 0;
   #lastDropWarning = Number.NEGATIVE_INFINITY;
   #closed: Promise<void> | undefined;
@@ -108,7 +110,7 @@ export class DualProtocolListener {
       },
       (req, res) => {
         this.#startedRequest(req.socket);
-        closeIfBodyUnread(req, res);
+        closeWhenDone(req, res, () => this.#draining);
         handler(req, res);
       },
     );
@@ -178,9 +180,11 @@ export class DualProtocolListener {
    * sent is refused; one PING round trip later (or after SHUTDOWN_NOTICE_MS) the final GOAWAY
    * with the last stream actually received. A single GOAWAY would refuse a call racing it with
    * REFUSED_STREAM, which connect-node reports as INTERNAL (not retried); a call that does arrive
-   * in the window gets the server's own UNAVAILABLE instead. Idle HTTP/1 connections close.
+   * in the window gets the server's own UNAVAILABLE instead. Idle HTTP/1 connections close, and
+   * busy ones after their response (`Connection: close`), for the same reason.
    */
   announceShutdown(): void {
+    this.#draining = true;
     for (const session of this.#sessions) {
       if (session.closed || session.destroyed) continue;
       session.goaway(http2.constants.NGHTTP2_NO_ERROR, MAX_STREAM_ID);
@@ -341,17 +345,20 @@ export class DualProtocolListener {
 }
 
 /**
- * HTTP/1.1 only: when the response starts before the request body was read to the end (connect
- * rejected it early, e.g. over readMaxBytes), answer with `Connection: close`. Otherwise Node's
- * server keeps the connection and waits for the rest of a body the client has stopped sending,
- * and the client's next request on that keep-alive connection fails with ECONNRESET when the
- * server's keepAliveTimeout (5 s) ends it (seen with connect-node's HTTP/1.1 transports, also
- * against a plain http.createServer).
+ * HTTP/1.1 only: answer with `Connection: close` (Node then closes the connection after the
+ * response) when
+ * - the response starts before the request body was read to the end (connect rejected it early,
+ *   e.g. over readMaxBytes). Otherwise Node's server keeps the connection and waits for the rest
+ *   of a body the client has stopped sending, and the client's next request on that keep-alive
+ *   connection fails with ECONNRESET when the server's keepAliveTimeout (5 s) ends it (seen with
+ *   connect-node's HTTP/1.1 transports, also against a plain http.createServer);
+ * - the server is draining: the client's next request then opens a new connection, which reaches
+ *   another replica behind a balancer, instead of being refused here.
  */
-function closeIfBodyUnread(req: http.IncomingMessage, res: http.ServerResponse): void {
+function closeWhenDone(req: http.IncomingMessage, res: http.ServerResponse, draining: () => boolean): void {
   const writeHead = res.writeHead;
   res.writeHead = function (this: http.ServerResponse, ...args: Parameters<typeof writeHead>) {
-    if (!req.complete && !this.headersSent) this.setHeader("Connection", "close");
+    if ((!req.complete || draining()) && !this.headersSent) this.setHeader("Connection", "close");
     return writeHead.apply(this, args);
   } as typeof writeHead;
 }

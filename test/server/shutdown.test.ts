@@ -81,6 +81,26 @@ describe("close()", () => {
     );
   });
 
+  it("answers an HTTP/1.1 call in flight when the drain starts with Connection: close, keep-alive before", async () => {
+    const s = await startTestServer();
+    const c = client(FlorenceService, s.url, "connect h1");
+    const connection = async (call: (onHeader: (h: Headers) => void) => Promise<unknown>) => {
+      let value: string | null = null;
+      await call((h) => {
+        value = h.get("connection");
+      });
+      return value;
+    };
+    expect(await connection((onHeader) => c.ocrImage({ images: [rawImage(1, 1)] }, { onHeader }))).not.toBe("close");
+    const release = s.engine.hold();
+    const inFlight = connection((onHeader) => c.ocrImage({ images: [rawImage(2, 2)] }, { onHeader }));
+    await s.engine.waitForCalls(2);
+    const closing = s.server.close({ graceMs: 10_000 });
+    release();
+    expect(await inFlight).toBe("close");
+    await closing;
+  });
+
   it("aborts work still running when the grace period ends; the engine sees the abort", async () => {
     const s = await startTestServer();
     s.engine.hold();
