@@ -77,6 +77,12 @@ describe("asGrpcError", () => {
       new ConnectError("stream error", Code.Internal, undefined, undefined, flowControl),
       Code.Internal,
     ],
+    [
+      "a proxy's HTTP 413 (body over its limit) is RESOURCE_EXHAUSTED",
+      new ConnectError("HTTP 413", Code.Unknown),
+      Code.ResourceExhausted,
+    ],
+    ["another UNKNOWN stays", new ConnectError("HTTP 418", Code.Unknown), Code.Unknown],
     ["an INTERNAL a server sent stays INTERNAL", new ConnectError("decoder failed", Code.Internal), Code.Internal],
     [
       "other codes stay",
@@ -85,6 +91,12 @@ describe("asGrpcError", () => {
     ],
   ])("%s", (_name, error, code) => {
     expect(asGrpcError(error).code).toBe(code);
+  });
+
+  it("says which limit to raise for a proxy's HTTP 413", () => {
+    expect(asGrpcError(new ConnectError("HTTP 413", Code.Unknown)).rawMessage).toMatch(
+      /larger than a proxy in front of the server accepts \(HTTP 413\): raise the proxy's body limit \(nginx: client_max_body_size\)/,
+    );
   });
 
   it("a CANCELED the caller asked for stays CANCELED (never retried)", () => {

@@ -127,11 +127,22 @@ function refusedStream(error: ConnectError): boolean {
  * dies mid-answer resets the client's stream with INTERNAL_ERROR, which connect-node reports as
  * INTERNAL with its own message: no server sent that status, the connection was lost; our calls are
  * idempotent inference, so it counts as UNAVAILABLE too. A stream refused before the server
- * processed it (see refusedStream) is UNAVAILABLE, as gRPC maps REFUSED_STREAM. An INTERNAL a
- * server sent stays INTERNAL.
+ * processed it (see refusedStream) is UNAVAILABLE, as gRPC maps REFUSED_STREAM. A proxy's HTTP
+ * 413 is RESOURCE_EXHAUSTED, saying which limit to raise. An INTERNAL a server sent stays INTERNAL.
  */
 export function asGrpcError(e: unknown, callerCancelled = false): ConnectError {
   const error = ConnectError.from(e);
+  if (error.code === Code.Unknown && error.rawMessage === "HTTP 413") {
+    // No Florence-2 server answers 413 (it sends RESOURCE_EXHAUSTED over readMaxBytes with a
+    // gRPC status): a proxy in front refused the body, and gRPC's HTTP mapping says UNKNOWN.
+    return new ConnectError(
+      "the request is larger than a proxy in front of the server accepts (HTTP 413): raise the proxy's body limit (nginx: client_max_body_size), or send smaller images",
+      Code.ResourceExhausted,
+      error.metadata,
+      undefined,
+      error,
+    );
+  }
   if (error.code === Code.Internal && refusedStream(error)) {
     return new ConnectError(
       `refused before the server processed it (HTTP/2 REFUSED_STREAM): ${error.rawMessage}`,
