@@ -104,6 +104,13 @@ const CONNECTION_LOST = new Set([
 const H2_RESET =
   /^http\/2 stream closed with error code (INTERNAL_ERROR|PROTOCOL_ERROR|CONNECT_ERROR) \(0x[0-9a-f]+\)$/;
 
+/** The errors under `error` (its cause, the cause's cause, ...), at most 8 deep. */
+function* causesOf(error: Error): Generator<Error & { readonly code?: unknown }> {
+  for (let cause: unknown = error.cause, depth = 0; cause instanceof Error && depth < 8; cause = cause.cause, depth++) {
+    yield cause;
+  }
+}
+
 /**
  * Node's error for a stream HTTP/2 closed with REFUSED_STREAM: RFC 9113 §8.7 guarantees the server
  * processed none of it. nghttp2 closes a request this way itself when the server's GOAWAY arrives
@@ -111,11 +118,23 @@ const H2_RESET =
  * INTERNAL because Node emits the stream's error before its reset code.
  */
 function refusedStream(error: ConnectError): boolean {
-  for (let cause: unknown = error.cause, depth = 0; cause instanceof Error && depth < 8; cause = cause.cause, depth++) {
-    const code = (cause as { readonly code?: unknown }).code;
-    if (code === "ERR_HTTP2_STREAM_ERROR" && cause.message.includes("NGHTTP2_REFUSED_STREAM")) return true;
+  for (const cause of causesOf(error)) {
+    if (cause.code === "ERR_HTTP2_STREAM_ERROR" && cause.message.includes("NGHTTP2_REFUSED_STREAM")) return true;
   }
   return false;
+}
+
+/** A connection died under the call (ECONNRESET and the like somewhere in the cause chain). */
+function connectionLost(error: ConnectError): boolean {
+  for (const cause of causesOf(error)) {
+    if (typeof cause.code === "string" && CONNECTION_LOST.has(cause.code)) return true;
+  }
+  return false;
+}
+
+/** `error` reported with another code and message; the original stays as the cause. */
+function remapped(error: ConnectError, code: Code, message: string): ConnectError {
+  return new ConnectError(message, code, error.metadata, undefined, error);
 }
 
 /**
@@ -135,39 +154,23 @@ export function asGrpcError(e: unknown, callerCancelled = false): ConnectError {
   if (error.code === Code.Unknown && error.rawMessage === "HTTP 413") {
     // No Florence-2 server answers 413 (it sends RESOURCE_EXHAUSTED over readMaxBytes with a
     // gRPC status): a proxy in front refused the body, and gRPC's HTTP mapping says UNKNOWN.
-    return new ConnectError(
-      "the request is larger than a proxy in front of the server accepts (HTTP 413): raise the proxy's body limit (nginx: client_max_body_size), or send smaller images",
-      Code.ResourceExhausted,
-      error.metadata,
-      undefined,
+    return remapped(
       error,
+      Code.ResourceExhausted,
+      "the request is larger than a proxy in front of the server accepts (HTTP 413): raise the proxy's body limit (nginx: client_max_body_size), or send smaller images",
     );
   }
   if (error.code === Code.Internal && refusedStream(error)) {
-    return new ConnectError(
-      `refused before the server processed it (HTTP/2 REFUSED_STREAM): ${error.rawMessage}`,
-      Code.Unavailable,
-      error.metadata,
-      undefined,
+    return remapped(
       error,
+      Code.Unavailable,
+      `refused before the server processed it (HTTP/2 REFUSED_STREAM): ${error.rawMessage}`,
     );
   }
   const streamReset = error.code === Code.Internal && H2_RESET.test(error.rawMessage);
-  if ((error.code === Code.Canceled && !callerCancelled) || streamReset) {
-    return new ConnectError(`connection lost: ${error.rawMessage}`, Code.Unavailable, error.metadata, undefined, error);
-  }
-  if (error.code !== Code.Aborted) return error;
-  for (let cause: unknown = error.cause, depth = 0; cause instanceof Error && depth < 8; cause = cause.cause, depth++) {
-    const code = (cause as { readonly code?: unknown }).code;
-    if (typeof code === "string" && CONNECTION_LOST.has(code)) {
-      return new ConnectError(
-        `connection lost: ${error.rawMessage}`,
-        Code.Unavailable,
-        error.metadata,
-        undefined,
-        error,
-      );
-    }
+  const lost = (error.code === Code.Canceled && !callerCancelled) || streamReset;
+  if (lost || (error.code === Code.Aborted && connectionLost(error))) {
+    return remapped(error, Code.Unavailable, `connection lost: ${error.rawMessage}`);
   }
   return error;
 }
